@@ -1,0 +1,51 @@
+"""What a person may reach: their roles and the scopes those roles cover.
+
+Role assignments are read once per user object and cached on it, so a
+permission check inside a loop costs no query after the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from accounts.choices import Role
+from accounts.models import RoleAssignment
+
+_CACHE_ATTR = "_jinshao_role_assignments"
+
+
+def role_assignments(user) -> list[RoleAssignment]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user).select_related("area", "department"))
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_roles(user) -> None:
+    """Drop the cached assignments (after the person's roles change)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def has_role(user, roles: Role | Iterable[Role]) -> bool:
+    wanted = {roles} if isinstance(roles, str) else set(roles)
+    return any(a.role in wanted for a in role_assignments(user))
+
+
+def area_paths(user, roles: Iterable[Role]) -> list[str]:
+    """Tree paths of the areas over which ``user`` holds one of ``roles``."""
+    wanted = set(roles)
+    return [a.area.path for a in role_assignments(user) if a.role in wanted and a.area_id]
+
+
+def covers_area(user, roles: Iterable[Role], area) -> bool:
+    """True when ``user`` holds one of ``roles`` over ``area`` or a node above it."""
+    return any(area.path.startswith(path) for path in area_paths(user, roles))
+
+
+def department_ids(user, roles: Iterable[Role]) -> set[int]:
+    wanted = set(roles)
+    return {a.department_id for a in role_assignments(user) if a.role in wanted and a.department_id}

@@ -1,0 +1,411 @@
+"""The case, its invitations and its timeline.
+
+The case's ``state`` is a django-fsm field: the transitions below are the only
+way it changes, each guarded by a ``permission`` (who) and by its source
+states and ``conditions`` (when). ``cases.services`` is the one caller: it
+locks the row, runs the transition, writes the event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from accounts.choices import Role
+from accounts.selectors import area_paths, department_ids, has_role
+from cases import permissions
+from cases.choices import LIVE_STATES, CaseSource, CaseState, EventKind, InvitationState
+from templates.choices import Priority
+
+#: Roles that read every case.
+READ_ALL_ROLES = (Role.AUDITOR, Role.SYSADMIN)
+#: Roles that read the cases of their area's subtree.
+AREA_READ_ROLES = (Role.VILLAGE_OFFICIAL, Role.COMMANDER, Role.GRID_LEADER, Role.LEADER)
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CaseQuerySet:
+        """The cases ``user`` may read (DESIGN.md roles; a case outside is a 404).
+
+        Area roles see their subtree; staff the live cases they are invited to;
+        department heads the live cases their departments are invited to;
+        auditors and system administrators everything; callers their own.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or has_role(user, READ_ALL_ROLES):
+            return self
+        condition = Q(caller=user)
+        for path in area_paths(user, AREA_READ_ROLES):
+            condition |= Q(community__path__startswith=path)
+        live = Q(state__in=LIVE_STATES) | Q(state=CaseState.CLOSED)
+        condition |= live & Q(pk__in=Invitation.objects.filter(person=user).values("case_id"))
+        heads_of = department_ids(user, [Role.DEPARTMENT_HEAD])
+        if heads_of:
+            condition |= live & Q(
+                pk__in=Invitation.objects.filter(department_id__in=heads_of).values("case_id")
+            )
+        return self.filter(condition)
+
+    def in_area(self, area) -> CaseQuerySet:
+        return self.filter(community__path__startswith=area.path)
+
+    def overdue(self, now=None) -> CaseQuerySet:
+        now = now or timezone.now()
+        return self.filter(
+            deadline__lt=now,
+            state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS],
+        )
+
+
+def _all_participants_rated(case: Case) -> bool:
+    return case.unrated_departments().count() == 0 and case.participating_departments().exists()
+
+
+def _has_pending_invitation(case: Case) -> bool:
+    return case.invitations.filter(state=InvitationState.PENDING).exists()
+
+
+def _has_accepted_invitation(case: Case) -> bool:
+    return case.invitations.filter(state=InvitationState.ACCEPTED).exists()
+
+
+# Messages shown when a condition refuses a transition (cases.services reads them).
+_all_participants_rated.message = _("Every participating department must be rated first.")
+_has_pending_invitation.message = _("Invite at least one person before dispatching.")
+_has_accepted_invitation.message = _("Nobody has accepted the case yet.")
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A problem a community cannot solve alone, and everything done about it."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.ForeignKey(
+        "templates.Category",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("category"),
+    )
+    template = models.ForeignKey(
+        "templates.CaseTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("template"),
+    )
+    answers = models.JSONField(_("template answers"), default=dict, blank=True)
+    community = models.ForeignKey(
+        "grids.Area",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("community"),
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="raised_cases",
+        verbose_name=_("caller"),
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=CaseSource.choices, default=CaseSource.VILLAGE
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True, default="")
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
+    )
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=CaseState.choices,
+        default=CaseState.DRAFT,
+        protected=True,
+        db_index=True,
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    first_accepted_at = models.DateTimeField(_("first accepted at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    response_deadline = models.DateTimeField(_("response deadline"), null=True, blank=True)
+    deadline = models.DateTimeField(_("handling deadline"), null=True, blank=True, db_index=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A second delivery of the same external case is the same case.
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="unique_external_case",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "created_at"], name="case_community_created"),
+            models.Index(fields=["state", "created_at"], name="case_state_created"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            models.Index(fields=["caller", "created_at"], name="case_caller_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    # ------------------------------------------------------------- derived facts
+
+    def participating_departments(self):
+        from departments.models import Department
+
+        return Department.objects.filter(
+            invitations__case=self, invitations__state=InvitationState.ACCEPTED
+        ).distinct()
+
+    def unrated_departments(self):
+        return self.participating_departments().exclude(ratings__case=self)
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(
+            self.deadline
+            and self.state in (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
+            and timezone.now() > self.deadline
+        )
+
+    def handling_limit(self) -> timedelta:
+        hours = self.template.handling_limit_hours if self.template_id else None
+        if not hours:
+            hours = settings.JINSHAO_HANDLING_LIMIT_HOURS.get(self.priority, 72)
+        return timedelta(hours=hours)
+
+    # --------------------------------------------------------------- transitions
+    # Bodies only set the milestone times; locking, events and notifications
+    # are the services' work.
+
+    @transition(
+        field=state,
+        source=CaseState.DRAFT,
+        target=CaseState.PENDING_REVIEW,
+        permission=permissions.can_submit,
+        custom={"label": _("Submit for review"), "admin": True},
+    )
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CaseState.PENDING_REVIEW,
+        target=CaseState.DISPATCHED,
+        permission=permissions.can_review,
+        conditions=[_has_pending_invitation],
+        custom={"label": _("Approve and dispatch"), "admin": True},
+    )
+    def approve(self) -> None:
+        now = timezone.now()
+        self.dispatched_at = now
+        self.response_deadline = now + timedelta(minutes=settings.JINSHAO_RESPONSE_LIMIT_MINUTES)
+        self.deadline = now + self.handling_limit()
+
+    @transition(
+        field=state,
+        source=CaseState.PENDING_REVIEW,
+        target=CaseState.DRAFT,
+        permission=permissions.can_review,
+        custom={"label": _("Send back"), "admin": True, "needs_reason": True},
+    )
+    def send_back(self) -> None:
+        self.submitted_at = None
+
+    @transition(
+        field=state,
+        source=[CaseState.DRAFT, CaseState.PENDING_REVIEW, CaseState.DISPATCHED],
+        target=CaseState.CANCELLED,
+        permission=permissions.can_steer,
+        custom={"label": _("Cancel"), "admin": True, "needs_reason": True},
+    )
+    def cancel(self) -> None:
+        self.cancelled_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CaseState.DISPATCHED,
+        target=CaseState.IN_PROGRESS,
+        permission=permissions.system_only,
+        conditions=[_has_accepted_invitation],
+        custom={"admin": False},
+    )
+    def start(self) -> None:
+        self.first_accepted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CaseState.IN_PROGRESS,
+        target=CaseState.PENDING_RATING,
+        permission=permissions.can_steer,
+        conditions=[_has_accepted_invitation],
+        custom={"label": _("Complete"), "admin": True},
+    )
+    def complete(self) -> None:
+        self.completed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=CaseState.PENDING_RATING,
+        target=CaseState.IN_PROGRESS,
+        permission=permissions.can_steer,
+        custom={"label": _("Reopen"), "admin": True, "needs_reason": True},
+    )
+    def reopen(self) -> None:
+        self.completed_at = None
+
+    @transition(
+        field=state,
+        source=CaseState.PENDING_RATING,
+        target=CaseState.CLOSED,
+        permission=permissions.system_only,
+        conditions=[_all_participants_rated],
+        custom={"admin": False},
+    )
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+
+class Invitation(models.Model):
+    """A call to one person of one department to help on a case."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("case")
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("department"),
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="invitations",
+        verbose_name=_("person"),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=InvitationState.choices,
+        default=InvitationState.PENDING,
+    )
+    reason = models.TextField(_("decline reason"), blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["invited_at", "id"]
+        constraints = [
+            # A person has at most one open (pending or accepted) invitation per case.
+            models.UniqueConstraint(
+                fields=["case", "person"],
+                condition=Q(state__in=[InvitationState.PENDING, InvitationState.ACCEPTED]),
+                name="one_open_invitation_per_person",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person", "state"], name="invitation_person_state"),
+            models.Index(fields=["department", "state"], name="invitation_department_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} → {self.person} ({self.department})"
+
+
+class CaseEvent(models.Model):
+    """One line of the case's timeline (全程留痕): who did what, from and to, when."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    from_state = models.CharField(_("from"), max_length=20, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=CaseState.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    invitation = models.ForeignKey(
+        Invitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("invitation"),
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.get_kind_display()}"
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number given out in a year (row-locked when incremented)."""
+
+    year = models.PositiveIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("case number sequence")
+        verbose_name_plural = _("case number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -1,0 +1,52 @@
+"""Who may move a case: the ``permission`` callables of its transitions.
+
+Each takes ``(case, user)`` as django-fsm calls them. Superusers may do
+everything (the back office acts for anyone and the timeline records who).
+"""
+
+from __future__ import annotations
+
+from accounts.choices import Role
+from accounts.selectors import covers_area
+
+
+def is_superuser(user) -> bool:
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def is_caller(case, user) -> bool:
+    return bool(user and user.is_authenticated and case.caller_id == user.pk)
+
+
+def is_commander_of(case, user) -> bool:
+    """The commander of a workstation over the case's community (or above it)."""
+    return covers_area(user, [Role.COMMANDER], case.community)
+
+
+def can_raise_in(user, community) -> bool:
+    return is_superuser(user) or covers_area(
+        user, [Role.VILLAGE_OFFICIAL, Role.COMMANDER], community
+    )
+
+
+def can_submit(case, user) -> bool:
+    """The caller, or a commander who raised or edits it on their behalf."""
+    return is_superuser(user) or is_caller(case, user) or is_commander_of(case, user)
+
+
+def can_review(case, user) -> bool:
+    return is_superuser(user) or is_commander_of(case, user)
+
+
+def can_steer(case, user) -> bool:
+    """Caller or commander: cancel, complete, reopen, invite."""
+    return is_superuser(user) or is_caller(case, user) or is_commander_of(case, user)
+
+
+def can_rate(case, user) -> bool:
+    return is_superuser(user) or is_caller(case, user)
+
+
+def system_only(case, user) -> bool:
+    """Transitions the services fire themselves (first acceptance, closing)."""
+    return True

@@ -1,0 +1,119 @@
+"""Checking the answers a case gives to its template's form fields."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from core.errors import ValidationFailed
+from templates.choices import FieldKind
+from templates.models import CaseTemplate, TemplateField
+
+MAX_TEXT_LENGTH = 2000
+MAX_PHOTOS = 9
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _clean_text(field: TemplateField, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(_("Enter text."))
+    value = value.strip()
+    if len(value) > MAX_TEXT_LENGTH:
+        raise _Invalid(_("At most %(n)d characters.") % {"n": MAX_TEXT_LENGTH})
+    return value
+
+
+def _clean_number(field: TemplateField, value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise _Invalid(_("Enter a number."))
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise _Invalid(_("Enter a number.")) from None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Invalid(_("Enter a number."))
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _clean_choice(field: TemplateField, value: Any) -> str:
+    if not isinstance(value, str) or value not in field.choice_list:
+        raise _Invalid(_("Choose one of: %(choices)s.") % {"choices": "、".join(field.choice_list)})
+    return value
+
+
+def _clean_date(field: TemplateField, value: Any) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    try:
+        return datetime.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise _Invalid(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def _clean_photo(field: TemplateField, value: Any) -> list[str]:
+    photos = [value] if isinstance(value, str) else value
+    if not isinstance(photos, list) or not all(isinstance(p, str) and p.strip() for p in photos):
+        raise _Invalid(_("Give the uploaded photos' references."))
+    if len(photos) > MAX_PHOTOS:
+        raise _Invalid(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
+    return [p.strip() for p in photos]
+
+
+_CLEANERS: dict[str, Callable[[TemplateField, Any], Any]] = {
+    FieldKind.TEXT: _clean_text,
+    FieldKind.NUMBER: _clean_number,
+    FieldKind.CHOICE: _clean_choice,
+    FieldKind.DATE: _clean_date,
+    FieldKind.PHOTO: _clean_photo,
+}
+
+
+def _is_empty(value: Any) -> bool:
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def validate_answers(template: CaseTemplate | None, answers: Any) -> dict[str, Any]:
+    """Return the cleaned answers to ``template``'s fields, or raise ``ValidationFailed``.
+
+    Every problem is reported at once, keyed by the field's key: unknown keys,
+    missing required answers and answers of the wrong type or choice.
+    """
+    if answers in (None, ""):
+        answers = {}
+    if not isinstance(answers, dict):
+        raise ValidationFailed(
+            _("Answers must be an object of field keys to values."),
+            fields={"answers": [_("Expected an object.")]},
+        )
+    fields = list(template.fields.all()) if template is not None else []
+    known = {f.key for f in fields}
+    errors: dict[str, list[str]] = {
+        key: [_("This form has no such field.")] for key in answers if key not in known
+    }
+    cleaned: dict[str, Any] = {}
+    for field in fields:
+        value = answers.get(field.key)
+        if _is_empty(value):
+            if field.required:
+                errors[field.key] = [_("%(label)s is required.") % {"label": field.label}]
+            continue
+        try:
+            cleaned[field.key] = _CLEANERS[field.kind](field, value)
+        except _Invalid as exc:
+            errors[field.key] = [f"{field.label}: {exc}"]
+    if errors:
+        raise ValidationFailed(_("Some answers are not valid."), fields=errors)
+    return cleaned
