@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import code_validator
@@ -70,7 +71,7 @@ class Rating(models.Model):
         help_text=_("Weighted mean of the criterion scores."),
     )
     comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(_("rated at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("rated at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("rating")
