@@ -143,8 +143,9 @@ IMPORT_EXPORT_FORMATS = [
     "import_export.formats.base_formats.XLSX",
     "import_export.formats.base_formats.CSV",
 ]
-# Cells starting with = + - @ are escaped on export (formula injection).
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Formula injection is escaped by core.spreadsheets (all of = + - @ tab CR, xlsx and csv);
+# the library's own option only drops a leading "=".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Domain options, namespaced.
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")

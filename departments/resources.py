@@ -1,15 +1,118 @@
-"""Spreadsheet import/export of departments and staff (stub)."""
+"""Spreadsheets of departments and their staff (import and export)."""
 
-from import_export import resources
+from django.contrib.auth.hashers import make_password
+from django.utils.translation import gettext_lazy as _
+from import_export import fields
 
+from accounts.models import User
+from core.spreadsheets import (
+    ChoiceWidget,
+    CodeListWidget,
+    CodeWidget,
+    SpreadsheetResource,
+    YesNoWidget,
+)
+from departments.choices import DepartmentKind, DepartmentLevel
 from departments.models import Department, StaffMembership
+from departments.services import sync_staff_role
+from grids.models import Area
 
 
-class DepartmentResource(resources.ModelResource):
+class DepartmentResource(SpreadsheetResource):
+    code = fields.Field(attribute="code", column_name=_("Code"))
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    short_name = fields.Field(attribute="short_name", column_name=_("Short name"))
+    level = fields.Field(
+        attribute="level", column_name=_("Level"), widget=ChoiceWidget(DepartmentLevel)
+    )
+    kind = fields.Field(
+        attribute="kind", column_name=_("Kind"), widget=ChoiceWidget(DepartmentKind)
+    )
+    town = fields.Field(
+        attribute="town", column_name=_("Town code"), widget=CodeWidget(Area, "code")
+    )
+    served_areas = fields.Field(
+        attribute="served_areas",
+        column_name=_("Served area codes"),
+        widget=CodeListWidget(Area, "code"),
+    )
+    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    is_active = fields.Field(
+        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
+    )
+
     class Meta:
         model = Department
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name",
+            "short_name",
+            "level",
+            "kind",
+            "town",
+            "served_areas",
+            "phone",
+            "is_active",
+        )
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("town").prefetch_related("served_areas")
 
 
-class StaffMembershipResource(resources.ModelResource):
+class StaffMembershipResource(SpreadsheetResource):
+    """Staff: creates the person when the username is new (with no usable password yet)."""
+
+    username = fields.Field(attribute="user__username", column_name=_("Username"), readonly=True)
+    person_name = fields.Field(attribute="user__name", column_name=_("Name"), readonly=True)
+    department = fields.Field(
+        attribute="department",
+        column_name=_("Department code"),
+        widget=CodeWidget(Department, "code"),
+    )
+    title = fields.Field(attribute="title", column_name=_("Title"))
+    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    on_duty = fields.Field(
+        attribute="on_duty", column_name=_("On duty"), widget=YesNoWidget(), default=True
+    )
+    is_active = fields.Field(
+        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
+    )
+
     class Meta:
         model = StaffMembership
+        import_id_fields = ("username", "department")
+        fields = ("username", "person_name", "department", "title", "phone", "on_duty", "is_active")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user", "department")
+
+    def get_instance(self, instance_loader, row):
+        username = str(row.get(self.fields["username"].column_name) or "").strip()
+        department = self.fields["department"].clean(row)
+        if not username or department is None:
+            return None
+        return StaffMembership.objects.filter(
+            user__username=username, department=department
+        ).first()
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        username = str(row.get(self.fields["username"].column_name) or "").strip()
+        if not username:
+            raise ValueError(_("A username is required."))
+        name = str(row.get(self.fields["person_name"].column_name) or "").strip()
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"name": name, "password": make_password(None)}
+        )
+        if not created and name and user.name != name:
+            user.name = name
+            user.save(update_fields=["name"])
+        self._user = user
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        instance.user = self._user
+
+    def after_save_instance(self, instance, row, **kwargs):
+        sync_staff_role(instance)

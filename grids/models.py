@@ -59,7 +59,7 @@ class Area(TimeStampedModel):
         related_name="children",
         verbose_name=_("parent"),
     )
-    path = models.CharField(_("path"), max_length=400, unique=True, editable=False)
+    path = models.CharField(_("path"), max_length=400, unique=True, editable=False, blank=True)
     community_kind = models.CharField(
         _("community kind"), max_length=16, choices=CommunityKind.choices, blank=True
     )

@@ -1,15 +1,95 @@
-"""Spreadsheet import/export of the area tree (stub: filled in by the import-export work)."""
+"""Spreadsheets of the area tree and workstations (import and export)."""
 
-from import_export import resources
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, widgets
 
+from accounts.models import User
+from core.spreadsheets import (
+    ChoiceWidget,
+    CodeListWidget,
+    CodeWidget,
+    SpreadsheetResource,
+    YesNoWidget,
+)
+from grids.choices import AreaLevel, CommunityKind
 from grids.models import Area, Workstation
+from grids.services import sync_workstation_roles
 
 
-class AreaResource(resources.ModelResource):
+class AreaResource(SpreadsheetResource):
+    """One row per area; a parent's row must come before (or already exist)."""
+
+    code = fields.Field(attribute="code", column_name=_("Code"))
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    level = fields.Field(attribute="level", column_name=_("Level"), widget=ChoiceWidget(AreaLevel))
+    parent = fields.Field(
+        attribute="parent", column_name=_("Parent code"), widget=CodeWidget(Area, "code")
+    )
+    community_kind = fields.Field(
+        attribute="community_kind",
+        column_name=_("Community kind"),
+        widget=ChoiceWidget(CommunityKind),
+    )
+    position = fields.Field(
+        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
+    )
+    is_active = fields.Field(
+        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
+    )
+
     class Meta:
         model = Area
+        import_id_fields = ("code",)
+        fields = ("code", "name", "level", "parent", "community_kind", "position", "is_active")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("parent").order_by("path")
 
 
-class WorkstationResource(resources.ModelResource):
+class WorkstationResource(SpreadsheetResource):
+    grid = fields.Field(
+        attribute="grid", column_name=_("Grid code"), widget=CodeWidget(Area, "code")
+    )
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    address = fields.Field(attribute="address", column_name=_("Address"))
+    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    commander = fields.Field(
+        attribute="commander",
+        column_name=_("Commander (username)"),
+        widget=CodeWidget(User, "username"),
+    )
+    grid_leader = fields.Field(
+        attribute="grid_leader",
+        column_name=_("Grid leader (username)"),
+        widget=CodeWidget(User, "username"),
+    )
+    deputy_commanders = fields.Field(
+        attribute="deputy_commanders",
+        column_name=_("Deputy commanders (usernames)"),
+        widget=CodeListWidget(User, "username"),
+    )
+
     class Meta:
         model = Workstation
+        import_id_fields = ("grid",)
+        fields = (
+            "grid",
+            "name",
+            "address",
+            "phone",
+            "commander",
+            "grid_leader",
+            "deputy_commanders",
+        )
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("grid", "commander", "grid_leader")
+            .prefetch_related("deputy_commanders")
+            .order_by("grid__path")
+        )
+
+    def after_save_instance(self, instance, row, **kwargs):
+        sync_workstation_roles(instance)

@@ -1,20 +1,136 @@
-"""Spreadsheet import/export of categories, templates and their fields (stub)."""
+"""Spreadsheets of categories, case templates and their form fields."""
 
-from import_export import resources
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, widgets
 
+from core.spreadsheets import (
+    ChoiceWidget,
+    CodeListWidget,
+    CodeWidget,
+    SpreadsheetResource,
+    YesNoWidget,
+)
+from departments.models import Department
+from templates.choices import FieldKind, Priority
 from templates.models import CaseTemplate, Category, TemplateField
 
 
-class CategoryResource(resources.ModelResource):
+class CategoryResource(SpreadsheetResource):
+    code = fields.Field(attribute="code", column_name=_("Code"))
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    parent = fields.Field(
+        attribute="parent", column_name=_("Parent code"), widget=CodeWidget(Category, "code")
+    )
+    position = fields.Field(
+        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
+    )
+    is_active = fields.Field(
+        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
+    )
+
     class Meta:
         model = Category
+        import_id_fields = ("code",)
+        fields = ("code", "name", "parent", "position", "is_active")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("parent")
 
 
-class CaseTemplateResource(resources.ModelResource):
+class CaseTemplateResource(SpreadsheetResource):
+    code = fields.Field(attribute="code", column_name=_("Code"))
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    category = fields.Field(
+        attribute="category", column_name=_("Category code"), widget=CodeWidget(Category, "code")
+    )
+    description = fields.Field(attribute="description", column_name=_("Description skeleton"))
+    default_priority = fields.Field(
+        attribute="default_priority",
+        column_name=_("Default priority"),
+        widget=ChoiceWidget(Priority),
+    )
+    handling_limit_hours = fields.Field(
+        attribute="handling_limit_hours",
+        column_name=_("Handling limit (hours)"),
+        widget=widgets.IntegerWidget(),
+    )
+    default_departments = fields.Field(
+        attribute="default_departments",
+        column_name=_("Default department codes"),
+        widget=CodeListWidget(Department, "code"),
+    )
+    position = fields.Field(
+        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
+    )
+    is_active = fields.Field(
+        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
+    )
+
     class Meta:
         model = CaseTemplate
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "name",
+            "category",
+            "description",
+            "default_priority",
+            "handling_limit_hours",
+            "default_departments",
+            "position",
+            "is_active",
+        )
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("category")
+            .prefetch_related("default_departments")
+        )
 
 
-class TemplateFieldResource(resources.ModelResource):
+class TemplateFieldResource(SpreadsheetResource):
+    """A template's form fields; choices one per line or separated by “|”."""
+
+    template = fields.Field(
+        attribute="template",
+        column_name=_("Template code"),
+        widget=CodeWidget(CaseTemplate, "code"),
+    )
+    key = fields.Field(attribute="key", column_name=_("Key"))
+    label = fields.Field(attribute="label", column_name=_("Label"))
+    kind = fields.Field(attribute="kind", column_name=_("Type"), widget=ChoiceWidget(FieldKind))
+    required = fields.Field(
+        attribute="required", column_name=_("Required"), widget=YesNoWidget(), default=False
+    )
+    choices = fields.Field(attribute="choices", column_name=_("Choices"))
+    help_text = fields.Field(attribute="help_text", column_name=_("Help text"))
+    position = fields.Field(
+        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
+    )
+
     class Meta:
         model = TemplateField
+        import_id_fields = ("template", "key")
+        fields = (
+            "template",
+            "key",
+            "label",
+            "kind",
+            "required",
+            "choices",
+            "help_text",
+            "position",
+        )
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("template")
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        column = self.fields["choices"].column_name
+        if row.get(column):
+            row[column] = "\n".join(
+                c.strip() for c in str(row[column]).replace("|", "\n").splitlines() if c.strip()
+            )

@@ -19,6 +19,7 @@ from tests.factories import (
     CriterionFactory,
     DepartmentFactory,
     MembershipFactory,
+    TemplateFieldFactory,
     UserFactory,
     WorkstationFactory,
     grant,
@@ -128,6 +129,10 @@ def world(db) -> World:
         code="street_vending", name="占道经营", category=CategoryFactory(name="市容环境")
     )
     template.default_departments.add(dept_a)
+    TemplateFieldFactory(template=template, key="stall_count", label="摊位数量", kind="number")
+    TemplateFieldFactory(
+        template=template, key="goods", label="经营品类", kind="choice", choices="果蔬\n熟食\n其他"
+    )
     return World(
         district,
         town,

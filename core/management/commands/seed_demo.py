@@ -470,7 +470,7 @@ class Command(BaseCommand):
             ("leader 领导", "lingdao01", _scope("lingdao01")),
             ("auditor 考核人员", "kaohe01", "—"),
         ]
-        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for role, username, scope in rows:
             self.stdout.write(f"  {role:<30} {username:<10} {scope}")
 
@@ -592,12 +592,7 @@ class _CasePlan:
             self.state = CaseState.CANCELLED
             last = CaseState.DISPATCHED if state == CaseState.CLOSED else state
             self.cancelled_from = last
-            for field_name, s in (
-                ("first_accepted_at", CaseState.IN_PROGRESS),
-                ("completed_at", CaseState.PENDING_RATING),
-                ("closed_at", CaseState.CLOSED),
-            ):
-                setattr(c, field_name, None)
+            c.first_accepted_at = c.completed_at = c.closed_at = None
             if last != CaseState.DISPATCHED:
                 c.dispatched_at = c.response_deadline = c.deadline = None
             c.cancelled_at = min(t[last] + timedelta(minutes=self.rng.uniform(5, 120)), self.now)

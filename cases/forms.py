@@ -1,0 +1,141 @@
+"""Forms of the case back office: raising, editing a draft, inviting, reasons, rating."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from cases.models import Case, Invitation
+from departments.models import Department
+from grids.models import Area
+from templates.choices import Priority
+from templates.models import CaseTemplate, Category
+
+
+def _autocomplete(model, field_name: str) -> AutocompleteSelect:
+    return AutocompleteSelect(model._meta.get_field(field_name), admin.site)
+
+
+class ReasonForm(forms.Form):
+    """The reason a transition needs (send back, cancel, reopen, decline)."""
+
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class CaseRaiseForm(forms.Form):
+    """Raise a case from the back office (``cases.services.create_case``)."""
+
+    community = forms.ModelChoiceField(
+        Area.objects.communities(),
+        label=_("Village or community"),
+        widget=_autocomplete(Case, "community"),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    template = forms.ModelChoiceField(
+        CaseTemplate.objects.filter(is_active=True),
+        label=_("Template"),
+        required=False,
+        widget=_autocomplete(Case, "template"),
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.filter(is_active=True),
+        label=_("Category"),
+        required=False,
+        widget=_autocomplete(Case, "category"),
+        help_text=_("Empty: the template's category."),
+    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    priority = forms.ChoiceField(
+        label=_("Priority"),
+        choices=[("", _("The template's"))] + list(Priority.choices),
+        required=False,
+    )
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    answers = forms.JSONField(
+        label=_("Template answers"),
+        required=False,
+        initial=dict,
+        help_text=_('The answers to the template\'s form, e.g. {"stall_count": 3}.'),
+    )
+    caller = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        label=_("Caller"),
+        required=False,
+        widget=_autocomplete(Case, "caller"),
+        help_text=_("Empty: you are the caller."),
+    )
+    submit = forms.BooleanField(label=_("Submit for review at once"), required=False)
+
+
+class DraftEditForm(forms.Form):
+    """Edit a draft (``cases.services.update_draft``)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    answers = forms.JSONField(label=_("Template answers"), required=False)
+
+
+class InviteForm(forms.Form):
+    """Invite one person of one department (``cases.services.invite_person``)."""
+
+    department = forms.ModelChoiceField(
+        Department.objects.active(),
+        label=_("Department"),
+        widget=_autocomplete(Invitation, "department"),
+    )
+    person = forms.ModelChoiceField(
+        User.objects.filter(is_active=True, memberships__is_active=True).distinct(),
+        label=_("Person"),
+        widget=_autocomplete(Invitation, "person"),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class RatingForm(forms.Form):
+    """Scores 0–100 per active criterion for each department still to rate."""
+
+    def __init__(self, *args, departments, criteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.departments, self.criteria = list(departments), list(criteria)
+        for dept in self.departments:
+            for criterion in self.criteria:
+                self.fields[self.score_key(dept, criterion)] = forms.IntegerField(
+                    label=f"{dept.name} · {criterion.name}",
+                    min_value=0,
+                    max_value=100,
+                )
+            self.fields[f"comment_{dept.pk}"] = forms.CharField(
+                label=_("%(department)s · comment") % {"department": dept.name},
+                required=False,
+                max_length=2000,
+            )
+
+    @staticmethod
+    def score_key(dept, criterion) -> str:
+        return f"score_{dept.pk}_{criterion.pk}"
+
+    def ratings(self) -> list[tuple[Department, dict[str, int], str]]:
+        """(department, {criterion code: score}, comment) for each department."""
+        data = self.cleaned_data
+        return [
+            (
+                dept,
+                {c.code: data[self.score_key(dept, c)] for c in self.criteria},
+                data.get(f"comment_{dept.pk}", ""),
+            )
+            for dept in self.departments
+        ]
+
+
+class InvitationActionForm(ActionForm):
+    """The changelist's action bar, with a reason for declining."""
+
+    reason = forms.CharField(label=_("Reason (to decline)"), required=False, max_length=2000)

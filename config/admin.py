@@ -1,0 +1,8 @@
+"""The admin site's titles (the back office is the admin)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Jinshao · blocks call, lines respond")
+admin.site.site_title = _("Jinshao back office")
+admin.site.index_title = _("District administration")

@@ -1,0 +1,79 @@
+"""``manage.py import_sheet KIND FILE``: the admin's spreadsheet import, from the shell.
+
+All or nothing, like the admin: a file with any bad row imports nothing and
+every bad row is listed; the command then exits with status 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tablib
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from core.spreadsheets import describe_errors
+from departments.resources import DepartmentResource, StaffMembershipResource
+from grids.resources import AreaResource, WorkstationResource
+from ratings.resources import CriterionResource
+from templates.resources import CaseTemplateResource, CategoryResource, TemplateFieldResource
+
+RESOURCES = {
+    "areas": AreaResource,
+    "workstations": WorkstationResource,
+    "departments": DepartmentResource,
+    "staff": StaffMembershipResource,
+    "categories": CategoryResource,
+    "templates": CaseTemplateResource,
+    "template-fields": TemplateFieldResource,
+    "criteria": CriterionResource,
+}
+
+
+def load_dataset(path: Path) -> tablib.Dataset:
+    """Read an xlsx or csv file (chosen by its extension) into a dataset."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
+    if suffix == ".csv":
+        return tablib.Dataset().load(path.read_text(encoding="utf-8-sig"), format="csv")
+    raise CommandError(_("Give an .xlsx or .csv file."))
+
+
+class Command(BaseCommand):
+    help = "Import a spreadsheet (xlsx or csv) of areas, departments, staff, templates… (all or nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=sorted(RESOURCES))
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check the file, change nothing."
+        )
+
+    def handle(self, *args, kind, file, dry_run, **opts):
+        if not file.is_file():
+            raise CommandError(_("No such file: %(file)s") % {"file": file})
+        try:
+            dataset = load_dataset(file)
+        except CommandError:
+            raise
+        except Exception as exc:  # a corrupt or lying file
+            raise CommandError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
+        result = RESOURCES[kind]().import_data(dataset, dry_run=dry_run)
+        problems = describe_errors(result)
+        if problems:
+            for line in problems:
+                self.stderr.write(line)
+            raise CommandError(
+                _("Nothing was imported: %(n)d problem(s) in the file.") % {"n": len(problems)}
+            )
+        totals = result.totals
+        self.stdout.write(
+            _("%(verb)s: %(new)d new, %(update)d updated, %(skip)d unchanged.")
+            % {
+                "verb": _("Checked") if dry_run else _("Imported"),
+                "new": totals.get("new", 0),
+                "update": totals.get("update", 0),
+                "skip": totals.get("skip", 0),
+            }
+        )

@@ -1,0 +1,75 @@
+"""The area tree and workstations in the back office."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from grids.models import Area, Workstation
+from grids.resources import AreaResource, WorkstationResource
+from grids.services import sync_workstation_roles
+
+
+@admin.register(Area)
+class AreaAdmin(ImportExportModelAdmin):
+    """The tree: ordered by path, names indented by level, a link to each subtree."""
+
+    resource_classes = [AreaResource]
+    list_display = (
+        "tree_name",
+        "code",
+        "level",
+        "community_kind",
+        "children_count",
+        "subtree",
+        "is_active",
+    )
+    list_display_links = ("tree_name",)
+    list_filter = ("level", "community_kind", "is_active")
+    search_fields = ("name", "code")
+    ordering = ("path",)
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path",)
+    fields = ("code", "name", "level", "parent", "community_kind", "position", "is_active", "path")
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(child_count=Count("children"))
+
+    @admin.display(description=_("name"), ordering="path")
+    def tree_name(self, obj: Area) -> str:
+        return format_html(
+            '<span class="area-tree" style="padding-left:{}em">{}{}</span>',
+            (obj.level - 1) * 1.5,
+            "└ " if obj.level > 1 else "",
+            obj.name,
+        )
+
+    @admin.display(description=_("children"), ordering="child_count")
+    def children_count(self, obj: Area) -> int:
+        return obj.child_count
+
+    @admin.display(description=_("subtree"))
+    def subtree(self, obj: Area) -> str:
+        url = (
+            reverse("admin:grids_area_changelist") + "?" + urlencode({"path__startswith": obj.path})
+        )
+        return format_html('<a href="{}">{}</a>', url, _("everything under it"))
+
+
+@admin.register(Workstation)
+class WorkstationAdmin(ImportExportModelAdmin):
+    resource_classes = [WorkstationResource]
+    list_display = ("name", "grid", "commander", "grid_leader", "phone")
+    search_fields = ("name", "grid__name", "commander__name", "grid_leader__name")
+    list_filter = ("grid__parent",)
+    autocomplete_fields = ("grid", "commander", "grid_leader", "deputy_commanders")
+    list_select_related = ("grid", "commander", "grid_leader")
+
+    def save_related(self, request, form, formsets, change):
+        """After the deputies are saved, grant the commander's and grid leader's roles."""
+        super().save_related(request, form, formsets, change)
+        sync_workstation_roles(form.instance)

@@ -1,0 +1,42 @@
+"""Rating criteria (configured) and ratings (read-only, anonymous)."""
+
+from django.contrib import admin
+from import_export.admin import ExportMixin, ImportExportModelAdmin
+
+from cases.admin import ReadOnlyMixin
+from cases.models import Case
+from ratings.models import Criterion, Rating, Score
+from ratings.resources import CriterionResource, RatingResource
+
+
+@admin.register(Criterion)
+class CriterionAdmin(ImportExportModelAdmin):
+    resource_classes = [CriterionResource]
+    list_display = ("name", "code", "weight", "position", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code")
+
+
+class ScoreInline(ReadOnlyMixin, admin.TabularInline):
+    model = Score
+    fields = ("criterion", "score")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
+    """Ratings name the case and the department, never the rater (there is none stored)."""
+
+    resource_classes = [RatingResource]
+    list_display = ("case", "department", "overall", "created_at")
+    list_filter = ("department__kind", "department__level", "created_at")
+    search_fields = ("case__number", "department__name")
+    list_select_related = ("case", "department")
+    fields = ("case", "department", "overall", "comment", "created_at")
+    readonly_fields = fields
+    inlines = [ScoreInline]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))

@@ -1,0 +1,210 @@
+"""A case's whole life from the back office, through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from cases.choices import CaseState, EventKind, InvitationState
+from cases.models import Case, CaseEvent, Invitation
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(case):
+    return reverse("admin:cases_case_change", args=[case.pk])
+
+
+def press(client, case, transition):
+    """Press a transition button on the case page."""
+    return client.post(change_url(case), {"_fsm_transition_to": transition})
+
+
+def kinds(case):
+    return list(case.events.values_list("kind", flat=True))
+
+
+def test_superuser_moves_a_case_through_its_whole_life(client, world):
+    client.force_login(world.superuser)
+
+    # Raise.
+    response = client.post(
+        reverse("admin:cases_case_add"),
+        {
+            "community": world.community.pk,
+            "title": "菜场门口占道经营",
+            "template": world.template.pk,
+            "answers": '{"stall_count": 3, "goods": "果蔬"}',
+            "caller": world.official.pk,
+        },
+    )
+    case = Case.objects.get(title="菜场门口占道经营")
+    assert response.status_code == 302 and response["Location"] == change_url(case)
+    assert case.state == CaseState.DRAFT and case.caller == world.official
+    assert case.answers == {"stall_count": 3, "goods": "果蔬"}
+
+    # Invite two people of two departments.
+    for dept, person in ((world.dept_a, world.staff_a), (world.dept_b, world.staff_b)):
+        response = client.post(
+            reverse("admin:cases_case_invite", args=[case.pk]),
+            {"department": dept.pk, "person": person.pk},
+        )
+        assert response.status_code == 302
+    assert case.invitations.count() == 2
+
+    # Submit, approve.
+    assert press(client, case, "submit").status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.PENDING_REVIEW and case.submitted_at
+    press(client, case, "approve")
+    case.refresh_from_db()
+    assert case.state == CaseState.DISPATCHED and case.deadline and case.response_deadline
+
+    # Both accept from the invitation list's action.
+    response = client.post(
+        reverse("admin:cases_invitation_changelist"),
+        {
+            "action": "accept_selected",
+            "_selected_action": list(case.invitations.values_list("pk", flat=True)),
+        },
+    )
+    assert response.status_code == 302
+    assert set(case.invitations.values_list("state", flat=True)) == {InvitationState.ACCEPTED}
+    case.refresh_from_db()
+    assert case.state == CaseState.IN_PROGRESS and case.first_accepted_at
+
+    # Complete, then rate both departments in one form: the case closes.
+    press(client, case, "complete")
+    case.refresh_from_db()
+    assert case.state == CaseState.PENDING_RATING
+    page = client.get(reverse("admin:cases_case_rate", args=[case.pk]))
+    assert "城管执法局" in page.content.decode() and "水务局" in page.content.decode()
+    data = {}
+    for dept in (world.dept_a, world.dept_b):
+        for crit in (
+            case.participating_departments()
+            .first()
+            .ratings.model._meta.apps.get_model("ratings", "Criterion")
+            .objects.all()
+        ):
+            data[f"score_{dept.pk}_{crit.pk}"] = 96
+        data[f"comment_{dept.pk}"] = "处置及时"
+    response = client.post(reverse("admin:cases_case_rate", args=[case.pk]), data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED and case.closed_at
+    assert kinds(case) == [
+        EventKind.CREATED,
+        EventKind.INVITED,
+        EventKind.INVITED,
+        EventKind.SUBMITTED,
+        EventKind.APPROVED,
+        EventKind.ACCEPTED,
+        EventKind.ACCEPTED,
+        EventKind.COMPLETED,
+        EventKind.RATED,
+        EventKind.RATED,
+        EventKind.CLOSED,
+    ]
+    assert client.get(change_url(case)).status_code == 200
+
+
+def test_send_back_asks_for_a_reason_and_refuses_none(client, world, case_in):
+    case = case_in("pending_review")
+    client.force_login(world.superuser)
+    response = press(client, case, "send_back")
+    form_url = reverse("admin:cases_case_transition", args=[case.pk, "send_back"])
+    assert response.status_code == 302 and response["Location"] == form_url
+    assert client.post(form_url, {"reason": ""}).status_code == 200  # form shown again
+    case.refresh_from_db()
+    assert case.state == CaseState.PENDING_REVIEW
+    client.post(form_url, {"reason": "请补充现场照片"})
+    case.refresh_from_db()
+    assert case.state == CaseState.DRAFT
+    assert case.events.get(kind=EventKind.SENT_BACK).note == "请补充现场照片"
+
+
+def test_only_permitted_buttons_are_offered(client, world, case_in, django_user_model):
+    case = case_in("pending_review")
+    world.official.is_staff = True
+    world.official.save()
+    perm = django_user_model._meta.apps.get_model("auth", "Permission")
+    world.official.user_permissions.add(
+        *perm.objects.filter(codename__in=["view_case", "change_case"])
+    )
+    client.force_login(world.official)
+    body = client.get(change_url(case)).content.decode()
+    assert 'value="cancel"' in body  # the caller may cancel
+    assert 'value="approve"' not in body  # only a commander approves
+
+
+def test_a_refused_transition_shows_an_error_and_changes_nothing(client, world, case_in):
+    case = case_in("draft")
+    client.force_login(world.superuser)
+    events_before = case.events.count()
+    response = press(client, case, "approve")  # a draft cannot be approved
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.DRAFT and case.events.count() == events_before
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages and all("approve" in m or "审核" in m or "not allowed" in m for m in messages)
+
+
+def test_raising_with_bad_answers_shows_field_errors_and_saves_nothing(client, world):
+    client.force_login(world.superuser)
+    response = client.post(
+        reverse("admin:cases_case_add"),
+        {
+            "community": world.community.pk,
+            "title": "占道",
+            "template": world.template.pk,
+            "answers": '{"stall_count": "很多", "goods": "家电"}',
+        },
+    )
+    assert response.status_code == 200
+    assert not Case.objects.exists()
+    assert response.context["form"].errors
+
+
+def test_declining_from_the_list_needs_a_reason(client, world, case_in):
+    case = case_in("dispatched")
+    client.force_login(world.superuser)
+    ids = list(case.invitations.values_list("pk", flat=True))
+    url = reverse("admin:cases_invitation_changelist")
+    client.post(url, {"action": "decline_selected", "_selected_action": ids, "reason": ""})
+    assert not Invitation.objects.filter(state=InvitationState.DECLINED).exists()
+    client.post(
+        url,
+        {"action": "decline_selected", "_selected_action": ids[:1], "reason": "不属于本部门职责"},
+    )
+    assert Invitation.objects.get(pk=ids[0]).state == InvitationState.DECLINED
+
+
+def test_case_changelist_queries_do_not_grow_with_rows(
+    client, world, case_in, django_assert_max_num_queries
+):
+    client.force_login(world.superuser)
+    case_in("draft")
+    url = reverse("admin:cases_case_changelist")
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for _ in range(29):
+        case_in("draft")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_staff_see_only_their_cases_in_the_admin(client, world, case_in):
+    mine = case_in("dispatched", invite=("staff_b",))
+    other = case_in("dispatched", invite=("staff_a",))
+    assert CaseEvent.objects.exists()
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    from cases.admin import CaseAdmin
+
+    request = RequestFactory().get("/")
+    request.user = world.staff_b
+    visible = CaseAdmin(Case, django_admin.site).get_queryset(request)
+    assert mine in visible and other not in visible
