@@ -15,7 +15,7 @@ def is_superuser(user) -> bool:
 
 
 def is_caller(case, user) -> bool:
-    return bool(user and user.is_authenticated and case.caller_id == user.pk)
+    return bool(user and user.is_authenticated and user.is_active and case.caller_id == user.pk)
 
 
 def is_commander_of(case, user) -> bool:

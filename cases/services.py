@@ -20,7 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition, has_transition_perm
+from django_fsm import ConcurrentTransition
 
 from cases import permissions
 from cases.choices import (
@@ -45,7 +45,9 @@ def state_label(state: str) -> str:
 def _lock(case: Case) -> Case:
     """The case re-read under a row lock, refusing if it moved since ``case`` was read."""
     locked = (
-        Case.objects.select_for_update().select_related("community", "template").get(pk=case.pk)
+        Case.objects.select_for_update(of=("self",))
+        .select_related("community", "template")
+        .get(pk=case.pk)
     )
     if case.state != locked.state:
         raise Conflict(
@@ -116,15 +118,21 @@ def _run_transition(
     """Lock, check state, conditions and permission, move, save, record."""
     locked = _lock(case)
     method = getattr(locked, name)
-    candidates = [t for t in locked.get_all_state_transitions() if t.name == name]
-    if not any(t.source in (locked.state, "*") for t in candidates):
+    transition = next(
+        (
+            t
+            for t in locked.get_all_state_transitions()
+            if t.name == name and t.source in (locked.state, "*")
+        ),
+        None,
+    )
+    if transition is None:
         raise _transition_error(locked, name)
-    if not has_transition_perm(method, actor):
+    if not transition.has_perm(locked, actor):
         raise PermissionDenied(
             _("You may not %(action)s case %(number)s.")
             % {"action": _action_label(name), "number": locked.number}
         )
-    transition = next(t for t in candidates if t.source in (locked.state, "*"))
     for condition in transition.conditions:
         if not condition(locked):
             raise InvalidTransition(getattr(condition, "message", _transition_error(locked, name)))
@@ -369,7 +377,9 @@ def invite_person(case: Case, *, actor, department, person, note: str = "") -> I
     """Invite ``person`` of ``department`` to the case (caller or commander)."""
     from departments.models import StaffMembership
 
-    locked = Case.objects.select_for_update().select_related("community").get(pk=case.pk)
+    locked = (
+        Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case.pk)
+    )
     if locked.state not in INVITABLE_STATES:
         raise InvalidTransition(
             _("Nobody can be invited to case %(number)s: it is %(state)s.")
