@@ -8,6 +8,7 @@ concurrent writers; CI runs the suite on PostgreSQL too (see .ci/run).
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -57,8 +58,8 @@ def test_two_people_accepting_together_both_join_and_the_case_moves_once(world, 
         case = case_in("dispatched")
         first, second = case.invitations.all()
         outcomes = race(
-            lambda: services.accept_invitation(first, actor=first.person),
-            lambda: services.accept_invitation(second, actor=second.person),
+            partial(services.accept_invitation, first, actor=first.person),
+            partial(services.accept_invitation, second, actor=second.person),
         )
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
         case.refresh_from_db()
@@ -76,8 +77,8 @@ def test_two_commanders_approving_together_one_wins_one_gets_a_conflict(world, c
         case = case_in("pending_review")
         mine, theirs = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
         outcomes = race(
-            lambda: services.approve_case(mine, actor=world.commander),
-            lambda: services.approve_case(theirs, actor=second_commander),
+            partial(services.approve_case, mine, actor=world.commander),
+            partial(services.approve_case, theirs, actor=second_commander),
         )
         conflicts = [o for o in outcomes if isinstance(o, Conflict)]
         assert len(conflicts) == 1, outcomes
@@ -93,13 +94,12 @@ def test_cases_raised_together_get_distinct_consecutive_numbers(world):
     for i in range(ROUNDS):
         outcomes = race(
             *[
-                (
-                    lambda j=j: services.create_case(
-                        actor=world.official,
-                        community=world.community,
-                        title=f"同时{i}-{j}",
-                        template=world.template,
-                    )
+                partial(
+                    services.create_case,
+                    actor=world.official,
+                    community=world.community,
+                    title=f"同时{i}-{j}",
+                    template=world.template,
                 )
                 for j in range(3)
             ]
@@ -115,11 +115,11 @@ def test_the_last_two_ratings_together_close_the_case_once(world, case_in):
     for _ in range(ROUNDS):
         case = case_in("pending_rating")
         outcomes = race(
-            lambda: rate_department(
-                case, actor=world.official, department=world.dept_a, scores=scores
+            partial(
+                rate_department, case, actor=world.official, department=world.dept_a, scores=scores
             ),
-            lambda: rate_department(
-                case, actor=world.official, department=world.dept_b, scores=scores
+            partial(
+                rate_department, case, actor=world.official, department=world.dept_b, scores=scores
             ),
         )
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
