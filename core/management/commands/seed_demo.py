@@ -177,7 +177,7 @@ class Command(BaseCommand):
                         community_kind=kind,
                         position=c,
                     )
-                    community.path = community.build_path()
+                    community.path = f"{grid.path}{community.code}/"  # grid has no pk yet
                     communities.append(community)
         Area.objects.bulk_create(grids)
         for community in communities:
