@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,10 +140,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_FORMATS = [
-    "import_export.formats.base_formats.XLSX",
-    "import_export.formats.base_formats.CSV",
-]
+IMPORT_EXPORT_FORMATS = [XLSX, CSV]
 # Formula injection is escaped by core.spreadsheets (all of = + - @ tab CR, xlsx and csv);
 # the library's own option only drops a leading "=".
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import tablib
 from django.contrib import admin
 from django.urls import reverse
 
@@ -55,6 +56,86 @@ def test_every_change_page_renders(client, populated):
         assert obj is not None, f"no {model._meta.label} row to open"
         response = client.get(_url(model, "change", obj.pk))
         assert response.status_code == 200, model
+
+
+def test_import_and_export_pages_render(client, populated):
+    client.force_login(populated.superuser)
+    pages = 0
+    for model, model_admin in _registered():
+        info = (model._meta.app_label, model._meta.model_name)
+        if hasattr(model_admin, "export_action"):
+            assert client.get(reverse("admin:{}_{}_export".format(*info))).status_code == 200, model
+            pages += 1
+        if hasattr(model_admin, "import_action"):
+            assert client.get(reverse("admin:{}_{}_import".format(*info))).status_code == 200, model
+            pages += 1
+    assert pages >= 18  # 8 importable resources × 2, plus case and rating exports
+
+
+def test_admin_import_previews_then_confirms_and_refuses_a_bad_file(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ratings.models import Criterion
+    from ratings.resources import CriterionResource
+
+    client.force_login(world.superuser)
+    url = reverse("admin:ratings_criterion_import")
+    headers = CriterionResource().get_export_headers()
+
+    def upload(rows):
+        data = tablib.Dataset(*rows, headers=headers).export("csv").encode()
+        return client.post(
+            url,
+            {
+                "resource": 0,
+                "format": 1,
+                "import_file": SimpleUploadedFile("c.csv", data, content_type="text/csv"),
+            },
+        )
+
+    bad = upload([["speed", "响应速度", "1", 3, "是"], ["heavy", "过重", "不知道", 4, "是"]])
+    assert (
+        bad.status_code == 200
+        and not Criterion.objects.filter(code__in=["speed", "heavy"]).exists()
+    )
+    assert bad.context.get("confirm_form") is None  # nothing to confirm
+    result = bad.context["result"]
+    assert [row.number for row in result.invalid_rows] + [n for n, _ in result.row_errors()] == [2]
+    good = upload([["speed", "响应速度", "1", 3, "是"]])
+    confirm = good.context["confirm_form"]
+    assert not Criterion.objects.filter(code="speed").exists()  # previewed, not yet saved
+    response = client.post(reverse("admin:ratings_criterion_process_import"), confirm.initial)
+    assert response.status_code == 302
+    assert Criterion.objects.get(code="speed").name == "响应速度"
+
+
+def test_admin_export_downloads_a_spreadsheet(client, populated):
+    client.force_login(populated.superuser)
+    response = client.post(
+        reverse("admin:departments_department_export"),
+        {
+            "format": 0,
+            "resource": 0,
+            **{
+                f"departmentresource_{f}": True
+                for f in (
+                    "code",
+                    "name",
+                    "short_name",
+                    "level",
+                    "kind",
+                    "town",
+                    "served_areas",
+                    "phone",
+                    "is_active",
+                )
+            },
+        },
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = tablib.Dataset().load(response.content, format="xlsx")
+    assert "城管执法局" in sheet["名称"]
 
 
 def test_admin_speaks_chinese_by_default(client, populated):
