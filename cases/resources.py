@@ -71,14 +71,11 @@ class CaseResource(SpreadsheetResource):
         )
         export_order = fields
 
+    select_related = ("category", "template", "community__parent__parent", "caller")
+    prefetch_related = ("invitations__department",)
+
     def get_queryset(self):
-        return (
-            Case.objects.select_related(
-                "category", "template", "community__parent__parent", "caller"
-            )
-            .prefetch_related("invitations__department")
-            .order_by("created_at", "id")
-        )
+        return Case.objects.order_by("created_at", "id")
 
     def dehydrate_response_minutes(self, case):
         return _minutes(case.dispatched_at, case.first_accepted_at)

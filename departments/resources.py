@@ -56,8 +56,8 @@ class DepartmentResource(SpreadsheetResource):
             "is_active",
         )
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("town").prefetch_related("served_areas")
+    select_related = ("town",)
+    prefetch_related = ("served_areas",)
 
 
 class StaffMembershipResource(SpreadsheetResource):
@@ -84,8 +84,7 @@ class StaffMembershipResource(SpreadsheetResource):
         import_id_fields = ("username", "department")
         fields = ("username", "person_name", "department", "title", "phone", "on_duty", "is_active")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("user", "department")
+    select_related = ("user", "department")
 
     def get_instance(self, instance_loader, row):
         username = str(row.get(self.fields["username"].column_name) or "").strip()

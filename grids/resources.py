@@ -42,8 +42,10 @@ class AreaResource(SpreadsheetResource):
         import_id_fields = ("code",)
         fields = ("code", "name", "level", "parent", "community_kind", "position", "is_active")
 
+    select_related = ("parent",)
+
     def get_queryset(self):
-        return super().get_queryset().select_related("parent").order_by("path")
+        return super().get_queryset().order_by("path")
 
 
 class WorkstationResource(SpreadsheetResource):
@@ -82,14 +84,11 @@ class WorkstationResource(SpreadsheetResource):
             "deputy_commanders",
         )
 
+    select_related = ("grid", "commander", "grid_leader")
+    prefetch_related = ("deputy_commanders",)
+
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("grid", "commander", "grid_leader")
-            .prefetch_related("deputy_commanders")
-            .order_by("grid__path")
-        )
+        return super().get_queryset().order_by("grid__path")
 
     def after_save_instance(self, instance, row, **kwargs):
         sync_workstation_roles(instance)

@@ -67,10 +67,8 @@ class RatingResource(SpreadsheetResource):
             "created_at",
         )
 
-    def get_queryset(self):
-        return (
-            super().get_queryset().select_related("case", "department").prefetch_related("scores")
-        )
+    select_related = ("case", "department")
+    prefetch_related = ("scores",)
 
     def before_import_row(self, row, **kwargs):
         raise ValueError(_("Ratings are given on cases, not imported."))

@@ -33,8 +33,7 @@ class CategoryResource(SpreadsheetResource):
         import_id_fields = ("code",)
         fields = ("code", "name", "parent", "position", "is_active")
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("parent")
+    select_related = ("parent",)
 
 
 class CaseTemplateResource(SpreadsheetResource):
@@ -81,13 +80,8 @@ class CaseTemplateResource(SpreadsheetResource):
             "is_active",
         )
 
-    def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("category")
-            .prefetch_related("default_departments")
-        )
+    select_related = ("category",)
+    prefetch_related = ("default_departments",)
 
 
 class TemplateFieldResource(SpreadsheetResource):
@@ -124,8 +118,7 @@ class TemplateFieldResource(SpreadsheetResource):
             "position",
         )
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("template")
+    select_related = ("template",)
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)

@@ -396,3 +396,20 @@ def test_import_sheet_refuses_a_lying_file(tmp_path):
     path.write_bytes(b"this is not a spreadsheet")
     with pytest.raises(CommandError):
         call_command("import_sheet", "areas", str(path))
+
+
+def test_exports_cost_a_fixed_number_of_queries(world, case_in, django_assert_max_num_queries):
+    from cases.models import Case
+    from ratings.models import Rating
+
+    case_in("closed")
+    with django_assert_max_num_queries(10) as few_cases:
+        CaseResource().export(queryset=Case.objects.all())
+    with django_assert_max_num_queries(10) as few_ratings:
+        RatingResource().export(queryset=Rating.objects.all())
+    for _ in range(15):
+        case_in("closed")
+    with django_assert_max_num_queries(len(few_cases.captured_queries)):
+        assert len(CaseResource().export(queryset=Case.objects.all())) == 16
+    with django_assert_max_num_queries(len(few_ratings.captured_queries)):
+        assert len(RatingResource().export(queryset=Rating.objects.all())) == 32
