@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import ADMIN_ROLES, AREA_ROLES, DEPARTMENT_ROLES, GLOBAL_ROLES, Role
 
@@ -14,7 +15,9 @@ from accounts.choices import ADMIN_ROLES, AREA_ROLES, DEPARTMENT_ROLES, GLOBAL_R
 class User(AbstractUser):
     """A person who logs in. ``name`` is the real name (姓名) shown everywhere."""
 
-    name = models.CharField(_("name"), max_length=64, blank=True, db_index=True)
+    name = models.CharField(
+        pgettext_lazy("person", "name"), max_length=64, blank=True, db_index=True
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

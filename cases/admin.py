@@ -135,6 +135,9 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
     )
     inlines = [InvitationInline, CaseEventInline]
 
+    class Media:
+        css = {"all": ["core/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 

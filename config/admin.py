@@ -6,3 +6,5 @@ from django.utils.translation import gettext_lazy as _
 admin.site.site_header = _("Jinshao · blocks call, lines respond")
 admin.site.site_title = _("Jinshao back office")
 admin.site.index_title = _("District administration")
+# The case list needs the width more than a second copy of the app menu.
+admin.site.enable_nav_sidebar = False

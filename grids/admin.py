@@ -36,14 +36,17 @@ class AreaAdmin(ImportExportModelAdmin):
     fields = ("code", "name", "level", "parent", "community_kind", "position", "is_active", "path")
     list_per_page = 100
 
+    class Media:
+        css = {"all": ["core/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(child_count=Count("children"))
 
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj: Area) -> str:
         return format_html(
-            '<span class="area-tree" style="padding-left:{}em">{}{}</span>',
-            (obj.level - 1) * 1.5,
+            '<span class="area-tree level-{}">{}{}</span>',
+            obj.level,
             "└ " if obj.level > 1 else "",
             obj.name,
         )

@@ -154,7 +154,7 @@ def test_area_changelist_shows_the_tree(client, world):
         < body.index("南桥第一网格")
         < body.index("曙光村")
     )
-    assert "padding-left:4.5em" in body  # level 4 (community)
+    assert 'class="area-tree level-4"' in body  # communities sit at level 4
     subtree = client.get(
         _url(type(world.town), "changelist"), {"path__startswith": world.grid.path}
     )

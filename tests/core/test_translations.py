@@ -32,8 +32,14 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
 
 
 def test_compiled_catalogue_matches_the_source():
-    compiled = {e.msgid: e.msgstr or e.msgstr_plural for e in polib.mofile(str(MO)) if e.msgid}
-    source = {e.msgid: e.msgstr or e.msgstr_plural for e in polib.pofile(str(PO)) if not e.obsolete}
+    compiled = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in polib.mofile(str(MO)) if e.msgid
+    }
+    source = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural
+        for e in polib.pofile(str(PO))
+        if not e.obsolete
+    }
     assert compiled == source, "run: manage.py compilemessages -l zh_Hans --ignore=.venv"
 
 
@@ -52,10 +58,15 @@ def test_every_translatable_string_in_the_code_has_an_entry(tmp_path):
         check=True,
         capture_output=True,
     )
-    extracted = {e.msgid for e in polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))}
-    catalogue = {e.msgid for e in polib.pofile(str(PO)) if not e.obsolete}
+    extracted = {
+        (e.msgctxt, e.msgid)
+        for e in polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))
+    }
+    catalogue = {(e.msgctxt, e.msgid) for e in polib.pofile(str(PO)) if not e.obsolete}
     missing = sorted(extracted - catalogue)
-    assert missing == [], "run makemessages -l zh_Hans and translate: " + "; ".join(missing)
+    assert missing == [], "run makemessages -l zh_Hans and translate: " + "; ".join(
+        m for _c, m in missing
+    )
 
 
 def test_chinese_by_default_english_on_request():
