@@ -57,12 +57,22 @@ class InvitationInline(ReadOnlyMixin, admin.TabularInline):
     show_change_link = True
 
 
+def event_details(event: CaseEvent) -> str:
+    """Who or what an event concerns: department and person, from its data."""
+    data = event.data or {}
+    return " · ".join(str(data[k]) for k in ("department", "person") if data.get(k))
+
+
 class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
     model = CaseEvent
-    fields = ("created_at", "kind", "actor", "from_state", "to_state", "note")
+    fields = ("created_at", "kind", "actor", "from_state", "to_state", "concerns", "note")
     readonly_fields = fields
     extra = 0
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("concerns"))
+    def concerns(self, obj: CaseEvent) -> str:
+        return event_details(obj)
 
 
 #: Transition name → service call for the admin's buttons and forms.
@@ -229,6 +239,10 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
         extra_context = extra_context or {}
+        # Nothing on the page is edited in place: only the transition buttons remain.
+        extra_context.update(
+            show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+        )
         if case is not None:
             user = request.user
             extra_context["case_links"] = [

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,6 +79,8 @@ class DemoWorld:
     template_weights: list[float]
     template_departments: dict[int, list[str]]
     department_by_code: dict[str, Department]
+    department_names: dict[int, str]
+    person_names: dict[int, str]
     staff_of: dict[int, list[int]]  # department id → member user ids
     criteria: list[Criterion]
     logins: list[tuple[str, str, str]] = field(default_factory=list)
@@ -370,6 +373,10 @@ class Command(BaseCommand):
             template_weights=[local.paretovariate(1.2) for _ in templates],
             template_departments=template_departments,
             department_by_code={d.code: d for d in Department.objects.all()},
+            department_names=dict(Department.objects.values_list("pk", "name")),
+            person_names=dict(
+                User.objects.filter(memberships__isnull=False).values_list("pk", "name")
+            ),
             staff_of=staff_of,
             criteria=list(Criterion.objects.active()),
         )
@@ -524,7 +531,8 @@ class _CasePlan:
         place = rng.choice(data.CASE_TITLE_PLACES)
         self.case = Case(
             title=f"{community.name}{place}{template.name}",
-            description=template.description,
+            # The skeleton's {placeholders} filled in, as a caller would.
+            description=re.sub(r"\{[^}]*\}", f"{community.name}{place}", template.description),
             category_id=template.category_id,
             template=template,
             answers=answers,
@@ -643,7 +651,10 @@ class _CasePlan:
                 actor_id=caller,
                 invitation=inv,
                 created_at=c.created_at,
-                data={"department_id": inv.department_id},
+                data={
+                    "department": self.world.department_names[inv.department_id],
+                    "person": self.world.person_names[inv.person_id],
+                },
             )
             for inv in self.invitations
         ]
@@ -687,6 +698,7 @@ class _CasePlan:
                         from_state=CaseState.DISPATCHED if first else "",
                         to_state=CaseState.IN_PROGRESS if first else "",
                         created_at=inv.responded_at,
+                        data={"department": self.world.department_names[inv.department_id]},
                     )
                 )
                 first = False
@@ -699,6 +711,7 @@ class _CasePlan:
                         invitation=inv,
                         note=inv.reason,
                         created_at=inv.responded_at,
+                        data={"department": self.world.department_names[inv.department_id]},
                     )
                 )
         if c.completed_at:
@@ -728,7 +741,7 @@ class _CasePlan:
             CaseEvent(
                 case=c,
                 kind=EventKind.RATED,
-                data={"department_id": r.department_id},
+                data={"department": self.world.department_names[r.department_id]},
                 created_at=r.created_at,
             )
             for r in self.ratings
