@@ -19,7 +19,8 @@ from typing import Any
 import tablib
 from django.db import models
 from django.utils.translation import gettext as _
-from import_export import resources, widgets
+from django.utils.translation import gettext_lazy as _lazy
+from import_export import fields, resources, widgets
 from import_export.results import Result
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -125,6 +126,26 @@ class CodeWidget(widgets.ForeignKeyWidget):
                 _("No %(model)s with %(field)s “%(value)s”.")
                 % {"model": self.model._meta.verbose_name, "field": self.field, "value": value}
             ) from None
+
+
+def code_field() -> fields.Field:
+    return fields.Field(attribute="code", column_name=_lazy("Code"))
+
+
+def name_field() -> fields.Field:
+    return fields.Field(attribute="name", column_name=_lazy("Name"))
+
+
+def order_field() -> fields.Field:
+    return fields.Field(
+        attribute="position", column_name=_lazy("Order"), widget=widgets.IntegerWidget(), default=0
+    )
+
+
+def active_field() -> fields.Field:
+    return fields.Field(
+        attribute="is_active", column_name=_lazy("Active"), widget=YesNoWidget(), default=True
+    )
 
 
 class SpreadsheetResource(resources.ModelResource):

@@ -11,6 +11,9 @@ from core.spreadsheets import (
     CodeWidget,
     SpreadsheetResource,
     YesNoWidget,
+    active_field,
+    code_field,
+    name_field,
 )
 from departments.choices import DepartmentKind, DepartmentLevel
 from departments.models import Department, StaffMembership
@@ -19,8 +22,8 @@ from grids.models import Area
 
 
 class DepartmentResource(SpreadsheetResource):
-    code = fields.Field(attribute="code", column_name=_("Code"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    code = code_field()
+    name = name_field()
     short_name = fields.Field(attribute="short_name", column_name=_("Short name"))
     level = fields.Field(
         attribute="level", column_name=_("Level"), widget=ChoiceWidget(DepartmentLevel)
@@ -37,9 +40,7 @@ class DepartmentResource(SpreadsheetResource):
         widget=CodeListWidget(Area, "code"),
     )
     phone = fields.Field(attribute="phone", column_name=_("Phone"))
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    is_active = active_field()
 
     class Meta:
         model = Department
@@ -75,9 +76,7 @@ class StaffMembershipResource(SpreadsheetResource):
     on_duty = fields.Field(
         attribute="on_duty", column_name=_("On duty"), widget=YesNoWidget(), default=True
     )
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    is_active = active_field()
 
     class Meta:
         model = StaffMembership

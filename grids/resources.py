@@ -1,7 +1,7 @@
 """Spreadsheets of the area tree and workstations (import and export)."""
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, widgets
+from import_export import fields
 
 from accounts.models import User
 from core.spreadsheets import (
@@ -9,7 +9,10 @@ from core.spreadsheets import (
     CodeListWidget,
     CodeWidget,
     SpreadsheetResource,
-    YesNoWidget,
+    active_field,
+    code_field,
+    name_field,
+    order_field,
 )
 from grids.choices import AreaLevel, CommunityKind
 from grids.models import Area, Workstation
@@ -19,8 +22,8 @@ from grids.services import sync_workstation_roles
 class AreaResource(SpreadsheetResource):
     """One row per area; a parent's row must come before (or already exist)."""
 
-    code = fields.Field(attribute="code", column_name=_("Code"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    code = code_field()
+    name = name_field()
     level = fields.Field(attribute="level", column_name=_("Level"), widget=ChoiceWidget(AreaLevel))
     parent = fields.Field(
         attribute="parent", column_name=_("Parent code"), widget=CodeWidget(Area, "code")
@@ -30,12 +33,8 @@ class AreaResource(SpreadsheetResource):
         column_name=_("Community kind"),
         widget=ChoiceWidget(CommunityKind),
     )
-    position = fields.Field(
-        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
-    )
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    position = order_field()
+    is_active = active_field()
 
     class Meta:
         model = Area
@@ -52,7 +51,7 @@ class WorkstationResource(SpreadsheetResource):
     grid = fields.Field(
         attribute="grid", column_name=_("Grid code"), widget=CodeWidget(Area, "code")
     )
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    name = name_field()
     address = fields.Field(attribute="address", column_name=_("Address"))
     phone = fields.Field(attribute="phone", column_name=_("Phone"))
     commander = fields.Field(

@@ -3,22 +3,24 @@
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 
-from core.spreadsheets import SpreadsheetResource, YesNoWidget
+from core.spreadsheets import (
+    SpreadsheetResource,
+    active_field,
+    code_field,
+    name_field,
+    order_field,
+)
 from ratings.models import Criterion, Rating
 
 
 class CriterionResource(SpreadsheetResource):
-    code = fields.Field(attribute="code", column_name=_("Code"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    code = code_field()
+    name = name_field()
     weight = fields.Field(
         attribute="weight", column_name=_("Weight"), widget=widgets.DecimalWidget()
     )
-    position = fields.Field(
-        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
-    )
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    position = order_field()
+    is_active = active_field()
 
     class Meta:
         model = Criterion

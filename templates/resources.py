@@ -9,6 +9,10 @@ from core.spreadsheets import (
     CodeWidget,
     SpreadsheetResource,
     YesNoWidget,
+    active_field,
+    code_field,
+    name_field,
+    order_field,
 )
 from departments.models import Department
 from templates.choices import FieldKind, Priority
@@ -16,17 +20,13 @@ from templates.models import CaseTemplate, Category, TemplateField
 
 
 class CategoryResource(SpreadsheetResource):
-    code = fields.Field(attribute="code", column_name=_("Code"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    code = code_field()
+    name = name_field()
     parent = fields.Field(
         attribute="parent", column_name=_("Parent code"), widget=CodeWidget(Category, "code")
     )
-    position = fields.Field(
-        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
-    )
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    position = order_field()
+    is_active = active_field()
 
     class Meta:
         model = Category
@@ -37,8 +37,8 @@ class CategoryResource(SpreadsheetResource):
 
 
 class CaseTemplateResource(SpreadsheetResource):
-    code = fields.Field(attribute="code", column_name=_("Code"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    code = code_field()
+    name = name_field()
     category = fields.Field(
         attribute="category", column_name=_("Category code"), widget=CodeWidget(Category, "code")
     )
@@ -58,12 +58,8 @@ class CaseTemplateResource(SpreadsheetResource):
         column_name=_("Default department codes"),
         widget=CodeListWidget(Department, "code"),
     )
-    position = fields.Field(
-        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
-    )
-    is_active = fields.Field(
-        attribute="is_active", column_name=_("Active"), widget=YesNoWidget(), default=True
-    )
+    position = order_field()
+    is_active = active_field()
 
     class Meta:
         model = CaseTemplate
@@ -100,9 +96,7 @@ class TemplateFieldResource(SpreadsheetResource):
     )
     choices = fields.Field(attribute="choices", column_name=_("Choices"))
     help_text = fields.Field(attribute="help_text", column_name=_("Help text"))
-    position = fields.Field(
-        attribute="position", column_name=_("Order"), widget=widgets.IntegerWidget(), default=0
-    )
+    position = order_field()
 
     class Meta:
         model = TemplateField
