@@ -28,7 +28,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -403,6 +403,7 @@ class Command(BaseCommand):
             is_last_chunk = done + n == missing
             with transaction.atomic():
                 self.write_chunk(rng, world, times, now, sequences, tail=is_last_chunk)
+            reset_queries()  # with DEBUG on, Django keeps every (huge) INSERT it ran
             done += n
             if not self.quiet and (done % 20000 == 0 or done == missing):
                 self.stdout.write(f"  cases: {existing + done}/{target}")
