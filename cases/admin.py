@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -300,8 +300,22 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             success_message=gettext("The case was raised."),
         )
 
+    def _not_now(self, request, case: Case, allowed: bool):
+        """Back to the case page with the reason when the page does not apply now."""
+        if allowed:
+            return None
+        self.message_user(
+            request,
+            gettext("This cannot be done now: case %(number)s is %(state)s.")
+            % {"number": case.number, "state": case.get_state_display()},
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(self._change_url(case))
+
     def edit_draft_view(self, request, pk):
         case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state == CaseState.DRAFT):
+            return refusal
         initial = {
             "title": case.title,
             "description": case.description,
@@ -331,6 +345,8 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
     def invite_view(self, request, pk):
         case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state in INVITABLE_STATES):
+            return refusal
         return run_action_form(
             self,
             request,
@@ -351,6 +367,8 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
     def rate_view(self, request, pk):
         case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state == CaseState.PENDING_RATING):
+            return refusal
 
         def action(form):
             with transaction.atomic():  # every department or none

@@ -208,3 +208,27 @@ def test_staff_see_only_their_cases_in_the_admin(client, world, case_in):
     request.user = world.staff_b
     visible = CaseAdmin(Case, django_admin.site).get_queryset(request)
     assert mine in visible and other not in visible
+
+
+def test_action_pages_that_do_not_apply_send_you_back_with_the_reason(client, world, case_in):
+    client.force_login(world.superuser)
+    closed = case_in("closed")
+    for name in ("edit_draft", "invite", "rate"):
+        response = client.get(reverse(f"admin:cases_case_{name}", args=[closed.pk]))
+        assert response.status_code == 302 and response["Location"] == change_url(closed)
+        assert closed.number in str(list(get_messages(response.wsgi_request))[-1])
+
+
+def test_action_pages_of_an_invisible_case_are_404(client, world, case_in):
+    case = case_in("pending_rating")
+    world.staff_b.is_staff = True
+    world.staff_b.save()
+    perm = type(world.staff_b)._meta.apps.get_model("auth", "Permission")
+    world.staff_b.user_permissions.add(
+        *perm.objects.filter(codename__in=["view_case", "change_case", "add_case"])
+    )
+    other = case_in("draft", invite=("staff_a",))
+    client.force_login(world.staff_b)
+    assert client.get(reverse("admin:cases_case_edit_draft", args=[other.pk])).status_code == 404
+    assert client.get(change_url(other)).status_code == 302  # the admin's "does not exist" redirect
+    assert client.get(change_url(case)).status_code == 200
