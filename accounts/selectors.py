@@ -38,7 +38,7 @@ def has_role(user, roles: Role | Iterable[Role]) -> bool:
 def area_paths(user, roles: Iterable[Role]) -> list[str]:
     """Tree paths of the areas over which ``user`` holds one of ``roles``."""
     wanted = set(roles)
-    return [a.area.path for a in role_assignments(user) if a.role in wanted and a.area_id]
+    return [a.area.path for a in role_assignments(user) if a.role in wanted and a.area is not None]
 
 
 def covers_area(user, roles: Iterable[Role], area) -> bool:

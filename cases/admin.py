@@ -166,7 +166,8 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             return ""
         return format_html('<span class="case-overdue">{}</span>', gettext("Overdue"))
 
-    def get_fsm_block_label(self, fsm_field_name: str) -> str:
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name: str) -> str:
         return gettext("Case actions")
 
     def get_fsm_label(self, transition) -> str:

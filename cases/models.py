@@ -65,22 +65,29 @@ class CaseQuerySet(models.QuerySet):
         )
 
 
-def _all_participants_rated(case: Case) -> bool:
-    return case.unrated_departments().count() == 0 and case.participating_departments().exists()
+def refusal(message):
+    """Attach to a transition condition the message shown when it refuses (read by services)."""
+
+    def mark(condition):
+        condition.message = message
+        return condition
+
+    return mark
 
 
-def _has_pending_invitation(case: Case) -> bool:
+@refusal(_("Every participating department must be rated first."))
+def _all_participants_rated(case) -> bool:
+    return not case.unrated_departments().exists() and case.participating_departments().exists()
+
+
+@refusal(_("Invite at least one person before dispatching."))
+def _has_pending_invitation(case) -> bool:
     return case.invitations.filter(state=InvitationState.PENDING).exists()
 
 
-def _has_accepted_invitation(case: Case) -> bool:
+@refusal(_("Nobody has accepted the case yet."))
+def _has_accepted_invitation(case) -> bool:
     return case.invitations.filter(state=InvitationState.ACCEPTED).exists()
-
-
-# Messages shown when a condition refuses a transition (cases.services reads them).
-_all_participants_rated.message = _("Every participating department must be rated first.")
-_has_pending_invitation.message = _("Invite at least one person before dispatching.")
-_has_accepted_invitation.message = _("Nobody has accepted the case yet.")
 
 
 class Case(ConcurrentTransitionMixin, models.Model):
@@ -204,7 +211,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
         )
 
     def handling_limit(self) -> timedelta:
-        hours = self.template.handling_limit_hours if self.template_id else None
+        template = self.template if self.template_id else None
+        hours = template.handling_limit_hours if template is not None else None
         if not hours:
             hours = settings.JINSHAO_HANDLING_LIMIT_HOURS.get(self.priority, 72)
         return timedelta(hours=hours)

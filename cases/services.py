@@ -15,6 +15,7 @@ states) and only the first moves the case to ``in_progress``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -121,7 +122,7 @@ def _run_transition(
     transition = next(
         (
             t
-            for t in locked.get_all_state_transitions()
+            for t in locked.get_all_state_transitions()  # type: ignore[attr-defined]  # django-fsm
             if t.name == name and t.source in (locked.state, "*")
         ),
         None,
@@ -201,7 +202,7 @@ def create_case(
     latitude=None,
     longitude=None,
     priority: str | None = None,
-    invitees: list[tuple[Any, Any]] = (),
+    invitees: Sequence[tuple[Any, Any]] = (),
     caller=None,
     source: str = CaseSource.VILLAGE,
     external_id: str = "",
@@ -505,6 +506,6 @@ def available_transitions(case: Case, user) -> list[str]:
     """Names of the transitions ``user`` may fire on ``case`` now (for buttons and the API)."""
     return [
         t.name
-        for t in case.get_available_user_state_transitions(user)
+        for t in case.get_available_user_state_transitions(user)  # type: ignore[attr-defined]
         if t.custom.get("admin", True)
     ]

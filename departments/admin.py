@@ -36,7 +36,7 @@ class DepartmentAdmin(ImportExportModelAdmin):
 
     @admin.display(description=_("staff"), ordering="active_staff")
     def staff_count(self, obj: Department) -> int:
-        return obj.active_staff
+        return getattr(obj, "active_staff", 0)  # annotated in get_queryset
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

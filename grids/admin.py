@@ -53,7 +53,7 @@ class AreaAdmin(ImportExportModelAdmin):
 
     @admin.display(description=_("children"), ordering="child_count")
     def children_count(self, obj: Area) -> int:
-        return obj.child_count
+        return getattr(obj, "child_count", 0)  # annotated in get_queryset
 
     @admin.display(description=_("subtree"))
     def subtree(self, obj: Area) -> str:

@@ -82,12 +82,13 @@ class Area(TimeStampedModel):
         return self.level
 
     def build_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else "/"
+        parent = self.parent
+        prefix = parent.path if parent is not None else "/"
         return f"{prefix}{self.code}/"
 
     def clean(self) -> None:
-        if self.parent_id:
-            parent = self.parent
+        parent = self.parent if self.parent_id else None
+        if parent is not None:
             if parent.level != self.level - 1:
                 raise ValidationError(
                     {

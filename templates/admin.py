@@ -48,7 +48,7 @@ class CaseTemplateAdmin(ImportExportModelAdmin):
 
     @admin.display(description=_("form fields"), ordering="n_fields")
     def field_count(self, obj: CaseTemplate) -> int:
-        return obj.n_fields
+        return getattr(obj, "n_fields", 0)  # annotated in get_queryset
 
 
 @admin.register(TemplateField)

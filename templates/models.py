@@ -34,10 +34,12 @@ class Category(TimeStampedModel):
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+        parent = self.parent if self.parent_id else None
+        return f"{parent.name} › {self.name}" if parent is not None else self.name
 
     def clean(self) -> None:
-        if self.parent_id and self.parent.parent_id:
+        parent = self.parent if self.parent_id else None
+        if parent is not None and parent.parent_id:
             raise ValidationError({"parent": _("Categories have at most two levels.")})
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("A category cannot be its own parent.")})

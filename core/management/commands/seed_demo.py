@@ -47,14 +47,14 @@ DEMO_PASSWORD = "Jinshao@2024"
 CHUNK = 2000
 
 #: The open states forced onto the most recent cases, so every state is present.
-TAIL_STATES = [
+TAIL_STATES: list[str] = [
     CaseState.DRAFT,
     CaseState.PENDING_REVIEW,
     CaseState.DISPATCHED,
     CaseState.IN_PROGRESS,
     CaseState.PENDING_RATING,
 ]
-STATE_ORDER = [
+STATE_ORDER: list[str] = [
     CaseState.DRAFT,
     CaseState.PENDING_REVIEW,
     CaseState.DISPATCHED,
@@ -73,7 +73,7 @@ class DemoWorld:
     communities: list[Area]
     community_weights: list[float]
     official_of: dict[int, int]  # community id → village official user id
-    commander_of: dict[int, int]  # community id → commander user id
+    commander_of: dict[int, int | None]  # community id → commander user id
     town_of: dict[int, int]  # community id → town id
     templates: list[CaseTemplate]
     template_weights: list[float]
@@ -356,7 +356,7 @@ class Command(BaseCommand):
         ):
             staff_of[dept_id].append(user_id)
         templates = list(CaseTemplate.objects.filter(is_active=True).prefetch_related("fields"))
-        template_departments = {t.pk: [] for t in templates}
+        template_departments: dict[int, list[str]] = {t.pk: [] for t in templates}
         for spec in data.TEMPLATES:
             match = next((t for t in templates if t.code == spec[0]), None)
             if match:
@@ -698,7 +698,7 @@ class _CasePlan:
                         invitation=inv,
                         from_state=CaseState.DISPATCHED if first else "",
                         to_state=CaseState.IN_PROGRESS if first else "",
-                        created_at=inv.responded_at,
+                        created_at=inv.responded_at or c.created_at,
                         data={"department": self.world.department_names[inv.department_id]},
                     )
                 )
@@ -711,7 +711,7 @@ class _CasePlan:
                         actor_id=inv.person_id,
                         invitation=inv,
                         note=inv.reason,
-                        created_at=inv.responded_at,
+                        created_at=inv.responded_at or c.created_at,
                         data={"department": self.world.department_names[inv.department_id]},
                     )
                 )
