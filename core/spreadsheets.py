@@ -72,6 +72,24 @@ class ChoiceWidget(widgets.Widget):
             return str(value)
 
 
+class _NumberCleaning:
+    """A number cell that is not a number is a clear, translated error."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (ValueError, ArithmeticError, TypeError):
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": value}) from None
+
+
+class IntegerCellWidget(_NumberCleaning, widgets.IntegerWidget):
+    pass
+
+
+class DecimalCellWidget(_NumberCleaning, widgets.DecimalWidget):
+    pass
+
+
 class YesNoWidget(widgets.BooleanWidget):
     """Booleans as 是/否 (yes/no); accepts 1/0, true/false, yes/no and 是/否."""
 
@@ -138,7 +156,7 @@ def name_field() -> fields.Field:
 
 def order_field() -> fields.Field:
     return fields.Field(
-        attribute="position", column_name=_lazy("Order"), widget=widgets.IntegerWidget(), default=0
+        attribute="position", column_name=_lazy("Order"), widget=IntegerCellWidget(), default=0
     )
 
 
@@ -218,18 +236,28 @@ class SpreadsheetResource(resources.ModelResource):
         return escaped
 
 
-def describe_errors(result: Result) -> list[str]:
-    """Every problem of an import, one line each, with its row number."""
+def _row_message(number: int, error) -> str:
+    # import-export counts data rows from 1; in the file that row is one line
+    # further down, below the header line.
+    return _("Row %(row)s (line %(line)s of the file): %(error)s") % {
+        "row": number,
+        "line": number + 1,
+        "error": error,
+    }
+
+
+def describe_errors(result: Result, resource: resources.Resource | None = None) -> list[str]:
+    """Every problem of an import, one line each, with its row and the column's name."""
+    columns = {}
+    if resource is not None:
+        columns = {f.attribute: str(f.column_name) for f in resource.fields.values() if f.attribute}
     lines = [str(e.error) for e in result.base_errors]
     for number, errors in result.row_errors():
         for error in errors:
-            lines.append(_("Row %(row)s: %(error)s") % {"row": number, "error": error.error})
+            lines.append(_row_message(number, error.error))
     for invalid in result.invalid_rows:
         for field, messages in invalid.error_dict.items():
+            label = "" if field == "__all__" else f"{columns.get(field, field)}: "
             for message in messages:
-                label = "" if field == "__all__" else f"{field}: "
-                lines.append(
-                    _("Row %(row)s: %(error)s")
-                    % {"row": invalid.number, "error": f"{label}{message}"}
-                )
+                lines.append(_row_message(invalid.number, f"{label}{message}"))
     return lines

@@ -1,6 +1,7 @@
 """Spreadsheets of departments and their staff (import and export)."""
 
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
@@ -98,7 +99,8 @@ class StaffMembershipResource(SpreadsheetResource):
         super().before_import_row(row, **kwargs)
         username = str(row.get(self.fields["username"].column_name) or "").strip()
         if not username:
-            raise ValueError(_("A username is required."))
+            # A ValidationError makes this an invalid row, listed with the others.
+            raise ValidationError({"username": _("A username is required.")})
         name = str(row.get(self.fields["person_name"].column_name) or "").strip()
         user, created = User.objects.get_or_create(
             username=username, defaults={"name": name, "password": make_password(None)}

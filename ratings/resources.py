@@ -1,9 +1,10 @@
 """Spreadsheets of rating criteria (import/export) and ratings (export, anonymous)."""
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, widgets
+from import_export import fields
 
 from core.spreadsheets import (
+    DecimalCellWidget,
     SpreadsheetResource,
     active_field,
     code_field,
@@ -16,9 +17,7 @@ from ratings.models import Criterion, Rating
 class CriterionResource(SpreadsheetResource):
     code = code_field()
     name = name_field()
-    weight = fields.Field(
-        attribute="weight", column_name=_("Weight"), widget=widgets.DecimalWidget()
-    )
+    weight = fields.Field(attribute="weight", column_name=_("Weight"), widget=DecimalCellWidget())
     position = order_field()
     is_active = active_field()
 

@@ -1,12 +1,13 @@
 """Spreadsheets of categories, case templates and their form fields."""
 
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, widgets
+from import_export import fields
 
 from core.spreadsheets import (
     ChoiceWidget,
     CodeListWidget,
     CodeWidget,
+    IntegerCellWidget,
     SpreadsheetResource,
     YesNoWidget,
     active_field,
@@ -51,7 +52,7 @@ class CaseTemplateResource(SpreadsheetResource):
     handling_limit_hours = fields.Field(
         attribute="handling_limit_hours",
         column_name=_("Handling limit (hours)"),
-        widget=widgets.IntegerWidget(),
+        widget=IntegerCellWidget(),
     )
     default_departments = fields.Field(
         attribute="default_departments",

@@ -388,7 +388,7 @@ def test_import_sheet_command(world, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_sheet", "criteria", str(path), stderr=err)
     assert not Criterion.objects.filter(code__in=["ok2", "bad"]).exists()
-    assert "2" in err.getvalue()  # the bad row is named
+    assert "第 2 条数据（文件第 3 行）：权重" in err.getvalue()  # data row, file line, column
 
 
 def test_import_sheet_refuses_a_lying_file(tmp_path):

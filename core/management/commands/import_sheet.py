@@ -59,8 +59,9 @@ class Command(BaseCommand):
             raise
         except Exception as exc:  # a corrupt or lying file
             raise CommandError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
-        result = RESOURCES[kind]().import_data(dataset, dry_run=dry_run)
-        problems = describe_errors(result)
+        resource = RESOURCES[kind]()
+        result = resource.import_data(dataset, dry_run=dry_run)
+        problems = describe_errors(result, resource)
         if problems:
             for line in problems:
                 self.stderr.write(line)
