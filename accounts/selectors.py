@@ -49,3 +49,28 @@ def covers_area(user, roles: Iterable[Role], area) -> bool:
 def department_ids(user, roles: Iterable[Role]) -> set[int]:
     wanted = set(roles)
     return {a.department_id for a in role_assignments(user) if a.role in wanted and a.department_id}
+
+
+def waiting_counts(user) -> dict[str, int]:
+    """What waits for ``user``: cases to review, invitations to answer, cases to rate."""
+    from django.db.models import Q
+
+    from cases.choices import CaseState, InvitationState
+    from cases.models import Case, Invitation
+
+    paths = area_paths(user, [Role.COMMANDER])
+    to_review = 0
+    if paths:
+        in_scope = Q()
+        for path in paths:
+            in_scope |= Q(community__path__startswith=path)
+        to_review = Case.objects.filter(in_scope, state=CaseState.PENDING_REVIEW).count()
+    return {
+        "to_review": to_review,
+        "invitations": Invitation.objects.filter(
+            person=user,
+            state=InvitationState.PENDING,
+            case__state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS],
+        ).count(),
+        "to_rate": Case.objects.filter(caller=user, state=CaseState.PENDING_RATING).count(),
+    }

@@ -9,6 +9,7 @@ the environment here, once, with typed defaults (see README "Production"):
 - ``SECRET_KEY``: required when ``DEBUG`` is off.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_fsm",
     "import_export",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "grids",
@@ -144,6 +150,52 @@ IMPORT_EXPORT_FORMATS = [XLSX, CSV]
 # Formula injection is escaped by core.spreadsheets (all of = + - @ tab CR, xlsx and csv);
 # the library's own option only drops a leading "=".
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+
+# The phone API (/api/v1/): tokens for phones, the session for the browser;
+# one error shape; cursor pages; throttled logins and writes.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("JINSHAO_LOGIN_RATE", default="10/min"),
+        "writes": env.str("JINSHAO_WRITE_RATE", default="120/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.NewestFirstCursorPagination",
+    "PAGE_SIZE": 20,
+}
+JINSHAO_MAX_PAGE_SIZE = env.int("JINSHAO_MAX_PAGE_SIZE", default=100)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Jinshao API",
+    "DESCRIPTION": "The phone API of 金哨 (blocks call, lines respond).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # No internet on the machines: the docs' assets come from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "cases.choices.CaseState",
+        "InvitationStateEnum": "cases.choices.InvitationState",
+        "EventKindEnum": "cases.choices.EventKind",
+        "PriorityEnum": "templates.choices.Priority",
+    },
+}
 
 # Domain options, namespaced.
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")

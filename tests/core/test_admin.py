@@ -20,6 +20,9 @@ def populated(world, case_in):
     case_in("closed")
     case_in("in_progress")
     Group.objects.create(name="值班人员")
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    RefreshToken.for_user(world.official).blacklist()  # a logged-out phone
     assert Rating.objects.exists()
     return world
 

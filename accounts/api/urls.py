@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts.api import views
+
+urlpatterns = [
+    path("auth/token/", views.LoginView.as_view(), name="token"),
+    path("auth/token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="logout"),
+    path("me/", views.MeView.as_view(), name="me"),
+]

@@ -1,0 +1,56 @@
+"""Login, logout and who-am-I for the phone."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from accounts.api.serializers import LogoutSerializer, MeSerializer
+from accounts.selectors import waiting_counts
+from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle
+from core.errors import ValidationFailed
+
+
+class LoginView(TokenObtainPairView):
+    """Username and password in, an access and a refresh token out."""
+
+    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+
+
+class RefreshView(TokenRefreshView):
+    """A refresh token in, a new pair out (the old refresh token stops working)."""
+
+    throttle_classes = [LoginIPThrottle]
+
+
+class LogoutView(APIView):
+    """The refresh token stops working."""
+
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise TokenError("not yours")
+            token.blacklist()
+        except TokenError:
+            raise ValidationFailed(
+                _("This refresh token is not valid."), fields={"refresh": [_("Not valid.")]}
+            ) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who I am, my roles with their scope, and what waits for me."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        user = request.user
+        serializer = MeSerializer(user, context={"waiting": waiting_counts(user)})
+        return Response(serializer.data)

@@ -1,0 +1,238 @@
+"""Shapes of cases, invitations and events for the phone; input checks for writes.
+
+Serializers only shape and check fields; every change goes through
+``cases.services`` in the views.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import UserBriefSerializer
+from accounts.models import User
+from cases.choices import CaseState
+from cases.models import Case, CaseEvent, Invitation
+from cases.services import available_transitions
+from departments.models import Department
+from grids.models import Area
+from templates.choices import Priority
+from templates.models import CaseTemplate, Category
+
+
+class AreaBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Area
+        fields = ("id", "code", "name", "level")
+
+
+class DepartmentBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ("id", "code", "name", "kind")
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("id", "code", "name")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    department = DepartmentBriefSerializer(read_only=True)
+    person = UserBriefSerializer(read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = (
+            "id",
+            "case",
+            "department",
+            "person",
+            "state",
+            "state_label",
+            "reason",
+            "invited_at",
+            "responded_at",
+        )
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    community = AreaBriefSerializer(read_only=True)
+    category = CategoryBriefSerializer(read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = (
+            "id",
+            "number",
+            "title",
+            "state",
+            "state_label",
+            "priority",
+            "source",
+            "community",
+            "category",
+            "address",
+            "created_at",
+            "deadline",
+            "is_overdue",
+        )
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    caller = UserBriefSerializer(read_only=True)
+    invitations = InvitationSerializer(many=True, read_only=True)
+    participants = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = CaseListSerializer.Meta.fields + (  # type: ignore[assignment]
+            "description",
+            "template",
+            "answers",
+            "latitude",
+            "longitude",
+            "caller",
+            "external_id",
+            "submitted_at",
+            "dispatched_at",
+            "first_accepted_at",
+            "completed_at",
+            "closed_at",
+            "cancelled_at",
+            "response_deadline",
+            "invitations",
+            "participants",
+            "allowed_transitions",
+        )
+
+    @extend_schema_field(UserBriefSerializer(many=True))
+    def get_participants(self, case: Case) -> list[dict]:
+        """The people in the case's room: caller and everyone who accepted."""
+        people = {case.caller_id: case.caller}
+        for invitation in case.invitations.all():
+            if invitation.state == "accepted":
+                people.setdefault(invitation.person_id, invitation.person)
+        return UserBriefSerializer(people.values(), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, case: Case) -> list[str]:
+        """The transitions the asker may take now (POST ``cases/{id}/<name>/``)."""
+        return available_transitions(case, self.context["request"].user)
+
+
+class InviteeSerializer(serializers.Serializer):
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.active())
+    person = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    """Raise a case from a template in one call, as a draft or submitted at once."""
+
+    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.communities())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000
+    )
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=CaseTemplate.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    answers = serializers.DictField(required=False, default=dict)
+    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
+    invitees = InviteeSerializer(many=True, required=False, default=list)
+    submit = serializers.BooleanField(
+        required=False, default=False, help_text=_("Submit for review at once.")
+    )
+
+
+class CaseDraftUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        allow_null=True,
+        min_value=-180,
+        max_value=180,
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    answers = serializers.DictField(required=False)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class InviteSerializer(InviteeSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = (
+            "id",
+            "kind",
+            "kind_label",
+            "actor",
+            "from_state",
+            "to_state",
+            "note",
+            "data",
+            "created_at",
+        )
+
+
+class DepartmentRatingSerializer(serializers.Serializer):
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    scores = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100))
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RateSerializer(serializers.Serializer):
+    ratings = DepartmentRatingSerializer(many=True, allow_empty=False)
+
+
+class RatingSerializer(serializers.Serializer):
+    """A rating as the caller and auditors see it: by department, never by rater."""
+
+    department = DepartmentBriefSerializer()
+    overall = serializers.DecimalField(max_digits=5, decimal_places=2)
+    scores = serializers.DictField(child=serializers.IntegerField())
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+STATES = [s.value for s in CaseState]

@@ -1,0 +1,266 @@
+"""Cases over HTTP: thin views that pick the scoped queryset, call a service, answer.
+
+A case the asker may not see is a 404 exactly like a case that does not
+exist; an action they may not take on a case they can see is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import django_filters
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cases import services
+from cases.api import serializers as s
+from cases.choices import CaseSource, CaseState
+from cases.models import Case, Invitation
+from core.api.pagination import NewestFirstCursorPagination
+from core.api.throttles import WriteThrottle
+from grids.models import Area
+from ratings.models import Rating
+from ratings.services import rate_department
+
+
+class CaseFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=CaseState.choices)
+    source = django_filters.ChoiceFilter(choices=CaseSource.choices)
+    category = django_filters.NumberFilter(field_name="category_id")
+    area = django_filters.NumberFilter(method="in_area", label=_("Area (its whole subtree)"))
+    department = django_filters.NumberFilter(
+        method="with_department", label=_("Invited department")
+    )
+    overdue = django_filters.BooleanFilter(
+        method="is_overdue", label=_("Past the handling deadline")
+    )
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    q = django_filters.CharFilter(method="search", label=_("Number, title or address contains"))
+
+    class Meta:
+        model = Case
+        fields = ["state", "source", "category"]
+
+    def in_area(self, queryset, name, value):
+        area = Area.objects.filter(pk=value).first()
+        return queryset.in_area(area) if area else queryset.none()
+
+    def with_department(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Invitation.objects.filter(department_id=value).values("case_id")
+        )
+
+    def is_overdue(self, queryset, name, value):
+        overdue = Q(
+            deadline__lt=timezone.now(), state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS]
+        )
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
+        )
+
+
+#: Transition name → (service, input serializer, the input field the service takes).
+TRANSITIONS: dict[str, tuple[Callable[..., Case], type[serializers.Serializer], str]] = {
+    "submit": (services.submit_case, s.NoteSerializer, "note"),
+    "approve": (services.approve_case, s.NoteSerializer, "note"),
+    "send_back": (services.send_back_case, s.ReasonSerializer, "reason"),
+    "cancel": (services.cancel_case, s.ReasonSerializer, "reason"),
+    "complete": (services.complete_case, s.NoteSerializer, "note"),
+    "reopen": (services.reopen_case, s.ReasonSerializer, "reason"),
+}
+
+
+def _transition_action(name: str):
+    service, input_serializer, field = TRANSITIONS[name]
+
+    @extend_schema(
+        request=input_serializer,
+        responses={
+            200: s.CaseDetailSerializer,
+            400: OpenApiResponse(description=_("Malformed input or missing reason.")),
+            403: OpenApiResponse(description=_("You may not take this action on this case.")),
+            404: OpenApiResponse(description=_("No such case, or not yours to see.")),
+            409: OpenApiResponse(
+                description=_("The case's state does not allow it, or it changed meanwhile.")
+            ),
+        },
+        summary=str(name).replace("_", " "),
+    )
+    def view(self, request, pk=None):
+        case = self.get_object()
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(case, actor=request.user, **{field: data.validated_data[field]})
+        return Response(self.detail_data(case.pk))
+
+    view.__name__ = name
+    return action(detail=True, methods=["post"], url_path=name)(view)
+
+
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Cases the asker may see: list with filters, read one, raise, edit a draft, move."""
+
+    filterset_class = CaseFilter
+    pagination_class = NewestFirstCursorPagination
+    throttle_classes = [WriteThrottle]
+
+    def get_queryset(self):
+        queryset = Case.objects.visible_to(self.request.user).select_related(
+            "community", "category"
+        )
+        if self.action != "list":
+            queryset = queryset.select_related("caller").prefetch_related(
+                Prefetch(
+                    "invitations",
+                    queryset=Invitation.objects.select_related("department", "person"),
+                )
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        return {
+            "list": s.CaseListSerializer,
+            "create": s.CaseCreateSerializer,
+            "partial_update": s.CaseDraftUpdateSerializer,
+        }.get(self.action, s.CaseDetailSerializer)
+
+    def detail_data(self, pk: int) -> dict:
+        case = self.get_queryset().get(pk=pk)
+        return s.CaseDetailSerializer(case, context=self.get_serializer_context()).data
+
+    @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.CaseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        invitees = [(i["department"], i["person"]) for i in fields.pop("invitees")]
+        case = services.create_case(actor=request.user, invitees=invitees, **fields)
+        return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CaseDraftUpdateSerializer, responses={200: s.CaseDetailSerializer})
+    def partial_update(self, request, pk=None):
+        case = self.get_object()
+        data = s.CaseDraftUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        services.update_draft(
+            case, actor=request.user, answers=changes.pop("answers", None), **changes
+        )
+        return Response(self.detail_data(case.pk))
+
+    submit = _transition_action("submit")
+    approve = _transition_action("approve")
+    send_back = _transition_action("send_back")
+    cancel = _transition_action("cancel")
+    complete = _transition_action("complete")
+    reopen = _transition_action("reopen")
+
+    @extend_schema(methods=["get"], responses=s.InvitationSerializer(many=True))
+    @extend_schema(
+        methods=["post"], request=s.InviteSerializer, responses={201: s.InvitationSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def invitations(self, request, pk=None):
+        case = self.get_object()
+        if request.method == "GET":
+            return Response(s.InvitationSerializer(case.invitations.all(), many=True).data)
+        data = s.InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invite_person(case, actor=request.user, **data.validated_data)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        case = self.get_object()
+        events = case.events.select_related("actor").order_by("created_at", "id")
+        return Response(s.EventSerializer(events, many=True).data)
+
+    @extend_schema(methods=["get"], responses=s.RatingSerializer(many=True))
+    @extend_schema(
+        methods=["post"], request=s.RateSerializer, responses={200: s.CaseDetailSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def ratings(self, request, pk=None):
+        case = self.get_object()
+        if request.method == "GET":
+            return Response(self._ratings_of(case))
+        data = s.RateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():  # every department of the request, or none
+            for item in data.validated_data["ratings"]:
+                rate_department(
+                    case,
+                    actor=request.user,
+                    department=item["department"],
+                    scores=item["scores"],
+                    comment=item["comment"],
+                )
+        return Response(self.detail_data(case.pk))
+
+    def _ratings_of(self, case: Case) -> list[dict]:
+        ratings = (
+            Rating.objects.filter(case=case)
+            .select_related("department")
+            .prefetch_related("scores__criterion")
+        )
+        return s.RatingSerializer(
+            [
+                {
+                    "department": r.department,
+                    "overall": r.overall,
+                    "comment": r.comment,
+                    "created_at": r.created_at,
+                    "scores": {sc.criterion.code: sc.score for sc in r.scores.all()},
+                }
+                for r in ratings
+            ],
+            many=True,
+        ).data
+
+
+class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One invitation; the invited person accepts or declines it."""
+
+    serializer_class = s.InvitationSerializer
+    throttle_classes = [WriteThrottle]
+
+    def get_queryset(self):
+        visible = Case.objects.visible_to(self.request.user)
+        return Invitation.objects.filter(case__in=visible).select_related("department", "person")
+
+    @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        invitation = self.get_object()
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.accept_invitation(invitation, actor=request.user, note=data.validated_data["note"])
+        return Response(s.InvitationSerializer(self.get_queryset().get(pk=invitation.pk)).data)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        invitation = self.get_object()
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.decline_invitation(
+            invitation, actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(s.InvitationSerializer(self.get_queryset().get(pk=invitation.pk)).data)

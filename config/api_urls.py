@@ -1,0 +1,10 @@
+"""The phone API, version 1 (the URL layout is the contract of DESIGN.md)."""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("cases.api.urls")),
+]

@@ -1,0 +1,78 @@
+"""One JSON shape for every 4xx of the API: ``{"error": {"code", "message", "fields"}}``.
+
+Domain errors (``core.errors``) keep their stable codes; DRF's own errors are
+mapped to codes of the same style. Messages are in the request's language.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+
+#: DRF exception class → our error code.
+_CODES = {
+    exceptions.ValidationError: "invalid",
+    exceptions.ParseError: "malformed_request",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"field": ["message", …]}`` (nested keys dotted)."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for index, item in enumerate(value):
+                walk(f"{prefix}.{index}" if prefix else str(index), item)
+        else:
+            messages = value if isinstance(value, list) else [value]
+            out.setdefault(prefix or "non_field_errors", []).extend(str(m) for m in messages)
+
+    walk("", detail)
+    return out
+
+
+def exception_handler(exc, context):
+    """Turn every refused request into the one error shape."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, str(exc), exc.fields), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: let it be a 500 and be logged
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(code, _("The request is not valid."), _flatten(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = error_body(code, str(detail))
+    response.data = body
+    return response
+
+
+def not_found_response() -> Response:
+    return Response(error_body("not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)

@@ -1,0 +1,35 @@
+"""Throttles: logins per username and per IP, writes per user."""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginIPThrottle(SimpleRateThrottle):
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "login-ip", "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(SimpleRateThrottle):
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        username = (
+            str(request.data.get("username", "")).strip().lower()
+            if hasattr(request, "data")
+            else ""
+        )
+        if not username:
+            return None
+        return self.cache_format % {"scope": "login-user", "ident": username}
+
+
+class WriteThrottle(SimpleRateThrottle):
+    """Bounds how fast one person can write (reads are not counted)."""
+
+    scope = "writes"
+
+    def get_cache_key(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS") or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
