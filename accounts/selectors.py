@@ -52,11 +52,13 @@ def department_ids(user, roles: Iterable[Role]) -> set[int]:
 
 
 def waiting_counts(user) -> dict[str, int]:
-    """What waits for ``user``: cases to review, invitations to answer, cases to rate."""
+    """What waits for ``user``: cases to review, invitations to answer, cases to rate,
+    unread notifications."""
     from django.db.models import Q
 
     from cases.choices import CaseState, InvitationState
     from cases.models import Case, Invitation
+    from notifications.models import Notification
 
     paths = area_paths(user, [Role.COMMANDER])
     to_review = 0
@@ -73,4 +75,5 @@ def waiting_counts(user) -> dict[str, int]:
             case__state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS],
         ).count(),
         "to_rate": Case.objects.filter(caller=user, state=CaseState.PENDING_RATING).count(),
+        "notifications": Notification.objects.unread().filter(recipient=user).count(),
     }

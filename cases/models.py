@@ -185,6 +185,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="case_state_created"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             models.Index(fields=["caller", "created_at"], name="case_caller_created"),
+            models.Index(fields=["source", "created_at"], name="case_source_created"),
         ]
 
     def __str__(self) -> str:

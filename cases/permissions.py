@@ -7,7 +7,7 @@ everything (the back office acts for anyone and the timeline records who).
 from __future__ import annotations
 
 from accounts.choices import Role
-from accounts.selectors import covers_area
+from accounts.selectors import covers_area, has_role
 
 
 def is_superuser(user) -> bool:
@@ -50,3 +50,35 @@ def can_rate(case, user) -> bool:
 def system_only(case, user) -> bool:
     """Transitions the services fire themselves (first acceptance, closing)."""
     return True
+
+
+def is_participant(case, user) -> bool:
+    """Caller, a commander over the case, or a person invited who has not declined.
+
+    These are the people who work the case together and may call each other,
+    so they see each other's phone numbers unmasked.
+    """
+    from cases.choices import InvitationState
+
+    if is_caller(case, user) or is_commander_of(case, user):
+        return True
+    if not (user and user.is_authenticated):
+        return False
+    return any(
+        i.person_id == user.pk and i.state != InvitationState.DECLINED
+        for i in case.invitations.all()
+    )
+
+
+def can_read_ratings(case, user) -> bool:
+    """The scores given on one case: its caller, auditors and superusers only.
+
+    Department people see ratings only as aggregates (ratings app); a per-case
+    rating shown to them would be traceable to the one caller who gave it.
+    """
+    return is_superuser(user) or is_caller(case, user) or has_role(user, Role.AUDITOR)
+
+
+def sees_phones_unmasked(user) -> bool:
+    """Administrators who keep the directory see every phone number."""
+    return is_superuser(user) or has_role(user, [Role.SYSADMIN, Role.SECADMIN])

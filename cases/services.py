@@ -32,7 +32,7 @@ from cases.choices import (
     InvitationState,
 )
 from cases.models import Case, CaseEvent, CaseNumberSequence, Invitation
-from cases.signals import case_event_recorded
+from cases.signals import case_event_recorded, case_event_saved
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from templates.services import validate_answers
 
@@ -86,6 +86,7 @@ def record_event(
         invitation=invitation,
         data=data or {},
     )
+    case_event_saved.send(sender=CaseEvent, case=case, event=event)
     transaction.on_commit(
         lambda: case_event_recorded.send(sender=CaseEvent, case=case, event=event)
     )

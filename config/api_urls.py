@@ -6,5 +6,9 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
+    path("", include("grids.api.urls")),
+    path("", include("templates.api.urls")),
+    path("", include("departments.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("notifications.api.urls")),
 ]

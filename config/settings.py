@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "templates.apps.CaseTemplatesConfig",
     "cases",
     "ratings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,10 @@ SPECTACULAR_SETTINGS = {
         "InvitationStateEnum": "cases.choices.InvitationState",
         "EventKindEnum": "cases.choices.EventKind",
         "PriorityEnum": "templates.choices.Priority",
+        "FieldKindEnum": "templates.choices.FieldKind",
+        "DepartmentKindEnum": "departments.choices.DepartmentKind",
+        "DepartmentLevelEnum": "departments.choices.DepartmentLevel",
+        "NotificationKindEnum": "notifications.choices.NotificationKind",
     },
 }
 

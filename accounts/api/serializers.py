@@ -34,6 +34,7 @@ class WaitingSerializer(serializers.Serializer):
     to_review = serializers.IntegerField(help_text=_("Cases waiting for my review."))
     invitations = serializers.IntegerField(help_text=_("Invitations waiting for my answer."))
     to_rate = serializers.IntegerField(help_text=_("My completed cases waiting for my rating."))
+    notifications = serializers.IntegerField(help_text=_("My unread notifications."))
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from accounts.models import User
 from cases.choices import CaseState
 from cases.models import Case, CaseEvent, Invitation
 from cases.services import available_transitions
+from core.masking import mask_phone
 from departments.models import Department
 from grids.models import Area
 from templates.choices import Priority
@@ -43,6 +44,7 @@ class InvitationSerializer(serializers.ModelSerializer):
     department = DepartmentBriefSerializer(read_only=True)
     person = UserBriefSerializer(read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
+    phone = serializers.SerializerMethodField()
 
     class Meta:
         model = Invitation
@@ -51,12 +53,29 @@ class InvitationSerializer(serializers.ModelSerializer):
             "case",
             "department",
             "person",
+            "phone",
             "state",
             "state_label",
             "reason",
             "invited_at",
             "responded_at",
         )
+
+    def get_phone(self, invitation: Invitation) -> str:
+        """The person's work phone in that department: whole only for the case's own people.
+
+        The view puts ``unmask_phones`` in the context for administrators and
+        the case's participants; everyone else reads ``138****1234``.
+        """
+        phone = next(
+            (
+                m.phone
+                for m in invitation.person.memberships.all()
+                if m.department_id == invitation.department_id
+            ),
+            "",
+        )
+        return phone if self.context.get("unmask_phones") else mask_phone(phone)
 
 
 class CaseListSerializer(serializers.ModelSerializer):

@@ -18,12 +18,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cases import services
+from cases import permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
 from cases.models import Case, Invitation
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
+from core.errors import PermissionDenied
 from grids.models import Area
 from ratings.models import Rating
 from ratings.services import rate_department
@@ -68,6 +69,12 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value)
         )
+
+
+def _invitations_with_phones():
+    return Invitation.objects.select_related("department", "person").prefetch_related(
+        "person__memberships"
+    )
 
 
 #: Transition name → (service, input serializer, the input field the service takes).
@@ -126,10 +133,7 @@ class CaseViewSet(
         )
         if self.action != "list":
             queryset = queryset.select_related("caller").prefetch_related(
-                Prefetch(
-                    "invitations",
-                    queryset=Invitation.objects.select_related("department", "person"),
-                )
+                Prefetch("invitations", queryset=_invitations_with_phones())
             )
         return queryset
 
@@ -140,9 +144,19 @@ class CaseViewSet(
             "partial_update": s.CaseDraftUpdateSerializer,
         }.get(self.action, s.CaseDetailSerializer)
 
+    def case_context(self, case: Case) -> dict:
+        """Serializer context for one case: its own people see phone numbers whole."""
+        user = self.request.user
+        unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+        return {**self.get_serializer_context(), "unmask_phones": unmask}
+
     def detail_data(self, pk: int) -> dict:
         case = self.get_queryset().get(pk=pk)
-        return s.CaseDetailSerializer(case, context=self.get_serializer_context()).data
+        return s.CaseDetailSerializer(case, context=self.case_context(case)).data
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        return Response(s.CaseDetailSerializer(case, context=self.case_context(case)).data)
 
     @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseDetailSerializer})
     def create(self, request, *args, **kwargs):
@@ -178,12 +192,19 @@ class CaseViewSet(
     @action(detail=True, methods=["get", "post"])
     def invitations(self, request, pk=None):
         case = self.get_object()
+        context = self.case_context(case)
         if request.method == "GET":
-            return Response(s.InvitationSerializer(case.invitations.all(), many=True).data)
+            return Response(
+                s.InvitationSerializer(case.invitations.all(), many=True, context=context).data
+            )
         data = s.InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.invite_person(case, actor=request.user, **data.validated_data)
-        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        invitation = _invitations_with_phones().get(pk=invitation.pk)
+        return Response(
+            s.InvitationSerializer(invitation, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(responses=s.EventSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -200,6 +221,10 @@ class CaseViewSet(
     def ratings(self, request, pk=None):
         case = self.get_object()
         if request.method == "GET":
+            if not permissions.can_read_ratings(case, request.user):
+                raise PermissionDenied(
+                    _("Only the caller and auditors may read the ratings of one case.")
+                )
             return Response(self._ratings_of(case))
         data = s.RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -243,7 +268,17 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         visible = Case.objects.visible_to(self.request.user)
-        return Invitation.objects.filter(case__in=visible).select_related("department", "person")
+        return _invitations_with_phones().filter(case__in=visible)
+
+    def invitation_data(self, pk: int) -> dict:
+        invitation = self.get_queryset().select_related("case__community").get(pk=pk)
+        case, user = invitation.case, self.request.user
+        unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+        context = {**self.get_serializer_context(), "unmask_phones": unmask}
+        return s.InvitationSerializer(invitation, context=context).data
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.invitation_data(self.get_object().pk))
 
     @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
@@ -252,7 +287,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         data = s.NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.accept_invitation(invitation, actor=request.user, note=data.validated_data["note"])
-        return Response(s.InvitationSerializer(self.get_queryset().get(pk=invitation.pk)).data)
+        return Response(self.invitation_data(invitation.pk))
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
@@ -263,4 +298,4 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         services.decline_invitation(
             invitation, actor=request.user, reason=data.validated_data["reason"]
         )
-        return Response(s.InvitationSerializer(self.get_queryset().get(pk=invitation.pk)).data)
+        return Response(self.invitation_data(invitation.pk))

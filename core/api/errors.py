@@ -6,8 +6,11 @@ mapped to codes of the same style. Messages are in the request's language.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -57,6 +60,18 @@ def exception_handler(exc, context):
     """Turn every refused request into the one error shape."""
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, str(exc), exc.fields), status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)}
+        return Response(
+            error_body("request_too_large", message),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return Response(
+            error_body("malformed_request", _("The request has too many fields.")),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -9,26 +9,9 @@ from rest_framework.test import APIClient
 
 from cases.choices import CaseState
 from cases.models import Case
-from tests.factories import PASSWORD
+from tests.api.client import case_url, login
 
 pytestmark = pytest.mark.django_db
-
-
-def login(user) -> APIClient:
-    """A phone that logged in with username and password (token pair)."""
-    client = APIClient()
-    response = client.post(
-        reverse("api:token"), {"username": user.username, "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.data['access']}")
-    client.refresh_token = response.data["refresh"]
-    return client
-
-
-def case_url(case, action=None):
-    url = reverse("api:case-detail", args=[case.pk])
-    return f"{url}{action}/" if action else url
 
 
 def test_a_case_lives_its_whole_life_over_http(world):

@@ -1,0 +1,113 @@
+"""Department and staff pickers: who serves a community, who is on duty to invite.
+
+Staff phone numbers are masked here (``138****1234``) except for administrators;
+the people who work a case together see each other's numbers on the case
+itself (``cases/{id}/``).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, serializers, viewsets
+
+from cases import permissions
+from core.api.pagination import PickerPagination
+from core.masking import mask_phone
+from departments.models import Department, StaffMembership
+from grids.models import Area
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    level_label = serializers.CharField(source="get_level_display", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ("id", "code", "name", "short_name", "level", "level_label", "kind", "kind_label")
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    community = django_filters.NumberFilter(
+        method="serving", label=_("Serves this village or community")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Name or code contains"))
+
+    class Meta:
+        model = Department
+        fields = ["kind", "level"]
+
+    def serving(self, queryset, name, value):
+        area = Area.objects.filter(pk=value).first()
+        if area is None:
+            return queryset.none()
+        return queryset.filter(pk__in=Department.objects.serving(area).values("pk"))
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(name__icontains=value) | Q(short_name__icontains=value) | Q(code__icontains=value)
+        )
+
+
+class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Active departments, optionally those serving a given community."""
+
+    serializer_class = DepartmentSerializer
+    pagination_class = PickerPagination
+    filterset_class = DepartmentFilter
+    queryset = Department.objects.active().order_by("level", "code")
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="user_id", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    department = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffMembership
+        fields = ("id", "name", "title", "department", "phone", "on_duty")
+
+    def get_department(self, membership: StaffMembership) -> dict:
+        return {"id": membership.department_id, "name": membership.department.name}
+
+    def get_phone(self, membership: StaffMembership) -> str:
+        """Masked unless the asker is an administrator."""
+        return (
+            membership.phone if self.context.get("unmask_phones") else mask_phone(membership.phone)
+        )
+
+
+class StaffFilter(django_filters.FilterSet):
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(), label=_("Department")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Name contains"))
+
+    class Meta:
+        model = StaffMembership
+        fields = ["department"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(user__name__icontains=value) | Q(user__username=value))
+
+
+class StaffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Staff on duty (to invite), searchable by name, with masked phone numbers."""
+
+    serializer_class = StaffSerializer
+    pagination_class = PickerPagination
+    filterset_class = StaffFilter
+    queryset = (
+        StaffMembership.objects.on_duty()
+        .filter(department__is_active=True)
+        .select_related("user", "department")
+        .order_by("department__code", "user__name", "id")
+    )
+
+    def get_serializer_context(self):
+        unmask = permissions.sees_phones_unmasked(self.request.user)
+        return {**super().get_serializer_context(), "unmask_phones": unmask}

@@ -1,0 +1,20 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    """Why a person is told about a case."""
+
+    INVITED = "invited", _("Invited to a case")
+    TO_REVIEW = "to_review", _("Case waiting for review")
+    DISPATCHED = "dispatched", _("Case dispatched")
+    ACCEPTED = "accepted", _("Invitation accepted")
+    DECLINED = "declined", _("Invitation declined")
+    ALL_DECLINED = "all_declined", _("Every invitation declined")
+    SENT_BACK = "sent_back", _("Case sent back")
+    COMPLETED = "completed", _("Case completed")
+    REOPENED = "reopened", _("Case reopened")
+    CANCELLED = "cancelled", _("Case cancelled")
+    # Written by the deadline sweep (supervision).
+    REMINDED = "reminded", _("Reminder")
+    OVERDUE = "overdue", _("Case overdue")

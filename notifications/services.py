@@ -1,0 +1,106 @@
+"""Who is told what when a case moves, and marking things read.
+
+``notify_for_event`` runs inside the transaction that records the case event,
+so the inbox never disagrees with the timeline. The person who acted is never
+told about their own action.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.models import RoleAssignment
+from cases.choices import CaseState, EventKind, InvitationState
+from cases.models import Case, CaseEvent
+from core.errors import PermissionDenied
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+
+_LIVE = (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
+
+
+def _commanders(case: Case) -> set[int]:
+    """Commanders whose area is the case's community or a node above it."""
+    codes = [c for c in case.community.path.strip("/").split("/") if c]
+    paths = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    return set(
+        RoleAssignment.objects.filter(role=Role.COMMANDER, area__path__in=paths).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _invitees(case: Case, *states: str) -> set[int]:
+    return set(case.invitations.filter(state__in=states).values_list("person_id", flat=True))
+
+
+def recipients(event: CaseEvent) -> list[tuple[int, str]]:
+    """``(user id, notification kind)`` pairs an event calls for."""
+    case, kind = event.case, event.kind
+    out: list[tuple[set[int], str]] = []
+    if kind == EventKind.SUBMITTED:
+        out.append((_commanders(case), NotificationKind.TO_REVIEW))
+    elif kind == EventKind.APPROVED:
+        out.append(({case.caller_id}, NotificationKind.DISPATCHED))
+        out.append((_invitees(case, InvitationState.PENDING), NotificationKind.INVITED))
+    elif kind == EventKind.INVITED and case.state in _LIVE and event.invitation is not None:
+        # Invitations made while drafting are announced when the case is dispatched.
+        out.append(({event.invitation.person_id}, NotificationKind.INVITED))
+    elif kind == EventKind.ACCEPTED:
+        out.append(({case.caller_id}, NotificationKind.ACCEPTED))
+    elif kind == EventKind.DECLINED:
+        out.append(({case.caller_id}, NotificationKind.DECLINED))
+    elif kind == EventKind.ALL_DECLINED:
+        out.append(({case.caller_id} | _commanders(case), NotificationKind.ALL_DECLINED))
+    elif kind == EventKind.SENT_BACK:
+        out.append(({case.caller_id}, NotificationKind.SENT_BACK))
+    elif kind == EventKind.COMPLETED:
+        out.append((_invitees(case, InvitationState.ACCEPTED), NotificationKind.COMPLETED))
+    elif kind == EventKind.REOPENED:
+        out.append((_invitees(case, InvitationState.ACCEPTED), NotificationKind.REOPENED))
+    elif kind == EventKind.CANCELLED and event.from_state in _LIVE:
+        people = _invitees(case, InvitationState.PENDING, InvitationState.ACCEPTED)
+        out.append((people, NotificationKind.CANCELLED))
+    return [
+        (user_id, notification_kind)
+        for people, notification_kind in out
+        for user_id in sorted(people)
+        if user_id and user_id != event.actor_id
+    ]
+
+
+def notify_for_event(event: CaseEvent) -> list[Notification]:
+    """Write the notifications ``event`` calls for (idempotent: replays add nothing)."""
+    rows = [
+        Notification(
+            recipient_id=user_id,
+            kind=kind,
+            case_id=event.case_id,
+            event=event,
+            created_at=event.created_at,
+        )
+        for user_id, kind in recipients(event)
+    ]
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+def mark_read(notification: Notification, *, actor) -> Notification:
+    """Mark one of the actor's own notifications read (reading it twice is harmless)."""
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied(_("This notification is not yours."))
+    if notification.read_at is None:
+        now = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+@transaction.atomic
+def mark_all_read(*, actor) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    return Notification.objects.unread().filter(recipient=actor).update(read_at=timezone.now())
