@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from cases import permissions
 from core.api.pagination import PickerPagination
+from core.errors import PermissionDenied
 from core.masking import mask_phone
 from departments.models import Department, StaffMembership
 from grids.models import Area
+from ratings.selectors import can_read_department_ratings, department_year
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -51,6 +57,36 @@ class DepartmentFilter(django_filters.FilterSet):
         )
 
 
+class CriterionMeanSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    mean = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+
+
+class RatingFiguresSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    withheld = serializers.BooleanField(
+        help_text=_("True when too few ratings to show figures without tracing a rater.")
+    )
+    overall = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    criteria = CriterionMeanSerializer(many=True)
+
+
+class MonthFiguresSerializer(RatingFiguresSerializer):
+    month = serializers.IntegerField()
+
+
+class DepartmentYearSerializer(RatingFiguresSerializer):
+    department = DepartmentSerializer()
+    year = serializers.IntegerField()
+    min_group = serializers.IntegerField(help_text=_("Fewest ratings a figure is shown for."))
+    months = MonthFiguresSerializer(many=True)
+
+
+class YearQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+
+
 class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Active departments, optionally those serving a given community."""
 
@@ -58,6 +94,22 @@ class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = PickerPagination
     filterset_class = DepartmentFilter
     queryset = Department.objects.active().order_by("level", "code")
+
+    @extend_schema(
+        parameters=[YearQuerySerializer],
+        responses={200: DepartmentYearSerializer},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def ratings(self, request, pk=None):
+        """How the department was rated, month by month (aggregates over K+ ratings only)."""
+        department = self.get_object()
+        if not can_read_department_ratings(request.user, department):
+            raise PermissionDenied(_("You may not read the ratings of this department."))
+        query = YearQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data.get("year") or timezone.localdate().year
+        return Response(DepartmentYearSerializer(department_year(department, year)).data)
 
 
 class StaffSerializer(serializers.ModelSerializer):

@@ -1,0 +1,70 @@
+"""A department sees how it was rated only in aggregate, over at least K ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from ratings.models import Rating
+from tests.api.client import as_user
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def rated_in(case_in, world, month: int, count: int, result: int = 90) -> None:
+    """``count`` closed cases whose rating of dept_a falls in ``month`` of 2025."""
+    for day in range(1, count + 1):
+        case = case_in("closed", invite=("staff_a",))
+        rating = Rating.objects.get(case=case, department=world.dept_a)
+        rating.scores.filter(criterion__code="result").update(score=result)
+        rating.created_at = datetime(2025, month, day, 10, tzinfo=SHANGHAI)
+        rating.overall = (result + 90) / 2  # conduct is 90 in every fixture rating
+        rating.save(update_fields=["created_at", "overall"])
+
+
+def year_of(user, world, year=2025):
+    url = reverse("api:department-ratings", args=[world.dept_a.pk])
+    return as_user(user).get(url, {"year": year})
+
+
+def test_a_month_with_fewer_than_k_ratings_is_withheld(world, case_in):
+    rated_in(case_in, world, month=3, count=4)
+    data = year_of(world.head_a, world).data
+    march = data["months"][2]
+    assert march["count"] == 4 and march["withheld"] and march["overall"] is None
+    assert all(c["mean"] is None for c in march["criteria"])
+    assert data["withheld"] and data["overall"] is None  # the year is those same four
+
+
+def test_k_ratings_show_means_and_never_comments(world, case_in):
+    rated_in(case_in, world, month=3, count=5, result=80)
+    response = year_of(world.staff_a, world)
+    march = response.data["months"][2]
+    assert march["count"] == 5 and not march["withheld"]
+    means = {c["code"]: c["mean"] for c in march["criteria"]}
+    assert means == {"result": "80.00", "conduct": "90.00"}
+    assert march["overall"] == "85.00"
+    assert "comment" not in response.content.decode()
+
+
+def test_the_year_is_withheld_when_it_would_reveal_a_withheld_month(world, case_in):
+    rated_in(case_in, world, month=3, count=5)
+    rated_in(case_in, world, month=4, count=1, result=10)
+    data = year_of(world.head_a, world).data
+    assert not data["months"][2]["withheld"] and data["months"][3]["withheld"]
+    assert data["count"] == 6 and data["withheld"] and data["overall"] is None
+
+
+def test_who_may_read_a_departments_ratings(world, case_in):
+    rated_in(case_in, world, month=3, count=1)
+    for allowed in (world.head_a, world.staff_a, world.auditor, world.leader, world.superuser):
+        assert year_of(allowed, world).status_code == 200, allowed
+    for refused in (world.staff_b, world.official, world.commander, world.stranger):
+        response = year_of(refused, world)
+        assert response.status_code == 403, refused
+        assert response.json()["error"]["code"] == "permission_denied"
+    assert year_of(world.head_a, world, year="last").status_code == 400
