@@ -37,6 +37,15 @@ def _invitees(case: Case, *states: str) -> set[int]:
     return set(case.invitations.filter(state__in=states).values_list("person_id", flat=True))
 
 
+def _after_dispatch(event: CaseEvent) -> bool:
+    case = event.case
+    return (
+        case.state in _LIVE
+        and case.dispatched_at is not None
+        and event.created_at >= case.dispatched_at
+    )
+
+
 def recipients(event: CaseEvent) -> list[tuple[int, str]]:
     """``(user id, notification kind)`` pairs an event calls for."""
     case, kind = event.case, event.kind
@@ -46,7 +55,7 @@ def recipients(event: CaseEvent) -> list[tuple[int, str]]:
     elif kind == EventKind.APPROVED:
         out.append(({case.caller_id}, NotificationKind.DISPATCHED))
         out.append((_invitees(case, InvitationState.PENDING), NotificationKind.INVITED))
-    elif kind == EventKind.INVITED and case.state in _LIVE and event.invitation is not None:
+    elif kind == EventKind.INVITED and event.invitation is not None and _after_dispatch(event):
         # Invitations made while drafting are announced when the case is dispatched.
         out.append(({event.invitation.person_id}, NotificationKind.INVITED))
     elif kind == EventKind.ACCEPTED:

@@ -40,11 +40,15 @@ from departments.models import Department, StaffMembership
 from grids.choices import AreaLevel, CommunityKind
 from grids.models import Area, Workstation
 from grids.services import sync_workstation_roles
+from notifications.models import Notification
+from notifications.services import notify_for_event
 from ratings.models import Criterion, Rating, Score
 from templates.models import CaseTemplate, Category, TemplateField
 
 DEMO_PASSWORD = "Jinshao@2024"
 CHUNK = 2000
+#: The newest cases whose events fill the demo inboxes.
+NOTIFIED_CASES = 300
 
 #: The open states forced onto the most recent cases, so every state is present.
 TAIL_STATES: list[str] = [
@@ -408,6 +412,25 @@ class Command(BaseCommand):
             if not self.quiet and (done % 20000 == 0 or done == missing):
                 self.stdout.write(f"  cases: {existing + done}/{target}")
         self.say(f"Added {missing} cases ({Invitation.objects.count()} invitations in all).")
+        self.fill_inboxes(now)
+
+    def fill_inboxes(self, now) -> None:
+        """Notifications for the newest cases, as the services would have written them.
+
+        Cases are bulk-written without the services, so their inboxes are filled
+        here from their events; only the newest cases, so the demo phones show
+        a lived-in inbox without costing a query per event of the whole year.
+        Anything older than a day is marked read.
+        """
+        newest = Case.objects.order_by("-created_at").values_list("pk", flat=True)[:NOTIFIED_CASES]
+        events = (
+            CaseEvent.objects.filter(case__in=list(newest))
+            .select_related("case__community", "invitation")
+            .order_by("created_at", "id")
+        )
+        for event in events.iterator(chunk_size=500):
+            notify_for_event(event)
+        Notification.objects.filter(created_at__lt=now - timedelta(days=1)).update(read_at=now)
 
     def write_chunk(self, rng, world, times, now, sequences, *, tail: bool) -> None:
         plans = [self.plan_case(rng, world, created, now) for created in times]

@@ -1,0 +1,95 @@
+"""Latency of the phone API's list endpoints on a seeded district.
+
+Run against a database seeded by ``seed_demo`` (any size)::
+
+    .venv/bin/python bench/api_lists.py                 # the embedded SQLite demo
+    DATABASE_URL=postgres://… .venv/bin/python bench/api_lists.py
+
+Each request goes through the whole Django stack in-process (URL routing,
+JWT authentication, permissions, filters, serializers), not through a socket,
+so the figures are the server's own cost. Every request is repeated and the
+median and 95th percentile are printed with the SQL query count.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("JINSHAO_LOGIN_RATE", "10000/min")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.signals import request_started  # noqa: E402
+from django.db import close_old_connections, connection, reset_queries  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from cases.models import Case  # noqa: E402
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+
+
+def client_for(username: str) -> APIClient:
+    client = APIClient(SERVER_NAME="localhost")
+    token = RefreshToken.for_user(User.objects.get(username=username)).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def measure(label: str, client: APIClient, url: str, params: dict) -> None:
+    client.get(url, params)  # warm caches
+    timings = []
+    reset_queries()  # the DEBUG query log is bounded: a full one would count nothing
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, (url, response.status_code, response.content[:200])
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        client.get(url, params)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    p95 = timings[max(int(len(timings) * 0.95) - 1, 0)]
+    print(
+        f"| {label} | `{url}` {params or ''} | {len(queries)} | "
+        f"{statistics.median(timings):.1f} | {p95:.1f} |"
+    )
+
+
+def main() -> None:
+    # As in Django's own test client runs: keep one connection so queries can be counted.
+    request_started.disconnect(close_old_connections)
+    print(f"{Case.objects.count():,} cases on {connection.vendor}, {REPEAT} runs each\n")
+    print("| who | request | queries | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|")
+    leader, commander = client_for("lingdao01"), client_for("zhihui01")
+    official, staff = client_for("cun001"), client_for("s0001")
+    cases = "/api/v1/cases/"
+    measure("leader (district)", leader, cases, {"page_size": 20})
+    measure("leader (district)", leader, cases, {"page_size": 100})
+    measure("leader (district)", leader, cases, {"state": "closed", "page_size": 100})
+    measure("leader (district)", leader, cases, {"q": "占道", "page_size": 20})
+    measure("leader (district)", leader, cases, {"overdue": "true", "page_size": 20})
+    measure("commander (grid)", commander, cases, {"page_size": 100})
+    measure("village official", official, cases, {"page_size": 100})
+    measure("staff", staff, cases, {"page_size": 100})
+    first = Case.objects.visible_to(User.objects.get(username="zhihui01")).first()
+    if first is not None:
+        measure("commander (grid)", commander, f"{cases}{first.pk}/", {})
+    measure("staff", staff, "/api/v1/notifications/", {"page_size": 100})
+    measure("village official", official, "/api/v1/templates/", {"page_size": 100})
+    measure("village official", official, "/api/v1/staff/", {"q": "王", "page_size": 100})
+    measure("village official", official, "/api/v1/me/", {})
+
+
+if __name__ == "__main__":
+    main()
