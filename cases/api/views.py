@@ -91,7 +91,16 @@ TRANSITIONS: dict[str, tuple[Callable[..., Case], type[serializers.Serializer], 
 def _transition_action(name: str):
     service, input_serializer, field = TRANSITIONS[name]
 
-    @extend_schema(
+    def view(self, request, pk=None):
+        case = self.get_object()
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(case, actor=request.user, **{field: data.validated_data[field]})
+        return Response(self.detail_data(case.pk))
+
+    view.__name__ = name
+    # extend_schema goes outside @action: @action replaces the function's schema kwargs.
+    return extend_schema(
         request=input_serializer,
         responses={
             200: s.CaseDetailSerializer,
@@ -103,16 +112,7 @@ def _transition_action(name: str):
             ),
         },
         summary=str(name).replace("_", " "),
-    )
-    def view(self, request, pk=None):
-        case = self.get_object()
-        data = input_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        service(case, actor=request.user, **{field: data.validated_data[field]})
-        return Response(self.detail_data(case.pk))
-
-    view.__name__ = name
-    return action(detail=True, methods=["post"], url_path=name)(view)
+    )(action(detail=True, methods=["post"], url_path=name)(view))
 
 
 class CaseViewSet(

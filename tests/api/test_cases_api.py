@@ -232,3 +232,29 @@ def test_docs_are_served_from_local_assets(client, world):
     client.force_login(world.official)
     page = client.get(reverse("api-docs")).content.decode()
     assert "swagger" in page.lower() and "cdn" not in page.lower() and "//unpkg" not in page
+
+
+def test_every_operation_documents_its_refusals_in_the_error_shape():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    error = {"$ref": "#/components/schemas/Error"}
+    operations = [
+        (path, method, op)
+        for path, ops in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, op in ops.items()
+    ]
+    assert len(operations) > 30
+    for path, method, op in operations:
+        expected = {"400", "401"} | ({"404"} if "{" in path else set())
+        if method in ("post", "patch"):
+            expected |= {"413", "429"}
+        assert expected <= set(op["responses"]), (path, method)
+        for code in expected:
+            assert op["responses"][code]["content"]["application/json"]["schema"] == error
+    approve = schema["paths"]["/api/v1/cases/{id}/approve/"]["post"]
+    assert approve["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "NoteRequest"
+    )
+    assert "409" in approve["responses"]

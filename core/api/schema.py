@@ -1,0 +1,71 @@
+"""OpenAPI post-processing: every operation documents its refusals in the one error shape."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Stable, machine-readable reason, e.g. invalid, not_found.",
+                },
+                "message": {"type": "string", "description": "For people, in their language."},
+                "fields": {
+                    "type": "object",
+                    "description": "Per input field (nested fields dotted): its messages.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+
+_DESCRIPTIONS = {
+    "400": _("invalid / malformed_request: the input is not valid; nothing was changed."),
+    "401": _("not_authenticated / authentication_failed: log in (or the token expired)."),
+    "403": _("permission_denied: you may see this, but not do this."),
+    "404": _("not_found: no such object, or not yours to see."),
+    "409": _("invalid_transition / conflict: the object's state does not allow it now."),
+    "413": _("request_too_large: the body is over the size limit."),
+    "429": _("throttled: too many requests; try again after the time given."),
+}
+
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def _codes_for(path: str, method: str) -> list[str]:
+    public = path.startswith("/api/v1/auth/token")
+    codes = ["400"]
+    if not public:
+        codes += ["401", "403"]
+    else:
+        codes.append("401")
+    if "{" in path:
+        codes.append("404")
+    if method in _WRITES:
+        codes += ["413", "429"]
+        if "{" in path:
+            codes.append("409")
+    return codes
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: an ``Error`` component and the 4xx answers of each operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _codes_for(path, method):
+                answer = responses.setdefault(code, {"description": str(_DESCRIPTIONS[code])})
+                answer.setdefault("content", content)
+    return result
