@@ -31,7 +31,8 @@ from ratings.services import rate_department
 
 
 class CaseFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=CaseState.choices)
+    # distinct=False: no join to multiply rows, and DISTINCT would sort whole rows.
+    state = django_filters.MultipleChoiceFilter(choices=CaseState.choices, distinct=False)
     source = django_filters.ChoiceFilter(choices=CaseSource.choices)
     category = django_filters.NumberFilter(field_name="category_id")
     area = django_filters.NumberFilter(method="in_area", label=_("Area (its whole subtree)"))
