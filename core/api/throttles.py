@@ -14,11 +14,8 @@ class LoginUsernameThrottle(SimpleRateThrottle):
     scope = "login"
 
     def get_cache_key(self, request, view):
-        username = (
-            str(request.data.get("username", "")).strip().lower()
-            if hasattr(request, "data")
-            else ""
-        )
+        data = getattr(request, "data", None)
+        username = str(data.get("username", "")).strip().lower() if hasattr(data, "get") else ""
         if not username:
             return None
         return self.cache_format % {"scope": "login-user", "ident": username}
