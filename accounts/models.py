@@ -133,3 +133,29 @@ class RoleAssignment(models.Model):
                 raise ValidationError(
                     {"role": _("An account may hold only one of the three administrator roles.")}
                 )
+
+
+class SocketTicket(models.Model):
+    """A short-lived, single-use pass for opening a WebSocket from a phone.
+
+    Phones authenticate HTTP with a bearer token, which a browser-style
+    WebSocket handshake cannot carry in a header; they trade it for a ticket
+    and put the ticket in the socket URL. Only the ticket's SHA-256 is stored,
+    and it is spent by one conditional UPDATE, so two sockets racing with one
+    ticket cannot both get in, whichever server process they reach.
+    """
+
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="socket_tickets", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("socket ticket")
+        verbose_name_plural = _("socket tickets")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.expires_at:%Y-%m-%d %H:%M:%S}"

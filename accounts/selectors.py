@@ -51,13 +51,25 @@ def department_ids(user, roles: Iterable[Role]) -> set[int]:
     return {a.department_id for a in role_assignments(user) if a.role in wanted and a.department_id}
 
 
+def commander_ids_over(area) -> set[int]:
+    """People holding the commander role over ``area`` or a node above it."""
+    codes = [c for c in area.path.strip("/").split("/") if c]
+    paths = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    return set(
+        RoleAssignment.objects.filter(
+            role=Role.COMMANDER, area__path__in=paths, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+
+
 def waiting_counts(user) -> dict[str, int]:
     """What waits for ``user``: cases to review, invitations to answer, cases to rate,
-    unread notifications."""
+    unread notifications and unread messages in their open rooms."""
     from django.db.models import Q
 
     from cases.choices import CaseState, InvitationState
     from cases.models import Case, Invitation
+    from chat.selectors import unread_total
     from notifications.models import Notification
 
     paths = area_paths(user, [Role.COMMANDER])
@@ -76,4 +88,5 @@ def waiting_counts(user) -> dict[str, int]:
         ).count(),
         "to_rate": Case.objects.filter(caller=user, state=CaseState.PENDING_RATING).count(),
         "notifications": Notification.objects.unread().filter(recipient=user).count(),
+        "messages": unread_total(user),
     }

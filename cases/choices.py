@@ -33,6 +33,7 @@ class InvitationState(models.TextChoices):
     PENDING = "pending", _("Pending")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class EventKind(models.TextChoices):
@@ -45,6 +46,7 @@ class EventKind(models.TextChoices):
     INVITED = "invited", _("Person invited")
     ACCEPTED = "accepted", _("Invitation accepted")
     DECLINED = "declined", _("Invitation declined")
+    WITHDRAWN = "withdrawn", _("Invitation withdrawn")
     ALL_DECLINED = "all_declined", _("Every invitation declined")
     COMPLETED = "completed", _("Completed")
     REOPENED = "reopened", _("Reopened")

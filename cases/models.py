@@ -49,7 +49,11 @@ class CaseQuerySet(models.QuerySet):
         live = [*LIVE_STATES, CaseState.CLOSED]
         paths = area_paths(user, AREA_READ_ROLES)
         heads_of = department_ids(user, [Role.DEPARTMENT_HEAD])
-        invited = Invitation.objects.order_by().filter(case__state__in=live)
+        invited = (
+            Invitation.objects.order_by()
+            .filter(case__state__in=live)
+            .exclude(state=InvitationState.WITHDRAWN)
+        )
         if any(path.count("/") <= BROAD_SCOPE_DEPTH + 1 for path in paths):
             # A district or town: most cases match, so one OR filter lets the
             # database walk the newest cases and stop at the page's end.

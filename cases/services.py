@@ -503,6 +503,45 @@ def decline_invitation(invitation: Invitation, *, actor, reason: str) -> Invitat
     return invitation
 
 
+@transaction.atomic
+def withdraw_invitation(invitation: Invitation, *, actor, reason: str) -> Invitation:
+    """Take a person off the case (caller or commander); they leave its room at once."""
+    reason = _require_reason(reason)
+    locked, case = _lock_invitation(invitation)
+    case = Case.objects.select_related("community").get(pk=case.pk)
+    if not permissions.can_steer(case, actor):
+        raise PermissionDenied(
+            _("You may not withdraw invitations of case %(number)s.") % {"number": case.number}
+        )
+    if locked.state not in (InvitationState.PENDING, InvitationState.ACCEPTED):
+        raise InvalidTransition(
+            _("This invitation is already %(state)s.") % {"state": locked.get_state_display()}
+        )
+    if case.state in (CaseState.CLOSED, CaseState.CANCELLED):
+        raise InvalidTransition(
+            _("Case %(number)s is %(state)s: its invitations stay as they are.")
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+    locked.state = InvitationState.WITHDRAWN
+    locked.reason = reason
+    locked.responded_at = timezone.now()
+    locked.save(update_fields=["state", "reason", "responded_at"])
+    record_event(
+        case,
+        EventKind.WITHDRAWN,
+        actor=actor,
+        invitation=locked,
+        note=reason,
+        data={"department": locked.department.name, "person": str(locked.person)},
+    )
+    invitation.state, invitation.reason, invitation.responded_at = (
+        locked.state,
+        locked.reason,
+        locked.responded_at,
+    )
+    return invitation
+
+
 def available_transitions(case: Case, user) -> list[str]:
     """Names of the transitions ``user`` may fire on ``case`` now (for buttons and the API)."""
     return [

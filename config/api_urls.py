@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("departments.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("chat.api.urls")),
 ]

@@ -1,4 +1,4 @@
-"""ASGI entry point, served by uvicorn (see README)."""
+"""ASGI entry point, served by uvicorn (see README): HTTP and WebSockets."""
 
 import os
 
@@ -6,13 +6,25 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()  # sets Django up before the imports below
 
-from django.conf import settings  # noqa: E402  (settings are ready only now)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from config.routing import websocket_urlpatterns  # noqa: E402
+from core.sockets import SocketAuthMiddleware  # noqa: E402
+
+http_application = django_application
 if settings.JINSHAO_SERVE_STATIC:
     # The embedded demo has no proxy in front: serve the admin's static files
     # from the apps themselves. Production turns this off (collectstatic + proxy).
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
-    application = ASGIStaticFilesHandler(application)
+    http_application = ASGIStaticFilesHandler(django_application)
+
+websocket_application = CookieMiddleware(
+    SessionMiddleware(SocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
+)
+
+application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application})

@@ -11,6 +11,7 @@ the environment here, once, with typed defaults (see README "Production"):
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "channels",
     "django_fsm",
     "import_export",
     "rest_framework",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "cases",
     "ratings",
     "notifications",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +119,25 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Live sockets (Django Channels): Redis when REDIS_URL is set, so every server
+# process reaches every socket; in memory otherwise (one process: the demo).
+ASGI_APPLICATION = "config.asgi.application"
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="jinshao"),
+                "capacity": 1000,
+                "expiry": 60,
+                "group_expiry": 86400,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -134,6 +156,27 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Uploaded chat attachments go through Django's storage API: local disk by
+# default, S3-compatible object storage when MEDIA_S3_BUCKET is set (AWS_* and
+# AWS_S3_ENDPOINT_URL as django-storages reads them). Never served publicly:
+# the API streams each file to people who may read the case's room.
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if env.str("MEDIA_S3_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("MEDIA_S3_BUCKET"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # The embedded demo serves static files from the ASGI app itself; production
 # sets this off and lets the proxy serve STATIC_ROOT after collectstatic.
@@ -210,6 +253,26 @@ SPECTACULAR_SETTINGS = {
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")
 JINSHAO_RESPONSE_LIMIT_MINUTES = env.int("JINSHAO_RESPONSE_LIMIT_MINUTES", default=30)
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
+JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
+# Chat rooms.
+JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)
+JINSHAO_CHAT_MAX_FRAME_BYTES = env.int("JINSHAO_CHAT_MAX_FRAME_BYTES", default=16 * 1024)
+# Per connection: at most RATE frames per PER seconds; a socket that keeps
+# going past the limit after STRIKES refusals is closed.
+JINSHAO_CHAT_RATE = env.int("JINSHAO_CHAT_RATE", default=20)
+JINSHAO_CHAT_RATE_PER = env.float("JINSHAO_CHAT_RATE_PER", default=10.0)
+JINSHAO_CHAT_RATE_STRIKES = env.int("JINSHAO_CHAT_RATE_STRIKES", default=10)
+JINSHAO_CHAT_PAGE = 100
+# Largest upload per attachment kind, in bytes.
+JINSHAO_UPLOAD_LIMITS = {
+    "image": env.int("JINSHAO_UPLOAD_IMAGE_BYTES", default=10 * 1024 * 1024),
+    "voice": env.int("JINSHAO_UPLOAD_VOICE_BYTES", default=5 * 1024 * 1024),
+    "video": env.int("JINSHAO_UPLOAD_VIDEO_BYTES", default=50 * 1024 * 1024),
+    "file": env.int("JINSHAO_UPLOAD_FILE_BYTES", default=20 * 1024 * 1024),
+}
+# A TrueType/OpenType font with Chinese glyphs for photo watermarks (e.g. Noto
+# Sans CJK). Without one, the watermark names the sender by username.
+JINSHAO_WATERMARK_FONT = env.str("JINSHAO_WATERMARK_FONT", default="") or None
 # Handling limit in hours by priority, used when a case has no template limit.
 JINSHAO_HANDLING_LIMIT_HOURS = {"low": 168, "normal": 72, "high": 24, "urgent": 4}
 

@@ -1,7 +1,5 @@
-"""Root URLs: the admin back office (the REST API arrives with issue 3)."""
+"""Root URLs: the admin back office, the phone API and its schema."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -16,6 +14,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No public media URL: chat attachments are streamed by the API to the people
+# who may read the case's room (chat.api).

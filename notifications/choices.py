@@ -15,6 +15,7 @@ class NotificationKind(models.TextChoices):
     COMPLETED = "completed", _("Case completed")
     REOPENED = "reopened", _("Case reopened")
     CANCELLED = "cancelled", _("Case cancelled")
+    WITHDRAWN = "withdrawn", _("Invitation withdrawn")
     # Written by the deadline sweep (supervision).
     REMINDED = "reminded", _("Reminder")
     OVERDUE = "overdue", _("Case overdue")

@@ -96,6 +96,9 @@ class Notification(models.Model):
             NotificationKind.COMPLETED: _("Case %(number)s was completed. Thank you."),
             NotificationKind.REOPENED: _("Case %(number)s was reopened: %(note)s"),
             NotificationKind.CANCELLED: _("Case %(number)s was cancelled: %(note)s"),
+            NotificationKind.WITHDRAWN: _(
+                "Your invitation to case %(number)s was withdrawn: %(note)s"
+            ),
             NotificationKind.REMINDED: _("Reminder: case %(number)s waits for you."),
             NotificationKind.OVERDUE: _("Case %(number)s is past its deadline."),
         }

@@ -7,15 +7,16 @@ told about their own action.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.choices import Role
-from accounts.models import RoleAssignment
+from accounts.selectors import commander_ids_over
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent
 from core.errors import PermissionDenied
+from core.realtime import push, user_group
 from notifications.choices import NotificationKind
 from notifications.models import Notification
 
@@ -23,14 +24,7 @@ _LIVE = (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
 
 
 def _commanders(case: Case) -> set[int]:
-    """Commanders whose area is the case's community or a node above it."""
-    codes = [c for c in case.community.path.strip("/").split("/") if c]
-    paths = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
-    return set(
-        RoleAssignment.objects.filter(role=Role.COMMANDER, area__path__in=paths).values_list(
-            "user_id", flat=True
-        )
-    )
+    return commander_ids_over(case.community)
 
 
 def _invitees(case: Case, *states: str) -> set[int]:
@@ -70,6 +64,8 @@ def recipients(event: CaseEvent) -> list[tuple[int, str]]:
         out.append((_invitees(case, InvitationState.ACCEPTED), NotificationKind.COMPLETED))
     elif kind == EventKind.REOPENED:
         out.append((_invitees(case, InvitationState.ACCEPTED), NotificationKind.REOPENED))
+    elif kind == EventKind.WITHDRAWN and event.invitation is not None:
+        out.append(({event.invitation.person_id}, NotificationKind.WITHDRAWN))
     elif kind == EventKind.CANCELLED and event.from_state in _LIVE:
         people = _invitees(case, InvitationState.PENDING, InvitationState.ACCEPTED)
         out.append((people, NotificationKind.CANCELLED))
@@ -95,7 +91,28 @@ def notify_for_event(event: CaseEvent) -> list[Notification]:
     ]
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        written = list(
+            Notification.objects.filter(
+                event=event, recipient_id__in=[r.recipient_id for r in rows]
+            ).select_related("case", "event__actor")
+        )
+        transaction.on_commit(lambda: push_notifications(written))
     return rows
+
+
+def push_notifications(notifications: list[Notification]) -> None:
+    """Send each notification to its recipient's live feed (``/ws/notifications/``)."""
+    from notifications.api.serializers import NotificationSerializer
+
+    with translation.override(settings.LANGUAGE_CODE):
+        for notification in notifications:
+            push(
+                user_group(notification.recipient_id),
+                {
+                    "type": "notification.new",
+                    "notification": dict(NotificationSerializer(notification).data),
+                },
+            )
 
 
 def mark_read(notification: Notification, *, actor) -> Notification:

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import RoleAssignment, User
@@ -35,19 +36,39 @@ class WaitingSerializer(serializers.Serializer):
     invitations = serializers.IntegerField(help_text=_("Invitations waiting for my answer."))
     to_rate = serializers.IntegerField(help_text=_("My completed cases waiting for my rating."))
     notifications = serializers.IntegerField(help_text=_("My unread notifications."))
+    messages = serializers.IntegerField(
+        help_text=_("Unread messages in the rooms of my open cases.")
+    )
+
+
+class UnreadRoomSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    number = serializers.CharField()
+    unread = serializers.IntegerField()
 
 
 class MeSerializer(serializers.ModelSerializer):
     roles = RoleSerializer(source="role_assignments", many=True, read_only=True)
     waiting = serializers.SerializerMethodField()
+    unread_rooms = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ("id", "username", "name", "roles", "waiting")
+        fields = ("id", "username", "name", "roles", "waiting", "unread_rooms")
 
     def get_waiting(self, obj) -> WaitingSerializer:
         return self.context["waiting"]
 
+    @extend_schema_field(UnreadRoomSerializer(many=True))
+    def get_unread_rooms(self, obj) -> list[dict]:
+        """Open rooms with unread messages, most unread first (at most 50)."""
+        return self.context["unread_rooms"]
+
 
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class SocketTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(help_text=_("Put it in the socket URL: ?ticket=…"))
+    expires_in = serializers.IntegerField(help_text=_("Seconds the ticket stays valid."))

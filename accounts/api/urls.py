@@ -7,4 +7,5 @@ urlpatterns = [
     path("auth/token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("ws-ticket/", views.SocketTicketView.as_view(), name="ws-ticket"),
 ]

@@ -9,9 +9,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.api.serializers import LogoutSerializer, MeSerializer
+from accounts.api.serializers import LogoutSerializer, MeSerializer, SocketTicketSerializer
 from accounts.selectors import waiting_counts
-from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle
+from accounts.services import issue_socket_ticket
+from chat.selectors import unread_by_case
+from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle, WriteThrottle
 from core.errors import ValidationFailed
 
 
@@ -52,5 +54,17 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         user = request.user
-        serializer = MeSerializer(user, context={"waiting": waiting_counts(user)})
+        context = {"waiting": waiting_counts(user), "unread_rooms": unread_by_case(user)}
+        serializer = MeSerializer(user, context=context)
         return Response(serializer.data)
+
+
+class SocketTicketView(APIView):
+    """A single-use ticket for opening a WebSocket (``/ws/…?ticket=``), valid for seconds."""
+
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(request=None, responses={201: SocketTicketSerializer})
+    def post(self, request):
+        ticket, seconds = issue_socket_ticket(user=request.user)
+        return Response({"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED)

@@ -83,6 +83,9 @@ class CaseListSerializer(serializers.ModelSerializer):
     community = AreaBriefSerializer(read_only=True)
     category = CategoryBriefSerializer(read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    unread_messages = serializers.IntegerField(
+        read_only=True, default=0, help_text=_("Messages in the case's room I have not read.")
+    )
 
     class Meta:
         model = Case
@@ -100,6 +103,7 @@ class CaseListSerializer(serializers.ModelSerializer):
             "created_at",
             "deadline",
             "is_overdue",
+            "unread_messages",
         )
 
 

@@ -22,6 +22,7 @@ from cases import permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
 from cases.models import Case, Invitation
+from chat.selectors import unread_subquery
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.errors import PermissionDenied
@@ -129,8 +130,13 @@ class CaseViewSet(
     throttle_classes = [WriteThrottle]
 
     def get_queryset(self):
-        queryset = Case.objects.visible_to(self.request.user).select_related(
-            "community", "category"
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Case.objects.none()
+        user = self.request.user
+        queryset = (
+            Case.objects.visible_to(user)
+            .select_related("community", "category")
+            .annotate(unread_messages=unread_subquery(user))
         )
         if self.action != "list":
             queryset = queryset.select_related("caller").prefetch_related(

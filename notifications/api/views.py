@@ -5,46 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from notifications import services
+from notifications.api.serializers import NotificationSerializer, ReadAllSerializer
 from notifications.models import Notification
-
-
-class NotificationCaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    title = serializers.CharField()
-    state = serializers.CharField()
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    message = serializers.CharField(read_only=True)
-    case = NotificationCaseSerializer(read_only=True)
-    is_read = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Notification
-        fields = (
-            "id",
-            "kind",
-            "kind_label",
-            "message",
-            "case",
-            "event",
-            "created_at",
-            "read_at",
-            "is_read",
-        )
-
-
-class ReadAllSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text=_("How many notifications were marked read."))
 
 
 class NotificationFilter(django_filters.FilterSet):

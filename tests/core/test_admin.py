@@ -13,12 +13,24 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def populated(world, case_in):
+def populated(world, case_in, settings, tmp_path):
     """At least one row of every registered model."""
+    settings.MEDIA_ROOT = tmp_path
     from django.contrib.auth.models import Group
 
     case_in("closed")
-    case_in("in_progress")
+    live = case_in("in_progress")
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from chat.services import post_attachment
+
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(photo, "PNG")
+    upload = SimpleUploadedFile("site.png", photo.getvalue(), content_type="image/png")
+    post_attachment(live, sender=world.official, kind="image", file=upload)
     Group.objects.create(name="值班人员")
     from rest_framework_simplejwt.tokens import RefreshToken
 

@@ -1,0 +1,298 @@
+"""Everything that writes to a case's room: messages, attachments, system lines, read marks.
+
+A message is saved first, while the case row is locked, so ids grow in
+commit order within a case. It is broadcast after the commit. If the live
+push fails (Redis down), the message stays saved. The sender is told it was
+not delivered live, and everyone else gets it when they resume.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cases.choices import EventKind
+from cases.models import Case, CaseEvent
+from cases.services import state_label
+from chat import media, presence, selectors
+from chat.choices import ATTACHMENT_KINDS, MessageKind
+from chat.models import Attachment, Message, ReadState
+from chat.payloads import SYSTEM_TEXTS, message_payload
+from core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from core.realtime import push, room_group, user_group
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Posted:
+    """What became of a message: saved (new or found again) and whether it went out live."""
+
+    message: Message
+    created: bool
+    delivered: bool | None = None  # None: not pushed yet (an outer transaction is open)
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _check_can_post(case: Case, user) -> None:
+    if not selectors.is_member(case, user):
+        raise PermissionDenied(
+            _("Only the people working on case %(number)s may write in its room.")
+            % {"number": case.number}
+        )
+    if case.state not in selectors.OPEN_STATES:
+        raise InvalidTransition(
+            _("The room of case %(number)s is closed: the case is %(state)s.")
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+
+
+def _clean_client_id(client_id) -> str:
+    client_id = "" if client_id is None else str(client_id).strip()
+    if len(client_id) > 64 or not client_id.isprintable():
+        raise ValidationFailed(
+            _("The message's client id is not valid."),
+            fields={"client_id": [_("At most 64 printable characters.")]},
+        )
+    return client_id
+
+
+def _clean_text(text, *, required: bool) -> str:
+    if text is not None and not isinstance(text, str):
+        raise ValidationFailed(
+            _("The message's text must be a string."), fields={"text": [_("Expected text.")]}
+        )
+    text = (text or "").strip()
+    limit = settings.JINSHAO_CHAT_MAX_TEXT
+    if required and not text:
+        raise ValidationFailed(
+            _("An empty message cannot be sent."), fields={"text": [_("This field is required.")]}
+        )
+    if len(text) > limit:
+        raise ValidationFailed(
+            _("The message is too long: at most %(limit)s characters.") % {"limit": limit},
+            fields={"text": [_("At most %(limit)s characters.") % {"limit": limit}]},
+        )
+    return text
+
+
+def _existing(case: Case, sender, client_id: str) -> Message | None:
+    if not client_id:
+        return None
+    return Message.objects.filter(case=case, sender=sender, client_id=client_id).first()
+
+
+# ------------------------------------------------------------------ posting
+
+
+def post_text(case: Case, *, sender, text, client_id="") -> Posted:
+    """Post a text message (a resend with the same ``client_id`` returns the first one)."""
+    text = _clean_text(text, required=True)
+    client_id = _clean_client_id(client_id)
+    return _post(case, sender=sender, client_id=client_id, kind=MessageKind.TEXT, text=text)
+
+
+def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_id="") -> Posted:
+    """Check an uploaded file by its content, store it, post it (photos get a watermark)."""
+    if kind not in ATTACHMENT_KINDS:
+        raise ValidationFailed(
+            _("Unknown attachment kind."),
+            fields={"kind": [_("Choose image, voice, video or file.")]},
+        )
+    caption = _clean_text(caption, required=False)
+    client_id = _clean_client_id(client_id)
+    _check_can_post(case, sender)
+    found = _existing(case, sender, client_id)
+    if found is not None:
+        return Posted(found, created=False)
+    limit = settings.JINSHAO_UPLOAD_LIMITS[kind]
+    size = getattr(file, "size", None)
+    if size is not None and size > limit:
+        raise ValidationFailed(
+            _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)},
+            fields={"file": [_("At most %(limit)s.") % {"limit": filesizeformat(limit)}]},
+        )
+    checked = media.check_upload(kind, file, max_bytes=limit)
+    if kind == MessageKind.IMAGE:
+        content = ContentFile(
+            media.watermark_image(
+                file,
+                lines=_watermark_lines(case, sender),
+                font_path=settings.JINSHAO_WATERMARK_FONT,
+            )
+        )
+        extension, content_type = ".jpg", "image/jpeg"
+    else:
+        file.seek(0)
+        content = ContentFile(file.read())
+        extension, content_type = checked.extension, checked.content_type
+    attachment = Attachment(
+        case=case,
+        uploader=sender,
+        kind=kind,
+        content_type=content_type,
+        size=content.size,
+        width=checked.width,
+        height=checked.height,
+        duration_ms=checked.duration_ms,
+    )
+    attachment.file.save(f"upload{extension}", content, save=False)  # storage, not yet the db
+    try:
+        return _post(
+            case,
+            sender=sender,
+            client_id=client_id,
+            kind=kind,
+            text=caption,
+            attachment=attachment,
+        )
+    except BaseException:
+        attachment.file.delete(save=False)  # nothing half-saved: no orphan file
+        raise
+
+
+def _watermark_lines(case: Case, sender) -> list[str]:
+    who = str(sender) if settings.JINSHAO_WATERMARK_FONT else sender.get_username()
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return [who, when, case.number]
+
+
+def _post(case: Case, *, sender, client_id: str, kind: str, text: str, attachment=None) -> Posted:
+    outcome = Posted(message=None, created=True)  # type: ignore[arg-type]
+    try:
+        with transaction.atomic():
+            locked = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("community")
+                .get(pk=case.pk)
+            )
+            _check_can_post(locked, sender)
+            found = _existing(locked, sender, client_id)
+            if found is not None:
+                if attachment is not None:
+                    attachment.file.delete(save=False)
+                return Posted(found, created=False)
+            if attachment is not None:
+                attachment.save()
+            message = Message.objects.create(
+                case=locked,
+                kind=kind,
+                sender=sender,
+                text=text,
+                attachment=attachment,
+                client_id=client_id,
+            )
+            _mark_read_locked(locked, sender, message.pk)  # you have read what you wrote
+            outcome.message = message
+
+            def deliver() -> None:
+                outcome.delivered = broadcast(message.pk, alert_absent=True)
+
+            transaction.on_commit(deliver, robust=True)
+    except IntegrityError:
+        found = _existing(case, sender, client_id)  # the same resend raced us and won
+        if found is None:
+            raise
+        return Posted(found, created=False)
+    return outcome
+
+
+def post_system_message(event: CaseEvent) -> Message | None:
+    """The room's line for a step of the case; runs inside the step's own transaction."""
+    if EventKind(event.kind) not in SYSTEM_TEXTS:
+        return None
+    message, created = Message.objects.get_or_create(
+        event=event,
+        defaults={
+            "case_id": event.case_id,
+            "kind": MessageKind.SYSTEM,
+            "created_at": event.created_at,
+        },
+    )
+    if created:
+        recheck = event.kind == EventKind.WITHDRAWN
+
+        def deliver() -> None:
+            broadcast(message.pk, alert_absent=False)
+            if recheck:  # the withdrawn person's sockets leave the room
+                push(room_group(event.case_id), {"type": "room.recheck"})
+
+        transaction.on_commit(deliver, robust=True)
+    return message
+
+
+# ------------------------------------------------------------------ delivery
+
+
+def broadcast(message_id: int, *, alert_absent: bool) -> bool:
+    """Push a saved message to its room; alert members who do not have the room open."""
+    message = Message.objects.select_related(
+        "sender", "attachment", "event__actor", "case__community"
+    ).get(pk=message_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        payload = message_payload(message)
+    delivered = push(room_group(message.case_id), {"type": "chat.message", "message": payload})
+    if alert_absent and delivered:
+        members = selectors.member_ids(message.case) - {message.sender_id}
+        absent = members - presence.present(message.case_id, members)
+        alert = {
+            "type": "chat.alert",
+            "case": {"id": message.case_id, "number": message.case.number},
+            "message": payload,
+        }
+        for user_id in sorted(absent):
+            push(user_group(user_id), alert)
+    return delivered
+
+
+# ------------------------------------------------------------------ reading
+
+
+def history(case: Case, *, after: int = 0, before: int | None = None, limit: int = 100):
+    """Messages after ``after`` (oldest first), or the newest before ``before``."""
+    messages = Message.objects.filter(case=case).select_related(
+        "sender", "attachment", "event__actor"
+    )
+    if before is not None:
+        page = list(messages.filter(id__lt=before).order_by("-id")[: limit + 1])
+        has_more = len(page) > limit
+        return list(reversed(page[:limit])), has_more
+    page = list(messages.filter(id__gt=after).order_by("id")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def _mark_read_locked(case: Case, user, up_to: int) -> int:
+    state, _created = ReadState.objects.get_or_create(case=case, user=user)
+    if up_to > state.last_read_id:
+        ReadState.objects.filter(pk=state.pk, last_read_id__lt=up_to).update(
+            last_read_id=up_to, updated_at=timezone.now()
+        )
+        state.last_read_id = up_to
+    return state.last_read_id
+
+
+def mark_read(case: Case, *, user, up_to) -> int:
+    """Move ``user``'s read mark forward to ``up_to`` (never back, never past the last message)."""
+    if isinstance(up_to, bool) or not isinstance(up_to, int) or up_to < 0:
+        raise ValidationFailed(
+            _("Give the id of the last message read."),
+            fields={"up_to": [_("A whole number of 0 or more.")]},
+        )
+    if not selectors.can_read(case, user):
+        raise PermissionDenied(_("You are not in the room of this case."))
+    last = Message.objects.filter(case=case).order_by("-id").values_list("id", flat=True).first()
+    up_to = min(up_to, last or 0)
+    try:
+        with transaction.atomic():
+            return _mark_read_locked(case, user, up_to)
+    except IntegrityError:  # two marks raced to create the row: the other one won
+        return _mark_read_locked(case, user, up_to)

@@ -1,0 +1,13 @@
+"""WebSocket URLs (DESIGN.md): a case's room and a person's own feed."""
+
+from django.urls import path, re_path
+
+from chat.consumers import CaseRoomConsumer
+from core.sockets import NoRouteConsumer
+from notifications.consumers import NotificationConsumer
+
+websocket_urlpatterns = [
+    path("ws/cases/<int:case_id>/", CaseRoomConsumer.as_asgi()),
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+    re_path(r"", NoRouteConsumer.as_asgi()),
+]

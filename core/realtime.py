@@ -1,0 +1,40 @@
+"""Pushing to live sockets through the channel layer (Redis in production).
+
+Group names are kept here, so the consumers and the services that push agree
+on them. A push is best-effort: the database already holds what is pushed.
+When the channel layer is down, the push is logged and reported as not
+delivered, never raised. A client that missed it catches up from the
+database when it reconnects.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+
+def room_group(case_id: int) -> str:
+    """Everyone connected to one case's room."""
+    return f"case.{case_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one person (their notification feed)."""
+    return f"user.{user_id}"
+
+
+def push(group: str, payload: dict) -> bool:
+    """Send ``payload`` (its ``type`` names the consumer handler) to ``group``; True if sent."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, payload)
+    except Exception:  # the layer's own errors vary by backend: Redis down, full, …
+        logger.warning("Live push to %s failed", group, exc_info=True)
+        return False
+    return True

@@ -1,0 +1,189 @@
+"""What every WebSocket of the app shares: who is connecting, JSON frames, limits, errors.
+
+Frames are JSON objects with a ``type``. A bad frame never crashes the worker:
+- a frame that is not JSON, or has no ``type``, gets an ``error`` frame;
+- so does an unknown type, a binary frame, or too many frames in a burst;
+- a frame over the size limit gets an error and the socket is closed (1009);
+- a socket that keeps flooding after ``JINSHAO_CHAT_RATE_STRIKES`` refusals is
+  closed (4429).
+
+Errors raised by the services (``core.errors``) become ``error`` frames with
+the same codes and messages as the HTTP API, in the language of the
+handshake's ``Accept-Language`` (Chinese by default).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.middleware import BaseMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http.request import validate_host
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+#: Close codes (4000–4999 are the application's): they say why.
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_FLOOD = 4429
+CLOSE_TOO_BIG = 1009
+
+
+def _header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _origin_allowed(scope) -> bool:
+    """Cookie logins only from our own pages (a socket has no CSRF token)."""
+    origin = _header(scope, b"origin")
+    if not origin:
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    host = urlsplit(origin).hostname or ""
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return bool(host) and validate_host(host, allowed)
+
+
+class SocketAuthMiddleware(BaseMiddleware):
+    """``scope["user"]``: from a single-use ``?ticket=`` (phones) or the session cookie (browser)."""
+
+    async def __call__(self, scope, receive, send):
+        from accounts.services import spend_socket_ticket
+
+        scope = dict(scope)
+        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        ticket = (params.get("ticket") or [""])[0]
+        if ticket:
+            user = await database_sync_to_async(spend_socket_ticket)(ticket)
+        elif "session" in scope and _origin_allowed(scope):
+            user = await get_user(scope)
+        else:
+            user = None
+        scope["user"] = user or AnonymousUser()
+        return await super().__call__(scope, receive, send)
+
+
+class JsonSocket(AsyncWebsocketConsumer):
+    """A consumer speaking JSON frames ``{"type": …}``, dispatched to ``handlers``."""
+
+    #: frame type → name of the ``async def handler(self, frame)`` method
+    handlers: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tokens = float(settings.JINSHAO_CHAT_RATE)
+        self.refilled_at = time.monotonic()
+        self.strikes = 0
+
+    # -------------------------------------------------------------- helpers
+
+    @property
+    def language(self) -> str:
+        accept = _header(self.scope, b"accept-language")
+        for code in (part.split(";")[0].strip() for part in accept.split(",")):
+            if not code:
+                continue
+            try:
+                return translation.get_supported_language_variant(code)
+            except LookupError:
+                continue
+        return settings.LANGUAGE_CODE
+
+    async def send_json(self, data: dict) -> None:
+        await self.send(text_data=json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder))
+
+    async def send_error(self, code: str, message: str, **extra) -> None:
+        await self.send_json({"type": "error", "code": code, "message": str(message), **extra})
+
+    async def refuse(self, close_code: int, code: str, message: str) -> None:
+        """Accept only to say why, then close: a refused handshake could not carry a reason."""
+        await self.accept()
+        await self.send_error(code, message)
+        await self.close(code=close_code)
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        rate, per = settings.JINSHAO_CHAT_RATE, settings.JINSHAO_CHAT_RATE_PER
+        self.tokens = min(float(rate), self.tokens + (now - self.refilled_at) * rate / per)
+        self.refilled_at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    # -------------------------------------------------------------- frames
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        with translation.override(self.language):
+            size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+            if size > settings.JINSHAO_CHAT_MAX_FRAME_BYTES:
+                await self.send_error(
+                    "frame_too_large",
+                    _("The frame is too large: at most %(limit)s bytes.")
+                    % {"limit": settings.JINSHAO_CHAT_MAX_FRAME_BYTES},
+                )
+                await self.close(code=CLOSE_TOO_BIG)
+                return
+            if not self._take_token():
+                self.strikes += 1
+                await self.send_error(
+                    "rate_limited", _("Too many frames: slow down and try again shortly.")
+                )
+                if self.strikes >= settings.JINSHAO_CHAT_RATE_STRIKES:
+                    await self.close(code=CLOSE_FLOOD)
+                return
+            if text_data is None:
+                await self.send_error("malformed_frame", _("Send JSON text frames, not binary."))
+                return
+            try:
+                frame = json.loads(text_data)
+            except ValueError:
+                frame = None
+            if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+                await self.send_error(
+                    "malformed_frame", _('A frame is a JSON object with a "type".')
+                )
+                return
+            handler = self.handlers.get(frame["type"])
+            if handler is None:
+                await self.send_error(
+                    "unknown_type",
+                    _("Unknown frame type: %(type)s.") % {"type": frame["type"][:40]},
+                )
+                return
+            try:
+                await getattr(self, handler)(frame)
+            except DomainError as exc:
+                await self.send_error(
+                    exc.code, str(exc), fields=exc.fields, client_id=frame.get("client_id")
+                )
+            except Exception:
+                logger.exception("Socket frame %s failed", frame["type"])
+                await self.send_error("server_error", _("Something went wrong; try again."))
+
+
+class NoRouteConsumer(JsonSocket):
+    """Any other socket path: refused with a reason, not a crash."""
+
+    async def connect(self) -> None:
+        with translation.override(self.language):
+            await self.refuse(CLOSE_NOT_FOUND, "not_found", _("No such socket."))
