@@ -15,7 +15,6 @@ Photos, voice notes, videos and files are uploaded over HTTP
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 
 from channels.db import database_sync_to_async
@@ -78,9 +77,9 @@ class CaseRoomConsumer(JsonSocket):
                 )
                 return
             assert self.case is not None
-            await self.channel_layer.group_add(room_group(self.case.pk), self.channel_name)
-            self.joined = True
             await self.accept()
+            await self.join_group(room_group(self.case.pk))
+            self.joined = True
             await database_sync_to_async(presence.enter)(self.case.pk, user.pk)
             await self.send_json(await database_sync_to_async(self._hello)(user))
 
@@ -114,8 +113,7 @@ class CaseRoomConsumer(JsonSocket):
         if not self.joined or self.case is None:
             return
         self.joined = False
-        with contextlib.suppress(Exception):  # layer down: the group entry expires on its own
-            await self.channel_layer.group_discard(room_group(self.case.pk), self.channel_name)
+        await self.leave_groups()
         await database_sync_to_async(presence.leave)(self.case.pk, self.scope["user"].pk)
 
     # -------------------------------------------------------------- frames

@@ -32,9 +32,13 @@ def push(group: str, payload: dict) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False
-    try:
-        async_to_sync(layer.group_send)(group, payload)
-    except Exception:  # the layer's own errors vary by backend: Redis down, full, …
-        logger.warning("Live push to %s failed", group, exc_info=True)
-        return False
-    return True
+    for attempt in (1, 2):  # a second try gets a fresh connection after a Redis restart
+        try:
+            async_to_sync(layer.group_send)(group, payload)
+        except Exception:  # the layer's own errors vary by backend: Redis down, full, …
+            if attempt == 2:
+                logger.warning("Live push to %s failed", group, exc_info=True)
+                return False
+        else:
+            return True
+    return False

@@ -14,6 +14,8 @@ handshake's ``Accept-Language`` (Chinese by default).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -21,8 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.middleware import BaseMiddleware
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
@@ -40,6 +45,10 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4429
 CLOSE_TOO_BIG = 1009
+
+#: Seconds between attempts to reach a channel layer that went away (doubling).
+LAYER_RETRY_FIRST = 0.5
+LAYER_RETRY_MAX = 5.0
 
 
 def _header(scope, name: bytes) -> str:
@@ -83,7 +92,14 @@ class SocketAuthMiddleware(BaseMiddleware):
 
 
 class JsonSocket(AsyncWebsocketConsumer):
-    """A consumer speaking JSON frames ``{"type": …}``, dispatched to ``handlers``."""
+    """A consumer speaking JSON frames ``{"type": …}``, dispatched to ``handlers``.
+
+    It outlives its channel layer. If Redis goes away, the socket stays open
+    and is told so (``live_unavailable``): what the person sends is still
+    saved, and the services report it as not delivered live. The socket keeps
+    retrying. When Redis is back it rejoins its groups and says so
+    (``live_restored``), and the phone resumes from its last message id.
+    """
 
     #: frame type → name of the ``async def handler(self, frame)`` method
     handlers: dict[str, str] = {}
@@ -93,6 +109,85 @@ class JsonSocket(AsyncWebsocketConsumer):
         self.tokens = float(settings.JINSHAO_CHAT_RATE)
         self.refilled_at = time.monotonic()
         self.strikes = 0
+        self.layer_groups: list[str] = []
+        self.layer_down = False
+        self.layer_down_told = False
+        self.accepted = False
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def __call__(self, scope, receive, send):
+        """As Channels' ``AsyncConsumer.__call__``, with a channel receive that survives outages."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        try:
+            if self.channel_layer is None:
+                await await_many_dispatch([receive], self.dispatch)
+                return
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = self._layer_receive
+            await await_many_dispatch([receive, self._layer_receive], self.dispatch)
+        except StopConsumer:
+            pass
+
+    # -------------------------------------------------------------- the layer
+
+    async def join_group(self, group: str) -> None:
+        """Join ``group`` now if the layer answers, and again whenever it comes back."""
+        self.layer_groups.append(group)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            logger.warning("Channel layer unavailable joining %s", group, exc_info=True)
+            await self._lost_layer()
+
+    async def _lost_layer(self) -> None:
+        self.layer_down = True
+        if self.accepted and not self.layer_down_told:
+            self.layer_down_told = True
+            with translation.override(self.language):
+                await self.send_error(
+                    "live_unavailable",
+                    _("Live delivery is interrupted; what you send is still saved."),
+                )
+
+    async def leave_groups(self) -> None:
+        for group in self.layer_groups:
+            with contextlib.suppress(Exception):  # layer down: the entry expires on its own
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.layer_groups = []
+
+    async def _layer_receive(self):
+        delay = LAYER_RETRY_FIRST
+        while True:
+            if self.layer_down and self.layer_groups:
+                try:
+                    for group in self.layer_groups:
+                        await self.channel_layer.group_add(group, self.channel_name)
+                except Exception:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, LAYER_RETRY_MAX)
+                    continue
+                self.layer_down = self.layer_down_told = False
+                with translation.override(self.language):  # (only joined sockets have groups)
+                    await self.send_json(
+                        {
+                            "type": "live_restored",
+                            "message": _("Live again: ask for what you missed."),
+                        }
+                    )
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Channel layer receive failed", exc_info=True)
+                await self._lost_layer()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LAYER_RETRY_MAX)
 
     # -------------------------------------------------------------- helpers
 

@@ -11,8 +11,6 @@ From the phone: ``{"type": "read", "id": …}`` and ``{"type": "ping"}``.
 
 from __future__ import annotations
 
-import contextlib
-
 from channels.db import database_sync_to_async
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -41,9 +39,9 @@ class NotificationConsumer(JsonSocket):
                     _("Log in first (a socket ticket or the session)."),
                 )
                 return
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        self.joined = True
         await self.accept()
+        await self.join_group(user_group(user.pk))
+        self.joined = True
         unread = await database_sync_to_async(
             lambda: Notification.objects.unread().filter(recipient=user).count()
         )()
@@ -52,10 +50,7 @@ class NotificationConsumer(JsonSocket):
     async def disconnect(self, code) -> None:
         if self.joined:
             self.joined = False
-            with contextlib.suppress(Exception):  # layer down: the entry expires on its own
-                await self.channel_layer.group_discard(
-                    user_group(self.scope["user"].pk), self.channel_name
-                )
+            await self.leave_groups()
 
     async def on_read(self, frame: dict) -> None:
         notification_id = frame.get("id")

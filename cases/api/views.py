@@ -298,6 +298,18 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The caller or a commander takes the person off the case (they leave its room)."""
+        invitation = self.get_object()
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.withdraw_invitation(
+            invitation, actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(self.invitation_data(invitation.pk))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
+    @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         invitation = self.get_object()
         data = s.ReasonSerializer(data=request.data)

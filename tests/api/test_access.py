@@ -244,3 +244,18 @@ def test_unknown_ids_are_404_not_500(world):
         method = client.post if url.endswith(("accept/", "read/")) else client.get
         response = method(url, {}, format="json")
         assert response.status_code == 404, (url, response.status_code)
+
+
+def test_the_caller_or_a_commander_withdraws_an_invitation(world, case_in):
+    case = case_in("in_progress", invite=("staff_a", "staff_b"))
+    invitation = case.invitations.get(person=world.staff_a)
+    url = reverse("api:invitation-withdraw", args=[invitation.pk])
+    for refused in (world.staff_a, world.head_a):
+        assert as_user(refused).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert as_user(world.commander).post(url, {}, format="json").status_code == 400
+    done = as_user(world.commander).post(url, {"reason": "改派他人"}, format="json")
+    assert done.status_code == 200 and done.data["state"] == "withdrawn"
+    again = as_user(world.commander).post(url, {"reason": "再撤"}, format="json")
+    assert again.status_code == 409
+    assert as_user(world.staff_a).get(case_url(case)).status_code == 404  # off the case
+    assert case.events.filter(kind="withdrawn", note="改派他人").exists()
