@@ -27,7 +27,7 @@ from chat import presence, selectors, services
 from chat.models import Message, ReadState
 from chat.payloads import message_payload
 from core.errors import ValidationFailed
-from core.realtime import room_group
+from core.realtime import apush_many, room_group
 from core.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_AUTHENTICATED,
@@ -125,6 +125,7 @@ class CaseRoomConsumer(JsonSocket):
             sender=self.scope["user"],
             text=frame.get("text"),
             client_id=frame.get("client_id") or "",
+            deliver=False,
         )
         await self.send_json(
             {
@@ -134,12 +135,14 @@ class CaseRoomConsumer(JsonSocket):
                 "duplicate": not posted.created,
             }
         )
-        if posted.created and posted.delivered is False:
-            await self.send_error(
-                "live_delivery_failed",
-                _("Saved, but not delivered live: the others will get it when they reconnect."),
-                id=posted.message.pk,
-            )
+        if posted.created and posted.pushes:
+            delivered = (await apush_many(posted.pushes))[0]  # on this loop: no thread hop
+            if not delivered:
+                await self.send_error(
+                    "live_delivery_failed",
+                    _("Saved, but not delivered live: the others will get it when they reconnect."),
+                    id=posted.message.pk,
+                )
 
     async def on_resume(self, frame: dict) -> None:
         after = frame.get("after", 0)

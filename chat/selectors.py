@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -24,6 +27,37 @@ def member_ids(case: Case) -> set[int]:
         | commander_ids_over(case.community)
         | set(accepted.values_list("person_id", flat=True))
     )
+
+
+MEMBERS_TTL = 30
+
+
+def _members_key(case_id: int) -> str:
+    return f"chat:members:{case_id}"
+
+
+def cached_member_ids(case: Case) -> set[int]:
+    """``member_ids`` kept for ``MEMBERS_TTL`` seconds, for alerting on every message.
+
+    Forgotten when someone accepts or is taken off the case; a commander whose
+    role changes is seen within the TTL. Never used to decide who may enter.
+    """
+    key = _members_key(case.pk)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: ask the database
+        cached = None
+    if cached is not None:
+        return set(cached)
+    members = member_ids(case)
+    with contextlib.suppress(Exception):
+        cache.set(key, sorted(members), MEMBERS_TTL)
+    return members
+
+
+def forget_members(case_id: int) -> None:
+    with contextlib.suppress(Exception):
+        cache.delete(_members_key(case_id))
 
 
 def is_member(case: Case, user) -> bool:

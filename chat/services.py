@@ -9,7 +9,7 @@ not delivered live, and everyone else gets it when they resume.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,7 +26,7 @@ from chat.choices import ATTACHMENT_KINDS, MessageKind
 from chat.models import Attachment, Message, ReadState
 from chat.payloads import SYSTEM_TEXTS, message_payload
 from core.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from core.realtime import push, room_group, user_group
+from core.realtime import push, push_many, room_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ class Posted:
 
     message: Message
     created: bool
-    delivered: bool | None = None  # None: not pushed yet (an outer transaction is open)
+    delivered: bool | None = None  # None: not pushed (yet, or left to the caller)
+    #: With ``deliver=False``: the pushes the caller makes itself (a socket, natively async).
+    pushes: list[tuple[str, dict]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ checks
@@ -94,11 +96,22 @@ def _existing(case: Case, sender, client_id: str) -> Message | None:
 # ------------------------------------------------------------------ posting
 
 
-def post_text(case: Case, *, sender, text, client_id="") -> Posted:
-    """Post a text message (a resend with the same ``client_id`` returns the first one)."""
+def post_text(case: Case, *, sender, text, client_id="", deliver: bool = True) -> Posted:
+    """Post a text message (a resend with the same ``client_id`` returns the first one).
+
+    With ``deliver=False`` the pushes are returned in ``Posted.pushes`` for the
+    caller to send once it has acknowledged the message (the socket does).
+    """
     text = _clean_text(text, required=True)
     client_id = _clean_client_id(client_id)
-    return _post(case, sender=sender, client_id=client_id, kind=MessageKind.TEXT, text=text)
+    return _post(
+        case,
+        sender=sender,
+        client_id=client_id,
+        kind=MessageKind.TEXT,
+        text=text,
+        deliver=deliver,
+    )
 
 
 def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_id="") -> Posted:
@@ -166,7 +179,18 @@ def _watermark_lines(case: Case, sender) -> list[str]:
     return [who, when, case.number]
 
 
-def _post(case: Case, *, sender, client_id: str, kind: str, text: str, attachment=None) -> Posted:
+def _post(
+    case: Case,
+    *,
+    sender,
+    client_id: str,
+    kind: str,
+    text: str,
+    attachment=None,
+    deliver: bool = True,
+) -> Posted:
+    # A resend with a known client id is caught by the unique constraint (and
+    # answered below), so the locked path costs no lookup for it.
     outcome = Posted(message=None, created=True)  # type: ignore[arg-type]
     try:
         with transaction.atomic():
@@ -176,11 +200,6 @@ def _post(case: Case, *, sender, client_id: str, kind: str, text: str, attachmen
                 .get(pk=case.pk)
             )
             _check_can_post(locked, sender)
-            found = _existing(locked, sender, client_id)
-            if found is not None:
-                if attachment is not None:
-                    attachment.file.delete(save=False)
-                return Posted(found, created=False)
             if attachment is not None:
                 attachment.save()
             message = Message.objects.create(
@@ -191,19 +210,35 @@ def _post(case: Case, *, sender, client_id: str, kind: str, text: str, attachmen
                 attachment=attachment,
                 client_id=client_id,
             )
-            _mark_read_locked(locked, sender, message.pk)  # you have read what you wrote
+            _read_own(locked, sender, message.pk)
             outcome.message = message
 
-            def deliver() -> None:
-                outcome.delivered = broadcast(message.pk, alert_absent=True)
+            def after_commit() -> None:
+                with translation.override(settings.LANGUAGE_CODE):
+                    payload = message_payload(message)
+                outcome.pushes = deliveries(message, locked, payload, alert_absent=True)
+                if deliver:
+                    outcome.delivered = push_many(outcome.pushes)[0]
 
-            transaction.on_commit(deliver, robust=True)
+            transaction.on_commit(after_commit, robust=True)
     except IntegrityError:
-        found = _existing(case, sender, client_id)  # the same resend raced us and won
+        found = _existing(case, sender, client_id)  # a resend (or a racing twin) came first
         if found is None:
             raise
+        if attachment is not None:
+            attachment.file.delete(save=False)
         return Posted(found, created=False)
     return outcome
+
+
+def _read_own(case: Case, user, message_id: int) -> None:
+    """You have read what you wrote: one upsert (the message is the newest, under the lock)."""
+    ReadState.objects.bulk_create(
+        [ReadState(case=case, user=user, last_read_id=message_id, updated_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["case", "user"],
+        update_fields=["last_read_id", "updated_at"],
+    )
 
 
 def post_system_message(event: CaseEvent) -> Message | None:
@@ -220,6 +255,8 @@ def post_system_message(event: CaseEvent) -> Message | None:
     )
     if created:
         recheck = event.kind == EventKind.WITHDRAWN
+        if event.kind in (EventKind.ACCEPTED, EventKind.WITHDRAWN):
+            transaction.on_commit(lambda: selectors.forget_members(event.case_id))
 
         def deliver() -> None:
             broadcast(message.pk, alert_absent=False)
@@ -233,25 +270,29 @@ def post_system_message(event: CaseEvent) -> Message | None:
 # ------------------------------------------------------------------ delivery
 
 
+def deliveries(message: Message, case: Case, payload: dict, *, alert_absent: bool):
+    """The pushes a saved message makes: its room, and members who do not have it open."""
+    pushes = [(room_group(case.pk), {"type": "chat.message", "message": payload})]
+    if alert_absent:
+        members = selectors.cached_member_ids(case) - {message.sender_id}
+        absent = members - presence.present(case.pk, members)
+        alert = {
+            "type": "chat.alert",
+            "case": {"id": case.pk, "number": case.number},
+            "message": payload,
+        }
+        pushes += [(user_group(user_id), alert) for user_id in sorted(absent)]
+    return pushes
+
+
 def broadcast(message_id: int, *, alert_absent: bool) -> bool:
-    """Push a saved message to its room; alert members who do not have the room open."""
+    """Push a saved message (read back from the database) to its room; True if it went out."""
     message = Message.objects.select_related(
         "sender", "attachment", "event__actor", "case__community"
     ).get(pk=message_id)
     with translation.override(settings.LANGUAGE_CODE):
         payload = message_payload(message)
-    delivered = push(room_group(message.case_id), {"type": "chat.message", "message": payload})
-    if alert_absent and delivered:
-        members = selectors.member_ids(message.case) - {message.sender_id}
-        absent = members - presence.present(message.case_id, members)
-        alert = {
-            "type": "chat.alert",
-            "case": {"id": message.case_id, "number": message.case.number},
-            "message": payload,
-        }
-        for user_id in sorted(absent):
-            push(user_group(user_id), alert)
-    return delivered
+    return push_many(deliveries(message, message.case, payload, alert_absent=alert_absent))[0]
 
 
 # ------------------------------------------------------------------ reading

@@ -9,6 +9,7 @@ database when it reconnects.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -27,18 +28,34 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+async def apush_many(pushes: list[tuple[str, dict]]) -> list[bool]:
+    """Several pushes at once, concurrently, from async code; each one's outcome."""
+    layer = get_channel_layer()
+    if layer is None or not pushes:
+        return [False] * len(pushes)
+
+    async def send(group: str, payload: dict) -> bool:
+        for attempt in (1, 2):  # a second try gets a fresh connection after a Redis restart
+            try:
+                await layer.group_send(group, payload)
+            except Exception:  # the layer's own errors vary by backend: Redis down, full, …
+                if attempt == 2:
+                    logger.warning("Live push to %s failed", group, exc_info=True)
+                    return False
+            else:
+                return True
+        return False
+
+    return list(await asyncio.gather(*(send(g, p) for g, p in pushes)))
+
+
+def push_many(pushes: list[tuple[str, dict]]) -> list[bool]:
+    """``apush_many`` from sync code (one hop to the event loop for all of them)."""
+    if not pushes:
+        return []
+    return async_to_sync(apush_many)(pushes)
+
+
 def push(group: str, payload: dict) -> bool:
     """Send ``payload`` (its ``type`` names the consumer handler) to ``group``; True if sent."""
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    for attempt in (1, 2):  # a second try gets a fresh connection after a Redis restart
-        try:
-            async_to_sync(layer.group_send)(group, payload)
-        except Exception:  # the layer's own errors vary by backend: Redis down, full, …
-            if attempt == 2:
-                logger.warning("Live push to %s failed", group, exc_info=True)
-                return False
-        else:
-            return True
-    return False
+    return push_many([(group, payload)])[0]
