@@ -276,3 +276,13 @@ CASE_TITLE_PLACES = [
     "村委会旁",
     "桥头",
 ]
+
+
+#: A conversation in a room being worked (seed_demo), alternating between its people.
+CHAT_LINES = [
+    "已到达现场，正在核实情况。",
+    "好的，村里已安排人员在路口等候配合。",
+    "现场照片稍后上传，摊位共三处。",
+    "已联系经营户，要求今天下午前自行清理。",
+    "收到，我们明早再去复查一次。",
+]

@@ -16,7 +16,7 @@ from accounts.selectors import commander_ids_over
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent
 from core.errors import PermissionDenied
-from core.realtime import push, user_group
+from core.realtime import push_many, user_group
 from notifications.choices import NotificationKind
 from notifications.models import Notification
 
@@ -77,8 +77,11 @@ def recipients(event: CaseEvent) -> list[tuple[int, str]]:
     ]
 
 
-def notify_for_event(event: CaseEvent) -> list[Notification]:
-    """Write the notifications ``event`` calls for (idempotent: replays add nothing)."""
+def notify_for_event(event: CaseEvent, *, push: bool = True) -> list[Notification]:
+    """Write the notifications ``event`` calls for (idempotent: replays add nothing).
+
+    ``push=False`` writes the inbox only (back-filling, where nobody is listening).
+    """
     rows = [
         Notification(
             recipient_id=user_id,
@@ -91,6 +94,7 @@ def notify_for_event(event: CaseEvent) -> list[Notification]:
     ]
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows and push:
         written = list(
             Notification.objects.filter(
                 event=event, recipient_id__in=[r.recipient_id for r in rows]
@@ -105,14 +109,17 @@ def push_notifications(notifications: list[Notification]) -> None:
     from notifications.api.serializers import NotificationSerializer
 
     with translation.override(settings.LANGUAGE_CODE):
-        for notification in notifications:
-            push(
+        pushes = [
+            (
                 user_group(notification.recipient_id),
                 {
                     "type": "notification.new",
                     "notification": dict(NotificationSerializer(notification).data),
                 },
             )
+            for notification in notifications
+        ]
+    push_many(pushes)
 
 
 def mark_read(notification: Notification, *, actor) -> Notification:

@@ -250,3 +250,29 @@ async def test_read_marks_move_forward_only(world, case_in):
     assert (await next_of(staff, "read"))["last_read_id"] == last  # never past the end
     await caller.disconnect()
     await staff.disconnect()
+
+
+async def test_the_browser_uses_its_session_from_our_own_pages_only(world, case_in):
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    from config.asgi import application
+
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(world.commander)
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={browser.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+
+    async def open_with(origin: str):
+        headers = [(b"cookie", cookie.encode()), (b"origin", origin.encode())]
+        socket = WebsocketCommunicator(application, room(case), headers=headers)
+        assert (await socket.connect(timeout=5))[0]
+        return socket, await socket.receive_json_from(timeout=5)
+
+    ours, hello = await open_with("http://localhost:8000")
+    assert hello["type"] == "hello" and hello["case"]["id"] == case.pk
+    await ours.disconnect()
+    theirs, refusal = await open_with("https://evil.example")
+    assert refusal["code"] == "not_authenticated"  # a cross-site page gets no session
+    await theirs.disconnect()

@@ -35,6 +35,9 @@ from accounts.choices import Role
 from accounts.models import RoleAssignment, User
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent, CaseNumberSequence, Invitation
+from chat.choices import MessageKind
+from chat.models import Message
+from chat.payloads import SYSTEM_TEXTS
 from core import demo_data as data
 from departments.models import Department, StaffMembership
 from grids.choices import AreaLevel, CommunityKind
@@ -433,9 +436,43 @@ class Command(BaseCommand):
             .select_related("case__community", "invitation")
             .order_by("created_at", "id")
         )
+        lines = []
         for event in events.iterator(chunk_size=500):
-            notify_for_event(event)
+            notify_for_event(event, push=False)
+            if EventKind(event.kind) in SYSTEM_TEXTS:  # the room's line for the step
+                lines.append(
+                    Message(
+                        case_id=event.case_id,
+                        kind=MessageKind.SYSTEM,
+                        event=event,
+                        created_at=event.created_at,
+                    )
+                )
+        Message.objects.bulk_create(lines, batch_size=1000)
         Notification.objects.filter(created_at__lt=now - timedelta(days=1)).update(read_at=now)
+        self.talk_in_open_rooms(list(newest), now)
+
+    def talk_in_open_rooms(self, case_ids: list[int], now) -> None:
+        """A few lines of conversation in each room still being worked, after its last step."""
+        cases = Case.objects.filter(pk__in=case_ids, state=CaseState.IN_PROGRESS)
+        messages = []
+        for case in cases.prefetch_related("invitations", "events"):
+            people = [case.caller_id] + [
+                i.person_id for i in case.invitations.all() if i.state == InvitationState.ACCEPTED
+            ]
+            last_step = max(e.created_at for e in case.events.all())
+            gap = max((now - last_step) / (len(data.CHAT_LINES) + 1), timedelta(seconds=1))
+            for n, line in enumerate(data.CHAT_LINES):
+                messages.append(
+                    Message(
+                        case=case,
+                        kind=MessageKind.TEXT,
+                        sender_id=people[n % len(people)],
+                        text=line,
+                        created_at=min(last_step + gap * (n + 1), now),
+                    )
+                )
+        Message.objects.bulk_create(messages, batch_size=1000)
 
     def write_chunk(self, rng, world, times, now, sequences, *, tail: bool) -> None:
         plans = [self.plan_case(rng, world, created, now) for created in times]
