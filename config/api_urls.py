@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ratings",
     "notifications",
     "chat",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from analytics.api import views
+
+urlpatterns = [
+    path("analytics/overview/", views.OverviewView.as_view(), name="analytics-overview"),
+    path("analytics/categories/", views.CategoriesView.as_view(), name="analytics-categories"),
+    path("analytics/areas/", views.AreasView.as_view(), name="analytics-areas"),
+    path("analytics/timeliness/", views.TimelinessView.as_view(), name="analytics-timeliness"),
+    path("analytics/departments/", views.DepartmentsView.as_view(), name="analytics-departments"),
+    path(
+        "analytics/template-suggestions/",
+        views.TemplateSuggestionsView.as_view(),
+        name="analytics-template-suggestions",
+    ),
+]

@@ -1,0 +1,135 @@
+"""Indicators over HTTP: ``analytics/<indicator>/?from=&to=&area=``, scoped to the asker."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.scope import Scope, resolve_scope
+
+
+class ScopeQuerySerializer(serializers.Serializer):
+    # "from" is a Python keyword: declared below under its real name.
+    to = serializers.DateField(
+        required=False, help_text=_("Last day (inclusive); today by default.")
+    )
+    area = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("An area node; your own area by default.")
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(
+            required=False, help_text=_("First day; 364 days before the last by default.")
+        )
+        return fields
+
+
+class BucketQuerySerializer(ScopeQuerySerializer):
+    bucket = serializers.ChoiceField(
+        choices=list(selectors.BUCKETS), required=False, default="month"
+    )
+
+
+class IndicatorView(APIView):
+    """Base: read the scope, compute, answer with the period and area it covers."""
+
+    query_serializer: type[serializers.Serializer] = ScopeQuerySerializer
+
+    def scope(self, request) -> tuple[Scope, dict]:
+        query = self.query_serializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        scope = resolve_scope(
+            request.user,
+            area_id=params.get("area"),
+            first=params.get("from"),
+            last=params.get("to"),
+        )
+        return scope, params
+
+    def compute(self, scope: Scope, params: dict):
+        raise NotImplementedError
+
+    def get(self, request):
+        scope, params = self.scope(request)
+        area = scope.area
+        return Response(
+            {
+                "from": scope.first_day,
+                "to": scope.last_day,
+                "area": {"id": area.pk, "name": area.name, "level": area.level} if area else None,
+                "data": self.compute(scope, params),
+            }
+        )
+
+
+def _documented(summary: str, query=ScopeQuerySerializer):
+    return extend_schema(
+        summary=summary,
+        parameters=[query],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=summary)},
+    )
+
+
+class OverviewView(IndicatorView):
+    @_documented("Headline figures: raised, closed, closure rate, dispatches, times, rating")
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.overview(scope)
+
+
+class CategoriesView(IndicatorView):
+    query_serializer = BucketQuerySerializer
+
+    @_documented(
+        "Hot problems: cases by category over time, rising categories", BucketQuerySerializer
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.categories(scope, bucket=params["bucket"])
+
+
+class AreasView(IndicatorView):
+    @_documented("High-incidence areas: towns, grids, communities, by category")
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.areas(scope)
+
+
+class TimelinessView(IndicatorView):
+    @_documented("Response and handling times (p50, p90), overdue cases by department")
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.timeliness(scope)
+
+
+class DepartmentsView(IndicatorView):
+    @_documented("Cooperation and the year-end ranking of departments")
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.departments(scope)
+
+
+class TemplateSuggestionsView(IndicatorView):
+    @_documented("Draft templates suggested by cases raised without one")
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.template_suggestions(scope)

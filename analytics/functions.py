@@ -1,0 +1,79 @@
+"""Database functions the indicators need, the same on PostgreSQL and SQLite.
+
+- ``Seconds(end, start)``: the seconds between two timestamps, as a float.
+- ``percentiles(queryset, expression, fractions)``: continuous percentiles
+  (``percentile_cont`` semantics: linear interpolation between the closest
+  ranks), computed by the database. PostgreSQL has ``percentile_cont``;
+  SQLite does not, so there each percentile is read with one ``ORDER BY …
+  LIMIT 2 OFFSET k`` query. Both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Func
+
+
+class Seconds(Func):
+    """``end − start`` in seconds (NULL when either is NULL)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        return super().as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentiles(queryset, expression, fractions: list[float]) -> list[float | None]:
+    """The ``fractions`` percentiles of ``expression`` over ``queryset`` (NULLs left out)."""
+    values = queryset.annotate(_value=expression).filter(_value__isnull=False).order_by()
+    if connection.vendor == "postgresql":
+        found = values.aggregate(
+            **{
+                f"p{n}": PercentileCont(F("_value"), fraction)
+                for n, fraction in enumerate(fractions)
+            }
+        )
+        return [found[f"p{n}"] for n in range(len(fractions))]
+    count = values.aggregate(n=Count("pk"))["n"]
+    if not count:
+        return [None] * len(fractions)
+    ordered = values.order_by("_value").values_list("_value", flat=True)
+    out: list[float | None] = []
+    for fraction in fractions:
+        rank = fraction * (count - 1)
+        low = math.floor(rank)
+        pair = list(ordered[low : low + 2])
+        if len(pair) == 1 or rank == low:
+            out.append(float(pair[0]))
+        else:
+            out.append(float(pair[0]) + (float(pair[1]) - float(pair[0])) * (rank - low))
+    return out

@@ -1,0 +1,93 @@
+"""What an indicator covers: a period and a node of the area tree the asker may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.selectors import area_paths, has_role
+from cases.choices import CaseState
+from cases.models import READ_ALL_ROLES, Case
+from core.errors import PermissionDenied, ValidationFailed
+from grids.models import Area
+
+#: Roles that see indicators of their own area (and everything under it).
+AREA_ROLES = (Role.LEADER, Role.GRID_LEADER, Role.COMMANDER)
+#: The longest period one request may cover.
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: datetime  # inclusive
+    end: datetime  # exclusive
+    area: Area | None  # None: the whole tree
+
+    @property
+    def first_day(self) -> date:
+        return timezone.localtime(self.start).date()
+
+    @property
+    def last_day(self) -> date:
+        return timezone.localtime(self.end).date() - timedelta(days=1)
+
+    def cases(self):
+        """The cases raised in the period and the area (drafts were never raised)."""
+        cases = Case.objects.filter(created_at__gte=self.start, created_at__lt=self.end).exclude(
+            state=CaseState.DRAFT
+        )
+        if self.area is not None:
+            cases = cases.filter(
+                community__in=Area.objects.filter(path__startswith=self.area.path).values("pk")
+            )
+        return cases
+
+
+def may_see_analytics(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_superuser or has_role(user, [*READ_ALL_ROLES, *AREA_ROLES]))
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def resolve_scope(user, *, area_id: int | None, first: date | None, last: date | None) -> Scope:
+    """The scope asked for, checked against what ``user`` may see.
+
+    The period runs from ``first`` to ``last`` inclusive, by default the last
+    365 days. The area is by default the asker's own (the whole district for
+    auditors). Asking for an area outside one's own is refused.
+    """
+    if not may_see_analytics(user):
+        raise PermissionDenied(_("Indicators are for leaders, commanders and auditors."))
+    today = timezone.localdate()
+    last = last or today
+    first = first or last - timedelta(days=364)
+    if first > last:
+        raise ValidationFailed(
+            _("The period ends before it starts."), fields={"from": [_("After the end.")]}
+        )
+    if (last - first).days > MAX_DAYS:
+        raise ValidationFailed(
+            _("The period may span at most %(days)s days.") % {"days": MAX_DAYS},
+            fields={"to": [_("Too long a period.")]},
+        )
+    everything = user.is_superuser or has_role(user, READ_ALL_ROLES)
+    own = sorted(area_paths(user, AREA_ROLES), key=len)
+    if area_id is None:
+        area = None if everything else Area.objects.get(path=own[0])
+    else:
+        area = Area.objects.filter(pk=area_id).first()
+        if area is None:
+            raise ValidationFailed(_("No such area."), fields={"area": [_("No such area.")]})
+        if not everything and not any(area.path.startswith(path) for path in own):
+            raise PermissionDenied(_("You may not see indicators of %(area)s.") % {"area": area})
+    return Scope(start=_midnight(first), end=_midnight(last + timedelta(days=1)), area=area)
