@@ -282,21 +282,23 @@ def departments(scope: Scope) -> list[dict]:
     }
     criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
     scores: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in (
+    for score in (
         Score.objects.filter(rating__case__in=case_ids)
         .values("rating__department_id", "criterion__code")
         .annotate(mean=Avg("score"))
     ):
-        scores[row["rating__department_id"]][row["criterion__code"]] = row["mean"]
+        scores[score["rating__department_id"]][score["criterion__code"]] = score["mean"]
     reasons: dict[int, list[dict]] = defaultdict(list)
-    for row in (
+    for decline in (
         invitations.filter(state=InvitationState.DECLINED)
         .values("department_id", "reason")
         .annotate(n=Count("pk"))
         .order_by("department_id", "-n", "reason")
     ):
-        if len(reasons[row["department_id"]]) < 3:
-            reasons[row["department_id"]].append({"reason": row["reason"], "count": row["n"]})
+        if len(reasons[decline["department_id"]]) < 3:
+            reasons[decline["department_id"]].append(
+                {"reason": decline["reason"], "count": decline["n"]}
+            )
 
     out = []
     for row in rows:

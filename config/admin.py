@@ -8,3 +8,5 @@ admin.site.site_title = _("Jinshao back office")
 admin.site.index_title = _("District administration")
 # The case list needs the width more than a second copy of the app menu.
 admin.site.enable_nav_sidebar = False
+# The index page leads with the dashboard (analytics.admin_views).
+admin.site.index_template = "admin/jinshao_index.html"

@@ -6,9 +6,16 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import config.admin  # noqa: F401  (site titles)
+from analytics.admin_views import accept_suggestion, dashboard
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="analytics-dashboard"),
+    path(
+        "admin/dashboard/accept-suggestion/",
+        admin.site.admin_view(accept_suggestion),
+        name="analytics-accept-suggestion",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 
+from accounts.choices import Role
+from accounts.selectors import has_role
 from cases.admin import ReadOnlyMixin
 from cases.models import Case
 from ratings.models import Criterion, Rating, Score
@@ -40,3 +42,15 @@ class RatingAdmin(ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
+
+    def has_view_permission(self, request, obj=None):
+        """Ratings by case are for superusers and auditors; departments see aggregates only.
+
+        One case has one caller, so its scores shown to a department head would
+        be that person's. Heads read ``departments/{id}/ratings/`` (K or more).
+        """
+        user = request.user
+        return user.is_active and (user.is_superuser or has_role(user, Role.AUDITOR))
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

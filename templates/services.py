@@ -117,3 +117,38 @@ def validate_answers(template: CaseTemplate | None, answers: Any) -> dict[str, A
     if errors:
         raise ValidationFailed(_("Some answers are not valid."), fields=errors)
     return cleaned
+
+
+def create_template_from_suggestion(*, actor, category, departments) -> CaseTemplate:
+    """Turn an analytics suggestion into a template (system administrators, one click).
+
+    The template is created active with the suggested default departments and
+    no form fields; administrators refine it in the admin like any other.
+    """
+    from django.db import transaction
+
+    from accounts.choices import Role
+    from accounts.selectors import has_role
+    from core.errors import PermissionDenied
+
+    if not (actor.is_superuser or has_role(actor, Role.SYSADMIN)):
+        raise PermissionDenied(_("Only system administrators may create templates."))
+    if not departments:
+        raise ValidationFailed(
+            _("A suggestion needs at least one department."),
+            fields={"departments": [_("Choose at least one department.")]},
+        )
+    with transaction.atomic():
+        code = f"suggested-{category.code}"
+        n = 1
+        while CaseTemplate.objects.filter(code=code).exists():
+            n += 1
+            code = f"suggested-{category.code}-{n}"
+        template = CaseTemplate.objects.create(
+            code=code[:32],
+            name=category.name,
+            category=category,
+            description="",
+        )
+        template.default_departments.set(departments)
+    return template

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from analytics.api import views
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("analytics/areas/", views.AreasView.as_view(), name="analytics-areas"),
     path("analytics/timeliness/", views.TimelinessView.as_view(), name="analytics-timeliness"),
     path("analytics/departments/", views.DepartmentsView.as_view(), name="analytics-departments"),
+    re_path(
+        r"^analytics/exports/(?P<kind>ratings|ranking|cases)/$",
+        views.ExportView.as_view(),
+        name="analytics-export",
+    ),
     path(
         "analytics/template-suggestions/",
         views.TemplateSuggestionsView.as_view(),

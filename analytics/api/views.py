@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
+from analytics import exports, selectors
 from analytics.scope import Scope, resolve_scope
 
 
@@ -133,3 +133,33 @@ class TemplateSuggestionsView(IndicatorView):
 
     def compute(self, scope, params):
         return selectors.template_suggestions(scope)
+
+
+class ExportQuerySerializer(ScopeQuerySerializer):
+    # Not "format": DRF reads that one for content negotiation.
+    filetype = serializers.ChoiceField(choices=["xlsx", "csv"], required=False, default="xlsx")
+
+
+class ExportView(IndicatorView):
+    """A spreadsheet (xlsx or csv, Chinese headers) of ratings, the ranking or the cases."""
+
+    query_serializer = ExportQuerySerializer
+
+    @extend_schema(
+        summary="Spreadsheet export for auditors: ratings, ranking or cases",
+        parameters=[ExportQuerySerializer],
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+        },
+    )
+    def get(self, request, kind: str):  # type: ignore[override]  # the URL names the sheet
+        scope, params = self.scope(request)
+        sheet = exports.SHEETS[kind](scope)
+        filename = f"jinshao-{kind}-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}"
+        if params["filetype"] == "csv":
+            return exports.csv_response(sheet, filename)
+        return exports.xlsx_response(sheet, filename)

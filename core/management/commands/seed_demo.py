@@ -229,9 +229,9 @@ class Command(BaseCommand):
             self._user("xitong", "系统管理员", is_staff=True),
             self._user("anquan", "安全管理员", is_staff=True),
             self._user("shenji", "审计管理员", is_staff=True),
-            self._user("kaohe01", names.person()),
+            self._user("kaohe01", names.person(), is_staff=True),
             self._user("kaohe02", names.person()),
-            self._user("lingdao01", names.person()),
+            self._user("lingdao01", names.person(), is_staff=True),
         ]
         users += [self._user(f"lingdao{i + 2:02d}", names.person()) for i in range(len(towns))]
         users += [self._user(f"cun{i + 1:03d}", names.person()) for i in range(len(communities))]

@@ -1,0 +1,148 @@
+"""The leaders' dashboard in the back office: headline, trends, places, departments.
+
+Charts are plain HTML and CSS bars drawn from the same selectors as the API:
+no script, and no asset from outside the machine.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.choices import Role
+from accounts.selectors import has_role
+from analytics import selectors
+from analytics.scope import may_see_analytics, resolve_scope
+from core.errors import DomainError
+from departments.models import Department
+from grids.choices import AreaLevel
+from grids.models import Area
+from templates.models import Category
+from templates.services import create_template_from_suggestion
+
+
+class ScopeForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    area = forms.ModelChoiceField(
+        label=gettext_lazy("Area"),
+        queryset=Area.objects.filter(level__lte=AreaLevel.GRID).order_by("path"),
+        required=False,
+    )
+
+
+def _bars(rows: list[dict], value: str, label: str, limit: int = 12) -> list[dict]:
+    rows = rows[:limit]
+    top = max((r[value] or 0 for r in rows), default=0) or 1
+    return [
+        {"label": r[label], "value": r[value], "width": round(100 * (r[value] or 0) / top, 1)}
+        for r in rows
+    ]
+
+
+def dashboard(request):
+    if not may_see_analytics(request.user):
+        raise DjangoPermissionDenied
+    form = ScopeForm(request.GET or None)
+    params = form.cleaned_data if form.is_valid() else {}
+    try:
+        scope = resolve_scope(
+            request.user,
+            area_id=params["area"].pk if params.get("area") else None,
+            first=params.get("start"),
+            last=params.get("end"),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        scope = resolve_scope(request.user, area_id=None, first=None, last=None)
+    overview = selectors.overview(scope)
+    categories = selectors.categories(scope, bucket="month")
+    places = selectors.areas(scope)
+    timeliness = selectors.timeliness(scope)
+    ranking = selectors.departments(scope)
+    monthly: dict[date, int] = {}
+    for row in categories["series"]:
+        monthly[row["period"]] = monthly.get(row["period"], 0) + row["cases"]
+    trend = _bars(
+        [{"label": f"{m:%Y-%m}", "cases": n} for m, n in sorted(monthly.items())],
+        "cases",
+        "label",
+        limit=36,
+    )
+    slowest = sorted(
+        (r for r in ranking if r["response_mean"] is not None),
+        key=lambda r: -r["response_mean"],
+    )[:10]
+    query = request.GET.urlencode()
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Dashboard"),
+        "form": form,
+        "scope": scope,
+        "overview": overview,
+        "trend": trend,
+        "top_categories": _bars(categories["totals"], "cases", "name"),
+        "rising": categories["rising"],
+        "towns": _bars(places["towns"], "cases", "name"),
+        "top_communities": _bars(places["top_communities"], "cases", "name", limit=10),
+        "timeliness": timeliness,
+        "ranking": ranking[:15],
+        "slowest": [{**r, "response_minutes": round(r["response_mean"] / 60, 1)} for r in slowest],
+        "suggestions": selectors.template_suggestions(scope),
+        "may_accept": request.user.is_superuser or has_role(request.user, Role.SYSADMIN),
+        "exports": [
+            (
+                label,
+                f"{reverse('api:analytics-export', args=[kind])}?filetype={filetype}&{scope_query(scope)}",
+            )
+            for kind, label in (
+                ("ranking", _("Department ranking")),
+                ("ratings", _("Ratings")),
+                ("cases", _("Cases with their times")),
+            )
+            for filetype in ("xlsx", "csv")
+        ],
+        "query": query,
+    }
+    return render(request, "admin/analytics/dashboard.html", context)
+
+
+def scope_query(scope) -> str:
+    area = f"&area={scope.area.pk}" if scope.area else ""
+    return f"from={scope.first_day}&to={scope.last_day}{area}"
+
+
+def accept_suggestion(request):
+    """One click: the suggested template is created (system administrators)."""
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("analytics-dashboard"))
+    try:
+        category = Category.objects.get(pk=request.POST.get("category"))
+        departments = list(
+            Department.objects.filter(pk__in=request.POST.getlist("departments"), is_active=True)
+        )
+        template = create_template_from_suggestion(
+            actor=request.user, category=category, departments=departments
+        )
+    except (Category.DoesNotExist, ValueError):
+        messages.error(request, _("No such category."))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Template “%(name)s” created.") % {"name": template.name})
+        return HttpResponseRedirect(
+            reverse("admin:templates_casetemplate_change", args=[template.pk])
+        )
+    return HttpResponseRedirect(reverse("analytics-dashboard"))
