@@ -77,3 +77,21 @@ def percentiles(queryset, expression, fractions: list[float]) -> list[float | No
         else:
             out.append(float(pair[0]) + (float(pair[1]) - float(pair[0])) * (rank - low))
     return out
+
+
+def aggregate_with_percentiles(queryset, aggregates: dict, wanted: dict) -> dict:
+    """``queryset.aggregate(**aggregates)`` plus percentiles, in one scan where the database can.
+
+    ``wanted`` maps a name to ``(expression, fraction)``. On PostgreSQL the
+    percentiles join the same aggregate query (``percentile_cont`` skips
+    NULLs); elsewhere each is read by ``percentiles``.
+    """
+    if connection.vendor == "postgresql":
+        return queryset.aggregate(
+            **aggregates,
+            **{name: PercentileCont(expr, fraction) for name, (expr, fraction) in wanted.items()},
+        )
+    found = queryset.aggregate(**aggregates)
+    for name, (expr, fraction) in wanted.items():
+        found[name] = percentiles(queryset, expr, [fraction])[0]
+    return found

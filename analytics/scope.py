@@ -35,16 +35,27 @@ class Scope:
     def last_day(self) -> date:
         return timezone.localtime(self.end).date() - timedelta(days=1)
 
+    def _holds_everything(self) -> bool:
+        """The area is the tree's only root: filtering by it would only cost a join."""
+        return self.area is not None and _only_root(self.area)
+
     def cases(self):
         """The cases raised in the period and the area (drafts were never raised)."""
         cases = Case.objects.filter(created_at__gte=self.start, created_at__lt=self.end).exclude(
             state=CaseState.DRAFT
         )
-        if self.area is not None:
+        if self.area is not None and not self._holds_everything():
             cases = cases.filter(
                 community__in=Area.objects.filter(path__startswith=self.area.path).values("pk")
             )
         return cases
+
+
+def _only_root(area: Area) -> bool:
+    return (
+        area.parent_id is None
+        and not Area.objects.filter(parent__isnull=True).exclude(pk=area.pk).exists()
+    )
 
 
 def may_see_analytics(user) -> bool:

@@ -20,7 +20,7 @@ from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from analytics.functions import Seconds, percentiles
+from analytics.functions import Seconds, aggregate_with_percentiles
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
@@ -64,17 +64,18 @@ def overdue_condition(prefix: str = "") -> Q:
 def overview(scope: Scope) -> dict:
     """The seven figures of the yearly report."""
     cases = scope.cases()
-    counts = cases.aggregate(
-        raised=Count("pk"),
-        closed=Count("pk", filter=Q(state=CaseState.CLOSED)),
-        cancelled=Count("pk", filter=Q(state=CaseState.CANCELLED)),
-        response_mean=Avg(RESPONSE),
-        handling_mean=Avg(HANDLING),
+    counts = aggregate_with_percentiles(
+        cases,
+        {
+            "raised": Count("pk"),
+            "closed": Count("pk", filter=Q(state=CaseState.CLOSED)),
+            "cancelled": Count("pk", filter=Q(state=CaseState.CANCELLED)),
+            "response_mean": Avg(RESPONSE),
+            "handling_mean": Avg(HANDLING),
+        },
+        {"response_median": (RESPONSE, 0.5), "handling_median": (HANDLING, 0.5)},
     )
-    response_median, handling_median = (
-        percentiles(cases, RESPONSE, [0.5])[0],
-        percentiles(cases, HANDLING, [0.5])[0],
-    )
+    response_median, handling_median = counts["response_median"], counts["handling_median"]
     rating = Rating.objects.filter(case__in=cases.values("pk")).aggregate(mean=Avg("overall"))
     return {
         "raised": counts["raised"],
@@ -202,9 +203,22 @@ def areas(scope: Scope, *, top: int = 10) -> dict:
 def timeliness(scope: Scope) -> dict:
     """Response and handling time distributions, and overdue cases by department."""
     cases = scope.cases()
-    response = percentiles(cases, RESPONSE, [0.5, 0.9])
-    handling = percentiles(cases, HANDLING, [0.5, 0.9])
-    means = cases.aggregate(response=Avg(RESPONSE), handling=Avg(HANDLING))
+    found = aggregate_with_percentiles(
+        cases,
+        {
+            "response": Avg(RESPONSE),
+            "handling": Avg(HANDLING),
+            "overdue": Count("pk", filter=overdue_condition()),
+        },
+        {
+            "r50": (RESPONSE, 0.5),
+            "r90": (RESPONSE, 0.9),
+            "h50": (HANDLING, 0.5),
+            "h90": (HANDLING, 0.9),
+        },
+    )
+    response, handling = [found["r50"], found["r90"]], [found["h50"], found["h90"]]
+    means = found
     overdue = cases.filter(overdue_condition())
     by_department = (
         Invitation.objects.filter(case__in=overdue.values("pk"), state=InvitationState.ACCEPTED)
@@ -223,7 +237,7 @@ def timeliness(scope: Scope) -> dict:
             "p50": _round(handling[0]),
             "p90": _round(handling[1]),
         },
-        "overdue": overdue.count(),
+        "overdue": found["overdue"],
         "overdue_by_department": [
             {"department": r["department_id"], "name": r["department__name"], "cases": r["n"]}
             for r in by_department
