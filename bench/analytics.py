@@ -50,6 +50,7 @@ def main() -> None:
     client = APIClient(SERVER_NAME="localhost")
     client.force_authenticate(User.objects.get(username="kaohe01"))
     town = Area.objects.filter(level=2).order_by("code").first()
+    assert town is not None, "seed the demo district first (seed_demo)"
     print(
         f"{Case.objects.count():,} cases on {connection.vendor}; median / worst of {REPEAT} (ms)\n"
     )
