@@ -25,8 +25,8 @@ from core.errors import DomainError
 from departments.models import Department
 from grids.choices import AreaLevel
 from grids.models import Area
-from templates.models import Category
-from templates.services import create_template_from_suggestion
+from templates.models import CaseTemplate, Category
+from templates.services import create_template_from_suggestion, set_default_departments
 
 
 class ScopeForm(forms.Form):
@@ -133,15 +133,21 @@ def accept_suggestion(request):
         departments = list(
             Department.objects.filter(pk__in=request.POST.getlist("departments"), is_active=True)
         )
-        template = create_template_from_suggestion(
-            actor=request.user, category=category, departments=departments
-        )
-    except (Category.DoesNotExist, ValueError):
+        existing = request.POST.get("template")
+        if existing:
+            template = set_default_departments(
+                CaseTemplate.objects.get(pk=existing), actor=request.user, departments=departments
+            )
+        else:
+            template = create_template_from_suggestion(
+                actor=request.user, category=category, departments=departments
+            )
+    except (Category.DoesNotExist, CaseTemplate.DoesNotExist, ValueError):
         messages.error(request, _("No such category."))
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Template “%(name)s” created.") % {"name": template.name})
+        messages.success(request, _("Template “%(name)s” saved.") % {"name": template.name})
         return HttpResponseRedirect(
             reverse("admin:templates_casetemplate_change", args=[template.pk])
         )

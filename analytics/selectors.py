@@ -365,7 +365,11 @@ def departments(scope: Scope) -> list[dict]:
 
 
 def template_suggestions(scope: Scope) -> list[dict]:
-    """Categories whose cases keep being raised without a template, and whom they invite.
+    """Draft templates (``kind: new``) and changed defaults (``kind: update``).
+
+    New: categories whose cases keep being raised without a template, and whom they invite.
+    Update: templates whose cases keep taking part with other departments than the
+    template's defaults.
 
     For each category with at least ``SUGGESTION_MIN_CASES`` such cases, the
     departments that took part (accepted) in at least half of them become the
@@ -378,7 +382,7 @@ def template_suggestions(scope: Scope) -> list[dict]:
         if r["n"] >= SUGGESTION_MIN_CASES
     }
     if not per_category:
-        return []
+        return _template_updates(scope)
     chosen: dict[int, list[dict]] = defaultdict(list)
     for row in (
         Invitation.objects.filter(
@@ -398,13 +402,67 @@ def template_suggestions(scope: Scope) -> list[dict]:
                     "cases": row["n"],
                 }
             )
-    return [
+    new = [
         {
+            "kind": "new",
+            "template": None,
             "category": category_id,
             "name": per_category[category_id]["category__name"],
             "cases": per_category[category_id]["n"],
             "departments": chosen[category_id],
+            "current": [],
         }
         for category_id in sorted(per_category, key=lambda c: -per_category[c]["n"])
         if chosen.get(category_id)
     ]
+    return new + _template_updates(scope)
+
+
+def _template_updates(scope: Scope) -> list[dict]:
+    """Templates whose cases keep taking part with other departments than their defaults."""
+    from templates.models import CaseTemplate
+
+    templated = scope.cases().filter(template__isnull=False)
+    per_template = {
+        r["template_id"]: r["n"]
+        for r in templated.values("template_id").annotate(n=Count("pk"))
+        if r["n"] >= SUGGESTION_MIN_CASES
+    }
+    if not per_template:
+        return []
+    taking_part: dict[int, list[dict]] = defaultdict(list)
+    for row in (
+        Invitation.objects.filter(
+            case__in=templated.filter(template_id__in=list(per_template)).values("pk"),
+            state=InvitationState.ACCEPTED,
+        )
+        .values("case__template_id", "department_id", "department__name")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by("case__template_id", "-n", "department__name")
+    ):
+        if row["n"] / per_template[row["case__template_id"]] >= SUGGESTION_MIN_SHARE:
+            taking_part[row["case__template_id"]].append(
+                {
+                    "department": row["department_id"],
+                    "name": row["department__name"],
+                    "cases": row["n"],
+                }
+            )
+    out = []
+    templates = CaseTemplate.objects.filter(pk__in=list(per_template)).select_related("category")
+    for template in templates.prefetch_related("default_departments"):
+        current = sorted(template.default_departments.all(), key=lambda d: d.name)
+        suggested = taking_part.get(template.pk, [])
+        if suggested and {d["department"] for d in suggested} != {d.pk for d in current}:
+            out.append(
+                {
+                    "kind": "update",
+                    "template": template.pk,
+                    "category": template.category_id,
+                    "name": template.name,
+                    "cases": per_template[template.pk],
+                    "departments": suggested,
+                    "current": [{"department": d.pk, "name": d.name} for d in current],
+                }
+            )
+    return sorted(out, key=lambda s: -s["cases"])

@@ -152,3 +152,20 @@ def create_template_from_suggestion(*, actor, category, departments) -> CaseTemp
         )
         template.default_departments.set(departments)
     return template
+
+
+def set_default_departments(template: CaseTemplate, *, actor, departments) -> CaseTemplate:
+    """Replace a template's default departments (system administrators, from a suggestion)."""
+    from accounts.choices import Role
+    from accounts.selectors import has_role
+    from core.errors import PermissionDenied
+
+    if not (actor.is_superuser or has_role(actor, Role.SYSADMIN)):
+        raise PermissionDenied(_("Only system administrators may change templates."))
+    if not departments:
+        raise ValidationFailed(
+            _("A suggestion needs at least one department."),
+            fields={"departments": [_("Choose at least one department.")]},
+        )
+    template.default_departments.set(departments)
+    return template

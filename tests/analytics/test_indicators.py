@@ -115,7 +115,7 @@ def test_template_suggestions(world, sample):
         suggestions = indicator(world.auditor, "template-suggestions")
     finally:
         selectors.SUGGESTION_MIN_CASES = saved
-    by_name = {s["name"]: s for s in suggestions}
+    by_name = {s["name"]: s for s in suggestions if s["kind"] == "new"}
     assert [d["name"] for d in by_name["占道经营"]["departments"]] == ["城管执法局"]
     assert {d["name"] for d in by_name["河道污染"]["departments"]} == {"城管执法局", "水务局"}
 
@@ -167,3 +167,30 @@ def test_bad_parameters_are_refused_clearly(world, sample):
         assert response.json()["error"]["code"] == "invalid"
     bucket = client.get(reverse("api:analytics-categories"), {"bucket": "year"})
     assert bucket.status_code == 400
+
+
+def test_templates_whose_defaults_keep_changing_are_flagged(world, sample, client):
+    from analytics import selectors
+    from cases.models import Case
+
+    Case.objects.update(template=world.template)
+    world.template.default_departments.set([world.dept_b])  # yet 城管 takes every case
+    selectors.SUGGESTION_MIN_CASES, saved = 2, selectors.SUGGESTION_MIN_CASES
+    try:
+        suggestions = indicator(world.auditor, "template-suggestions")
+    finally:
+        selectors.SUGGESTION_MIN_CASES = saved
+    (update,) = [s for s in suggestions if s["kind"] == "update"]
+    assert update["template"] == world.template.pk and update["cases"] == 4
+    assert [d["name"] for d in update["departments"]] == ["城管执法局"]
+    assert [d["name"] for d in update["current"]] == ["水务局"]
+    client.force_login(world.superuser)
+    client.post(
+        reverse("analytics-accept-suggestion"),
+        {
+            "category": update["category"],
+            "template": update["template"],
+            "departments": [world.dept_a.pk],
+        },
+    )
+    assert list(world.template.default_departments.values_list("name", flat=True)) == ["城管执法局"]
