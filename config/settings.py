@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "analytics",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,10 @@ SPECTACULAR_SETTINGS = {
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")
 JINSHAO_RESPONSE_LIMIT_MINUTES = env.int("JINSHAO_RESPONSE_LIMIT_MINUTES", default=30)
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
+# The audit log's hash key (falls back to SECRET_KEY), and how many proxies in
+# front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR only).
+JINSHAO_AUDIT_KEY = env.str("JINSHAO_AUDIT_KEY", default="")
+JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
 # Chat rooms.
 JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)

@@ -5,13 +5,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import LogoutSerializer, MeSerializer, SocketTicketSerializer
 from accounts.selectors import waiting_counts
 from accounts.services import issue_socket_ticket
+from audit import services as audit
+from audit.request import client_ip
 from chat.selectors import unread_by_case
 from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle, WriteThrottle
 from core.errors import ValidationFailed
@@ -21,6 +23,18 @@ class LoginView(TokenObtainPairView):
     """Username and password in, an access and a refresh token out."""
 
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        # A refused password is audited by Django's user_login_failed signal.
+        audit.record(
+            "auth.login", actor=serializer.user, ip=client_ip(request), details={"via": "token"}
+        )
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 class RefreshView(TokenRefreshView):
@@ -41,6 +55,9 @@ class LogoutView(APIView):
             if str(token.get("user_id")) != str(request.user.pk):
                 raise TokenError("not yours")
             token.blacklist()
+            audit.record(
+                "auth.logout", actor=request.user, ip=client_ip(request), details={"via": "token"}
+            )
         except TokenError:
             raise ValidationFailed(
                 _("This refresh token is not valid."), fields={"refresh": [_("Not valid.")]}

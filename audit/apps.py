@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = _("Audit")
+
+    def ready(self) -> None:
+        from django.contrib.auth import signals as auth_signals
+
+        from audit import receivers
+        from cases.signals import case_event_saved
+
+        case_event_saved.connect(receivers.case_event, dispatch_uid="audit_case_event")
+        auth_signals.user_logged_in.connect(receivers.logged_in, dispatch_uid="audit_login")
+        auth_signals.user_logged_out.connect(receivers.logged_out, dispatch_uid="audit_logout")
+        auth_signals.user_login_failed.connect(receivers.login_failed, dispatch_uid="audit_failed")

@@ -1,0 +1,85 @@
+"""The audit log: append-only, each record chained to the one before by a keyed hash.
+
+A record's ``digest`` is HMAC-SHA256 (key ``JINSHAO_AUDIT_KEY``) over its own
+content and the previous record's digest. Changing or deleting any row with
+raw SQL breaks the chain at that row, and ``manage.py audit_verify`` names it.
+The ORM refuses updates and deletes. On PostgreSQL a trigger refuses them too
+(migration ``0002``), so only a table owner acting on purpose, outside the
+application, can alter the log. The chain still shows that they did.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnly(Exception):
+    """The audit log is append-only."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("audit records cannot be changed")
+
+    def delete(self):
+        raise AppendOnly("audit records cannot be deleted (see audit_purge)")
+
+
+class AuditRecord(models.Model):
+    """One security event or business action, as it happened."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_name = models.CharField(_("actor (as recorded)"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    success = models.BooleanField(_("succeeded"), default=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    previous_digest = models.CharField(_("previous digest"), max_length=64, editable=False)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnly("audit records cannot be changed")
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("audit records cannot be deleted (see audit_purge)")
+
+
+class ChainHead(models.Model):
+    """The digest of the newest record; its row lock orders concurrent writers."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    digest = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return self.digest

@@ -1,0 +1,40 @@
+"""What gets audited without anyone calling the log: steps of cases, browser log-ins."""
+
+from __future__ import annotations
+
+from audit import services
+from audit.request import client_ip
+
+
+def case_event(sender, *, case, event, **kwargs) -> None:
+    """Every step of a case, in the step's own transaction (if the audit fails, so does it)."""
+    services.record(
+        f"case.{event.kind}",
+        actor=event.actor,
+        obj=case,
+        details={
+            "from": event.from_state,
+            "to": event.to_state,
+            "invitation": event.invitation_id,
+        },
+    )
+
+
+def logged_in(sender, request, user, **kwargs) -> None:
+    services.record("auth.login", actor=user, ip=client_ip(request), details={"via": "session"})
+
+
+def logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        services.record(
+            "auth.logout", actor=user, ip=client_ip(request), details={"via": "session"}
+        )
+
+
+def login_failed(sender, credentials, request=None, **kwargs) -> None:
+    services.record(
+        "auth.login_failed",
+        ip=client_ip(request) if request is not None else None,
+        success=False,
+        details={"username": str(credentials.get("username", ""))[:150]},
+    )

@@ -1,0 +1,148 @@
+"""The audit log: what it records, that it cannot be changed, and that changes are caught."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from audit import services as audit
+from audit.models import AppendOnly, AuditRecord
+from cases import services as case_services
+from cases.models import Case
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+ON_POSTGRES = connection.vendor == "postgresql"
+
+
+def raw(sql: str, params=()) -> None:
+    """Change the table behind the application's back (as an intruder with SQL would)."""
+    with connection.cursor() as cursor:
+        if ON_POSTGRES:  # a superuser's session that fires no triggers
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params)
+        if ON_POSTGRES:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_every_step_of_a_case_is_recorded_with_its_actor(world, case_in):
+    case = case_in("pending_review")
+    case_services.approve_case(case, actor=world.commander)
+    entry = AuditRecord.objects.filter(action="case.approved").get()
+    assert entry.actor == world.commander and entry.object_id == str(case.pk)
+    assert entry.details["from"] == "pending_review" and entry.details["to"] == "dispatched"
+    assert audit.first_broken_link() is None
+    call_command("audit_verify")
+
+
+def test_a_failed_audit_write_rolls_the_action_back(world, case_in, monkeypatch):
+    case = case_in("pending_review")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the audit table is full")
+
+    monkeypatch.setattr(audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        case_services.approve_case(case, actor=world.commander)
+    case.refresh_from_db()
+    assert case.state == "pending_review"
+
+
+def test_the_orm_refuses_to_change_or_delete(world, case_in):
+    case_in("pending_review")
+    entry = AuditRecord.objects.first()
+    with pytest.raises(AppendOnly):
+        AuditRecord.objects.update(action="nothing")
+    with pytest.raises(AppendOnly):
+        AuditRecord.objects.all().delete()
+    with pytest.raises(AppendOnly):
+        entry.delete()
+    entry.action = "nothing"
+    with pytest.raises(AppendOnly):
+        entry.save()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the trigger is PostgreSQL's (DATABASE_URL)")
+def test_postgresql_refuses_raw_changes_too(world, case_in):
+    from django.db import DatabaseError, transaction
+
+    case_in("pending_review")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditrecord SET action = 'nothing'")
+
+
+def test_a_row_changed_by_hand_is_caught(world, case_in):
+    case_in("dispatched")
+    entries = list(AuditRecord.objects.order_by("id"))
+    assert len(entries) >= 3
+    victim = entries[1]
+    raw("UPDATE audit_auditrecord SET actor_name = %s WHERE id = %s", ["someone_else", victim.pk])
+    assert audit.first_broken_link() == (victim.pk, "its content was changed")
+    with pytest.raises(CommandError, match=f"record {victim.pk}"):
+        call_command("audit_verify")
+
+
+def test_a_row_deleted_by_hand_is_caught(world, case_in):
+    case_in("dispatched")
+    entries = list(AuditRecord.objects.order_by("id"))
+    raw("DELETE FROM audit_auditrecord WHERE id = %s", [entries[1].pk])
+    assert audit.first_broken_link() == (
+        entries[2].pk,
+        "the record before it was changed or removed",
+    )
+
+
+def test_the_newest_rows_deleted_by_hand_are_caught(world, case_in):
+    case_in("dispatched")
+    entries = list(AuditRecord.objects.order_by("id"))
+    raw("DELETE FROM audit_auditrecord WHERE id = %s", [entries[-1].pk])
+    assert audit.first_broken_link() == (entries[-2].pk, "records after it were removed")
+
+
+def test_logins_and_logouts_are_recorded_with_the_address(world, client):
+    phone = APIClient(REMOTE_ADDR="10.1.2.3")
+    token = phone.post(
+        reverse("api:token"), {"username": "official", "password": PASSWORD}, format="json"
+    )
+    assert token.status_code == 200
+    wrong = phone.post(
+        reverse("api:token"), {"username": "official", "password": "nope"}, format="json"
+    )
+    assert wrong.status_code == 401
+    phone.credentials(HTTP_AUTHORIZATION=f"Bearer {token.data['access']}")
+    phone.post(reverse("api:logout"), {"refresh": token.data["refresh"]}, format="json")
+    client.post(reverse("admin:login"), {"username": "root", "password": "Root-Pass-2024"})
+    rows = list(
+        AuditRecord.objects.order_by("id").values_list("action", "actor_name", "ip", "success")
+    )
+    assert rows == [
+        ("auth.login", "official", "10.1.2.3", True),
+        ("auth.login_failed", "", "10.1.2.3", False),
+        ("auth.logout", "official", "10.1.2.3", True),
+        ("auth.login", "root", "127.0.0.1", True),
+    ]
+    failed = AuditRecord.objects.get(action="auth.login_failed")
+    assert failed.details == {"username": "official"} and "nope" not in str(failed.details)
+
+
+def test_only_the_audit_administrator_reads_the_log(world, client, case_in):
+    from accounts.choices import Role
+    from tests.factories import UserFactory, grant
+
+    case_in("pending_review")
+    auditor_admin = UserFactory(username="shenji_t", is_staff=True)
+    grant(auditor_admin, Role.AUDITADMIN)
+    world.sysadmin.is_staff = True
+    world.sysadmin.save()
+    url = reverse("admin:audit_auditrecord_changelist")
+    client.force_login(auditor_admin)
+    assert client.get(url).status_code == 200
+    entry = AuditRecord.objects.first()
+    change = client.get(reverse("admin:audit_auditrecord_change", args=[entry.pk]))
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    client.force_login(world.sysadmin)
+    assert client.get(url).status_code == 403
+    assert Case.objects.exists()
