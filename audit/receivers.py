@@ -38,3 +38,34 @@ def login_failed(sender, credentials, request=None, **kwargs) -> None:
         success=False,
         details={"username": str(credentials.get("username", ""))[:150]},
     )
+
+
+def admin_change(sender, instance, created, **kwargs) -> None:
+    """Configuration changes made in the admin (Django writes a LogEntry for each)."""
+    if not created:
+        return
+    flags = {1: "added", 2: "changed", 3: "deleted"}
+    services.record(
+        f"admin.{flags.get(instance.action_flag, 'other')}",
+        actor=instance.user,
+        details={
+            "model": instance.content_type.model if instance.content_type_id else "",
+            "object_id": instance.object_id or "",
+            "object": instance.object_repr,
+            "change": instance.get_change_message(),
+        },
+    )
+
+
+def role_saved(sender, instance, created, **kwargs) -> None:
+    services.record(
+        "role.granted" if created else "role.changed",
+        obj=instance,
+        details={"user": instance.user_id, "role": instance.role},
+    )
+
+
+def role_deleted(sender, instance, **kwargs) -> None:
+    services.record(
+        "role.revoked", details={"user": instance.user_id, "role": instance.role, "id": instance.pk}
+    )

@@ -65,7 +65,8 @@ def record(
             object_id=str(obj.pk) if obj is not None else "",
             object_repr=str(obj)[:200] if obj is not None else "",
             success=success,
-            details=details or {},
+            # Plain JSON now: what is hashed is exactly what the database keeps.
+            details=json.loads(json.dumps(details or {}, default=str, ensure_ascii=False)),
             previous_digest=head.digest,
         )
         entry.digest = digest_of(entry)
@@ -92,3 +93,23 @@ def first_broken_link() -> tuple[int, str] | None:
     if head is not None and head != previous:
         return last_id, "records after it were removed"
     return None
+
+
+def audit_request(request, action: str, *, obj=None, success: bool = True, **details):
+    """``record`` for the person and address behind ``request``."""
+    from audit.request import client_ip
+
+    user = getattr(request, "user", None)
+    return record(
+        action,
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        ip=client_ip(request),
+        obj=obj,
+        success=success,
+        details=details,
+    )
+
+
+def audit_personal_data(request, obj, what: str):
+    """An unmasked read of personal data (phone numbers): who saw what, where from."""
+    return audit_request(request, "personal_data.view", obj=obj, what=what)

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_request
 from cases.admin import ReadOnlyMixin
 from cases.models import Case
 from chat.choices import MessageKind
@@ -91,6 +92,7 @@ class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         attachment = get_object_or_404(self.get_queryset(request), pk=pk)
+        audit_request(request, "attachment.download", obj=attachment, via="admin")
         return FileResponse(
             attachment.file.open("rb"),
             content_type=attachment.content_type,

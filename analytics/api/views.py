@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from analytics import exports, selectors
 from analytics.scope import Scope, resolve_scope
+from audit.services import audit_request
 
 
 class ScopeQuerySerializer(serializers.Serializer):
@@ -158,6 +159,13 @@ class ExportView(IndicatorView):
     )
     def get(self, request, kind: str):  # type: ignore[override]  # the URL names the sheet
         scope, params = self.scope(request)
+        audit_request(
+            request,
+            f"export.{kind}",
+            obj=scope.area,
+            filetype=params["filetype"],
+            period=[str(scope.first_day), str(scope.last_day)],
+        )
         sheet = exports.SHEETS[kind](scope)
         filename = f"jinshao-{kind}-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}"
         if params["filetype"] == "csv":

@@ -18,6 +18,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.services import audit_personal_data
 from cases import permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
@@ -155,6 +156,8 @@ class CaseViewSet(
         """Serializer context for one case: its own people see phone numbers whole."""
         user = self.request.user
         unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+        if unmask:
+            audit_personal_data(self.request, case, "staff phones")
         return {**self.get_serializer_context(), "unmask_phones": unmask}
 
     def detail_data(self, pk: int) -> dict:
@@ -281,6 +284,8 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
         case, user = invitation.case, self.request.user
         unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+        if unmask:
+            audit_personal_data(self.request, case, "staff phone")
         context = {**self.get_serializer_context(), "unmask_phones": unmask}
         return s.InvitationSerializer(invitation, context=context).data
 

@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_request
 from cases.models import Case
 from chat import selectors, services
 from chat.choices import ATTACHMENT_KINDS
@@ -208,6 +209,7 @@ class AttachmentView(APIView):
             raise PermissionDenied(_("You are not in the room of this case."))
         attachment = message.attachment
         assert attachment is not None
+        audit_request(request, "attachment.download", obj=attachment, case=message.case.number)
         name = attachment.file.name or ""
         extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
         response = FileResponse(

@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.services import audit_personal_data
 from cases import permissions
 from core.api.pagination import PickerPagination
 from core.errors import PermissionDenied
@@ -162,4 +163,6 @@ class StaffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_serializer_context(self):
         unmask = permissions.sees_phones_unmasked(self.request.user)
+        if unmask and self.action == "list":
+            audit_personal_data(self.request, None, "staff directory phones")
         return {**super().get_serializer_context(), "unmask_phones": unmask}

@@ -116,7 +116,9 @@ def test_logins_and_logouts_are_recorded_with_the_address(world, client):
     phone.post(reverse("api:logout"), {"refresh": token.data["refresh"]}, format="json")
     client.post(reverse("admin:login"), {"username": "root", "password": "Root-Pass-2024"})
     rows = list(
-        AuditRecord.objects.order_by("id").values_list("action", "actor_name", "ip", "success")
+        AuditRecord.objects.filter(action__startswith="auth.")
+        .order_by("id")
+        .values_list("action", "actor_name", "ip", "success")
     )
     assert rows == [
         ("auth.login", "official", "10.1.2.3", True),
@@ -146,3 +148,52 @@ def test_only_the_audit_administrator_reads_the_log(world, client, case_in):
     client.force_login(world.sysadmin)
     assert client.get(url).status_code == 403
     assert Case.objects.exists()
+
+
+def test_exports_downloads_unmasked_reads_roles_and_admin_changes_are_recorded(
+    world, case_in, client, settings, tmp_path
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from accounts.choices import Role
+    from chat.services import post_attachment
+    from tests.api.client import as_user
+    from tests.factories import grant
+
+    settings.MEDIA_ROOT = tmp_path
+    case = case_in("in_progress", invite=("staff_a",))
+    as_user(world.official).get(reverse("api:case-detail", args=[case.pk]))  # sees phones whole
+    as_user(world.head_a).get(reverse("api:case-detail", args=[case.pk]))  # masked: nothing
+    photo = io.BytesIO()
+    Image.new("RGB", (20, 20), "white").save(photo, "PNG")
+    posted = post_attachment(
+        case,
+        sender=world.official,
+        kind="image",
+        file=SimpleUploadedFile("p.png", photo.getvalue()),
+    )
+    url = reverse("api:message-attachment", args=[posted.message.pk])
+    b"".join(as_user(world.staff_a).get(url).streaming_content)
+    as_user(world.auditor).get(reverse("api:analytics-export", args=["cases"]), {"filetype": "csv"})
+    grant(world.stranger, Role.AUDITOR)
+    client.force_login(world.superuser)
+    client.post(
+        reverse("admin:templates_category_add"),
+        {"code": "new-cat", "name": "新类别", "position": 0, "is_active": "on"},
+    )
+    seen = {
+        (r.action, r.actor_name)
+        for r in AuditRecord.objects.exclude(action__startswith="case.").exclude(
+            action="auth.login"
+        )
+    }
+    assert ("personal_data.view", "official") in seen
+    assert not any(a == "personal_data.view" and who == "head_a" for a, who in seen)
+    assert ("attachment.download", "staff_a") in seen
+    assert ("export.cases", "auditor") in seen
+    assert ("role.granted", "") in seen
+    assert ("admin.added", "root") in seen
+    assert audit.first_broken_link() is None
