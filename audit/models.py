@@ -76,6 +76,8 @@ class ChainHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     digest = models.CharField(max_length=64, default="0" * 64)
+    #: The digest the oldest kept record follows (after a purge; zeros before any).
+    anchor = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -82,7 +82,8 @@ def first_broken_link() -> tuple[int, str] | None:
     previous record's digest, and its own digest must match its content. The
     chain head must be the last digest, or the newest records were removed.
     """
-    previous, last_id = "0" * 64, 0
+    head_row = ChainHead.objects.filter(pk=1).first()
+    previous, last_id = (head_row.anchor if head_row else "0" * 64), 0
     for entry in AuditRecord.objects.order_by("id").iterator(chunk_size=2000):
         if entry.previous_digest != previous:
             return entry.pk, "the record before it was changed or removed"
@@ -113,3 +114,47 @@ def audit_request(request, action: str, *, obj=None, success: bool = True, **det
 def audit_personal_data(request, obj, what: str):
     """An unmasked read of personal data (phone numbers): who saw what, where from."""
     return audit_request(request, "personal_data.view", obj=obj, what=what)
+
+
+#: Records younger than this may not be purged (等保 retention).
+RETENTION_DAYS = 180
+
+
+def purge(*, before, actor=None) -> int:
+    """Remove records older than ``before`` (at least ``RETENTION_DAYS`` old), auditably.
+
+    The chain stays verifiable: the head keeps, as its anchor, the digest the
+    oldest kept record follows; and the purge itself is the next record.
+    """
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from core.errors import ValidationFailed
+
+    limit = timezone.now() - timedelta(days=RETENTION_DAYS)
+    if before > limit:
+        from django.utils.translation import gettext as _
+
+        raise ValidationFailed(
+            _("Audit records younger than %(days)s days cannot be purged.")
+            % {"days": RETENTION_DAYS},
+            fields={"before": [_("On or before %(day)s.") % {"day": f"{limit:%Y-%m-%d}"}]},
+        )
+    with transaction.atomic():
+        head, _created = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        doomed = AuditRecord.objects.filter(created_at__lt=before)
+        count = doomed.count()
+        kept = AuditRecord.objects.filter(created_at__gte=before).order_by("id").first()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL jinshao.audit_purge = 'on'")
+            cursor.execute("DELETE FROM audit_auditrecord WHERE created_at < %s", [before])
+        anchor = kept.previous_digest if kept is not None else head.digest
+        ChainHead.objects.filter(pk=1).update(anchor=anchor)
+        record(
+            "audit.purge",
+            actor=actor,
+            details={"before": before.isoformat(), "removed": count, "anchor": anchor},
+        )
+    return count

@@ -197,3 +197,42 @@ def test_exports_downloads_unmasked_reads_roles_and_admin_changes_are_recorded(
     assert ("role.granted", "") in seen
     assert ("admin.added", "root") in seen
     assert audit.first_broken_link() is None
+
+
+def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case_in("dispatched")
+    old = list(AuditRecord.objects.order_by("id"))[:3]
+    long_ago = timezone.now() - timedelta(days=400)
+    for n, entry in enumerate(old):  # backdate (and re-chain) the first three, as if long ago
+        raw(
+            "UPDATE audit_auditrecord SET created_at = %s WHERE id = %s",
+            [long_ago + timedelta(seconds=n), entry.pk],
+        )
+    previous = "0" * 64
+    for entry in AuditRecord.objects.order_by("id"):
+        entry.previous_digest = previous
+        digest = audit.digest_of(entry)
+        raw(
+            "UPDATE audit_auditrecord SET previous_digest = %s, digest = %s WHERE id = %s",
+            [previous, digest, entry.pk],
+        )
+        previous = digest
+    from audit.models import ChainHead
+
+    raw("UPDATE audit_chainhead SET digest = %s WHERE id = 1", [previous])
+    assert audit.first_broken_link() is None
+
+    with pytest.raises(CommandError, match="180"):
+        call_command("audit_purge", "--before", timezone.localdate().isoformat())
+    call_command(
+        "audit_purge", "--before", (timezone.localdate() - timedelta(days=200)).isoformat()
+    )
+    assert not AuditRecord.objects.filter(pk__in=[e.pk for e in old]).exists()
+    purge = AuditRecord.objects.get(action="audit.purge")
+    assert purge.details["removed"] == 3
+    assert audit.first_broken_link() is None  # the kept records verify from the anchor
+    assert ChainHead.objects.get().anchor != "0" * 64
