@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from analytics import receivers
+        from cases.models import Case, Invitation
+        from ratings.models import Rating, Score
+
+        for signal in (post_save, post_delete):
+            signal.connect(receivers.case_changed, sender=Case, dispatch_uid=f"stale_case_{signal}")
+            for model in (Invitation, Rating, Score):
+                signal.connect(
+                    receivers.related_changed,
+                    sender=model,
+                    dispatch_uid=f"stale_{model.__name__}_{signal}",
+                )

@@ -13,14 +13,16 @@ they all call these functions. Times are in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from analytics.functions import Seconds, aggregate_with_percentiles
+from analytics.models import CaseDay, DeclineDay, DepartmentDay, ScoreDay, TemplateDay, TimeDay
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
@@ -63,6 +65,11 @@ def overdue_condition(prefix: str = "") -> Q:
 
 def overview(scope: Scope) -> dict:
     """The seven figures of the yearly report."""
+    return _daily_overview(scope) if uses_daily(scope) else _live_overview(scope)
+
+
+def _live_overview(scope: Scope) -> dict:
+    """The seven figures of the yearly report."""
     cases = scope.cases()
     counts = aggregate_with_percentiles(
         cases,
@@ -96,6 +103,13 @@ def overview(scope: Scope) -> dict:
 
 def categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> dict:
     """Cases by category and period, the totals, and the categories rising fastest."""
+    if uses_daily(scope):
+        return _daily_categories(scope, bucket=bucket, top=top)
+    return _live_categories(scope, bucket=bucket, top=top)
+
+
+def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> dict:
+    """Cases by category and period, the totals, and the categories rising fastest."""
     cases = scope.cases()
     tz = timezone.get_current_timezone()
     trunc = BUCKETS[bucket]("created_at", tzinfo=tz)
@@ -113,7 +127,7 @@ def categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> dict:
         .annotate(n=Count("pk"))
         .order_by("period", "category__name")
     ]
-    middle = scope.start + (scope.end - scope.start) / 2
+    middle = _midnight(middle_day(scope))
     totals = list(
         cases.values("category_id", "category__name")
         .annotate(
@@ -123,6 +137,10 @@ def categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> dict:
         )
         .order_by("-n", "category__name")
     )
+    return _categories_result(bucket, series, totals, top)
+
+
+def _categories_result(bucket: str, series: list, totals: list, top: int) -> dict:
     rising = sorted(
         (t for t in totals if t["second"] > t["first"] and t["second"] >= 5),
         key=lambda t: (-(t["second"] - t["first"]) / max(t["first"], 1), t["category__name"]),
@@ -152,11 +170,16 @@ def categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> dict:
 
 def areas(scope: Scope, *, top: int = 10) -> dict:
     """Cases per town, grid and community (and per 1,000 cases), by category, the top places."""
-    cases = scope.cases()
-    total = cases.count()
+    source = _case_days(scope) if uses_daily(scope) else scope.cases()
+    return _areas(source, count=Sum("raised") if uses_daily(scope) else Count("pk"), top=top)
+
+
+def _areas(cases, *, count, top: int) -> dict:
+    """``cases``: the scope's cases, or its daily figures with ``count`` summing them."""
+    total = cases.aggregate(n=count)["n"] or 0
 
     def level(id_field: str, name_field: str) -> list[dict]:
-        rows = cases.values(id_field, name_field).annotate(n=Count("pk")).order_by("-n", name_field)
+        rows = cases.values(id_field, name_field).annotate(n=count).order_by("-n", name_field)
         return [
             {
                 "area": r[id_field],
@@ -184,7 +207,7 @@ def areas(scope: Scope, *, top: int = 10) -> dict:
             "category_id",
             "category__name",
         )
-        .annotate(n=Count("pk"))
+        .annotate(n=count)
         .order_by("community__parent__parent__name", "-n")
     ]
     return {
@@ -201,6 +224,11 @@ def areas(scope: Scope, *, top: int = 10) -> dict:
 
 
 def timeliness(scope: Scope) -> dict:
+    """Response and handling time distributions, and overdue cases by department."""
+    return _daily_timeliness(scope) if uses_daily(scope) else _live_timeliness(scope)
+
+
+def _live_timeliness(scope: Scope) -> dict:
     """Response and handling time distributions, and overdue cases by department."""
     cases = scope.cases()
     found = aggregate_with_percentiles(
@@ -256,6 +284,17 @@ def departments(scope: Scope) -> list[dict]:
     by mean overall score, then by acceptance rate, within the department's
     kind and overall.
     """
+    return _daily_departments(scope) if uses_daily(scope) else _live_departments(scope)
+
+
+def _live_departments(scope: Scope) -> list[dict]:
+    """Cooperation and the year-end ranking (年终晒单), one row per department invited.
+
+    Scores are shown only for departments rated at least K times
+    (``JINSHAO_RATING_MIN_GROUP``); the others are ranked after them. Rank:
+    by mean overall score, then by acceptance rate, within the department's
+    kind and overall.
+    """
     cases = scope.cases()
     case_ids = cases.values("pk")
     invitations = Invitation.objects.filter(case__in=case_ids)
@@ -287,14 +326,12 @@ def departments(scope: Scope) -> list[dict]:
         )
         .order_by("department__name")
     )
-    k = settings.JINSHAO_RATING_MIN_GROUP
     ratings = {
         r["department_id"]: r
         for r in Rating.objects.filter(case__in=case_ids)
         .values("department_id")
         .annotate(n=Count("pk"), mean=Avg("overall"))
     }
-    criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
     scores: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for score in (
         Score.objects.filter(rating__case__in=case_ids)
@@ -314,6 +351,13 @@ def departments(scope: Scope) -> list[dict]:
                 {"reason": decline["reason"], "count": decline["n"]}
             )
 
+    return _ranking(rows, ratings, scores, reasons)
+
+
+def _ranking(rows, ratings, scores, reasons) -> list[dict]:
+    """The ranked rows from per-department figures (live or daily, the same shape)."""
+    k = settings.JINSHAO_RATING_MIN_GROUP
+    criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
     out = []
     for row in rows:
         rated = ratings.get(row["department_id"], {"n": 0, "mean": None})
@@ -365,6 +409,13 @@ def departments(scope: Scope) -> list[dict]:
 
 
 def template_suggestions(scope: Scope) -> list[dict]:
+    """Draft templates (``kind: new``) and changed defaults (``kind: update``)."""
+    if uses_daily(scope):
+        return _daily_template_suggestions(scope)
+    return _live_template_suggestions(scope)
+
+
+def _live_template_suggestions(scope: Scope) -> list[dict]:
     """Draft templates (``kind: new``) and changed defaults (``kind: update``).
 
     New: categories whose cases keep being raised without a template, and whom they invite.
@@ -382,7 +433,7 @@ def template_suggestions(scope: Scope) -> list[dict]:
         if r["n"] >= SUGGESTION_MIN_CASES
     }
     if not per_category:
-        return _template_updates(scope)
+        return _live_template_updates(scope)
     chosen: dict[int, list[dict]] = defaultdict(list)
     for row in (
         Invitation.objects.filter(
@@ -415,10 +466,10 @@ def template_suggestions(scope: Scope) -> list[dict]:
         for category_id in sorted(per_category, key=lambda c: -per_category[c]["n"])
         if chosen.get(category_id)
     ]
-    return new + _template_updates(scope)
+    return new + _live_template_updates(scope)
 
 
-def _template_updates(scope: Scope) -> list[dict]:
+def _live_template_updates(scope: Scope) -> list[dict]:
     """Templates whose cases keep taking part with other departments than their defaults."""
     from templates.models import CaseTemplate
 
@@ -448,8 +499,13 @@ def _template_updates(scope: Scope) -> list[dict]:
                     "cases": row["n"],
                 }
             )
+    return _updates(CaseTemplate, per_template, taking_part)
+
+
+def _updates(template_model, per_template: dict, taking_part: dict) -> list[dict]:
+    """Templates whose taking-part departments differ from their defaults."""
     out = []
-    templates = CaseTemplate.objects.filter(pk__in=list(per_template)).select_related("category")
+    templates = template_model.objects.filter(pk__in=list(per_template)).select_related("category")
     for template in templates.prefetch_related("default_departments"):
         current = sorted(template.default_departments.all(), key=lambda d: d.name)
         suggested = taking_part.get(template.pk, [])
@@ -466,3 +522,331 @@ def _template_updates(scope: Scope) -> list[dict]:
                 }
             )
     return sorted(out, key=lambda s: -s["cases"])
+
+
+# ---------------------------------------------------------------- daily figures
+#
+# For the whole district or a town, the indicators add up the daily figures of
+# analytics.models (refreshed first where stale) instead of scanning every
+# case: a year is then tens of thousands of rows, whatever the number of
+# cases. Grids and communities are small enough to read live. Counts, sums
+# and means are the same either way; percentiles read from the daily
+# histograms are within 5 % (the bucket width).
+
+#: Off in tests that compare the daily figures with the live ones.
+USE_DAILY = True
+
+
+def uses_daily(scope: Scope) -> bool:
+    from grids.choices import AreaLevel
+
+    return USE_DAILY and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
+
+
+def middle_day(scope: Scope):
+    days = (scope.last_day - scope.first_day).days + 1
+    return scope.first_day + timedelta(days=days // 2)
+
+
+def _midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _fresh(scope: Scope) -> None:
+    from analytics.facts import ensure_fresh
+
+    ensure_fresh(scope.first_day, scope.last_day)
+
+
+def _case_days(scope: Scope):
+    _fresh(scope)
+    rows = CaseDay.objects.filter(day__range=(scope.first_day, scope.last_day))
+    if scope.area is not None and not scope._holds_everything():
+        rows = rows.filter(community__path__startswith=scope.area.path)
+    return rows
+
+
+def _town_days(model, scope: Scope):
+    _fresh(scope)
+    rows = model.objects.filter(day__range=(scope.first_day, scope.last_day))
+    if scope.area is not None and not scope._holds_everything():
+        rows = rows.filter(town__path__startswith=scope.area.path)
+    return rows
+
+
+def _histogram_percentiles(scope: Scope, measure: str, fractions: list[float]) -> list:
+    """Percentiles (``percentile_cont`` ranks) read from the 5 % buckets."""
+    from analytics.facts import BUCKET_GROWTH
+
+    buckets = list(
+        _town_days(TimeDay, scope)
+        .filter(measure=measure)
+        .values("bucket")
+        .annotate(n=Sum("n"))
+        .order_by("bucket")
+    )
+    total = sum(b["n"] for b in buckets)
+    if not total:
+        return [None] * len(fractions)
+
+    def value_at(index: int) -> float:
+        """The ``index``-th smallest time, placed evenly within its bucket."""
+        seen = 0
+        for b in buckets:
+            if index < seen + b["n"]:
+                low = BUCKET_GROWTH ** b["bucket"] if b["bucket"] > 0 else 0.0
+                high = BUCKET_GROWTH ** (b["bucket"] + 1)
+                return low + (high - low) * ((index - seen + 0.5) / b["n"])
+            seen += b["n"]
+        raise IndexError(index)
+
+    out = []
+    for fraction in fractions:
+        rank = fraction * (total - 1)  # 0-based, interpolated, as percentile_cont
+        below = int(rank)
+        low = value_at(below)
+        high = value_at(min(below + 1, total - 1))
+        out.append(low + (high - low) * (rank - below))
+    return out
+
+
+def _open_overdue(scope: Scope):
+    """Cases of the scope still open past their deadline (few: read live)."""
+    return scope.cases().filter(
+        deadline__lt=timezone.now(),
+        completed_at__isnull=True,
+        state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS],
+    )
+
+
+def _daily_overview(scope: Scope) -> dict:
+    sums = _case_days(scope).aggregate(
+        raised=Sum("raised"),
+        closed=Sum("closed"),
+        cancelled=Sum("cancelled"),
+        dispatches=Sum("dispatches"),
+        rs=Sum("response_sum"),
+        rn=Sum("response_n"),
+        hs=Sum("handling_sum"),
+        hn=Sum("handling_n"),
+        ts=Sum("rating_sum"),
+        tn=Sum("rating_n"),
+    )
+    raised, closed, cancelled = (sums[k] or 0 for k in ("raised", "closed", "cancelled"))
+    return {
+        "raised": raised,
+        "closed": closed,
+        "cancelled": cancelled,
+        "closure_rate": _ratio(closed, raised - cancelled),
+        "dispatches": sums["dispatches"] or 0,
+        "response_mean": _round(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+        "response_median": _round(_histogram_percentiles(scope, "response", [0.5])[0]),
+        "handling_mean": _round(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+        "handling_median": _round(_histogram_percentiles(scope, "handling", [0.5])[0]),
+        "rating_mean": _round(sums["ts"] / sums["tn"]) if sums["tn"] else None,
+    }
+
+
+def _daily_categories(scope: Scope, *, bucket: str, top: int) -> dict:
+    rows = _case_days(scope)
+    period = {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day")}[bucket]
+    series = [
+        {
+            "period": r["period"],
+            "category": r["category_id"],
+            "name": r["category__name"],
+            "cases": r["n"],
+        }
+        for r in rows.annotate(period=period)
+        .values("period", "category_id", "category__name")
+        .annotate(n=Sum("raised"))
+        .order_by("period", "category__name")
+    ]
+    middle = middle_day(scope)
+    totals = list(
+        rows.values("category_id", "category__name")
+        .annotate(
+            n=Sum("raised"),
+            first=Sum("raised", filter=Q(day__lt=middle), default=0),
+            second=Sum("raised", filter=Q(day__gte=middle), default=0),
+        )
+        .order_by("-n", "category__name")
+    )
+    return _categories_result(bucket, series, totals, top)
+
+
+def _daily_timeliness(scope: Scope) -> dict:
+    sums = _case_days(scope).aggregate(
+        rs=Sum("response_sum"),
+        rn=Sum("response_n"),
+        hs=Sum("handling_sum"),
+        hn=Sum("handling_n"),
+        late=Sum("overdue_done"),
+    )
+    response = _histogram_percentiles(scope, "response", [0.5, 0.9])
+    handling = _histogram_percentiles(scope, "handling", [0.5, 0.9])
+    open_late = _open_overdue(scope)
+    by_department: dict[int, dict] = {}
+    for r in (
+        _town_days(DepartmentDay, scope)
+        .values("department_id", "department__name")
+        .annotate(n=Sum("overdue_done"))
+    ):
+        by_department[r["department_id"]] = {
+            "department": r["department_id"],
+            "name": r["department__name"],
+            "cases": r["n"],
+        }
+    for r in (
+        Invitation.objects.filter(case__in=open_late.values("pk"), state=InvitationState.ACCEPTED)
+        .values("department_id", "department__name")
+        .annotate(n=Count("case_id", distinct=True))
+    ):
+        entry = by_department.setdefault(
+            r["department_id"],
+            {"department": r["department_id"], "name": r["department__name"], "cases": 0},
+        )
+        entry["cases"] += r["n"]
+    return {
+        "response": {
+            "mean": _round(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+            "p50": _round(response[0]),
+            "p90": _round(response[1]),
+        },
+        "handling": {
+            "mean": _round(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+            "p50": _round(handling[0]),
+            "p90": _round(handling[1]),
+        },
+        "overdue": (sums["late"] or 0) + open_late.count(),
+        "overdue_by_department": sorted(
+            (d for d in by_department.values() if d["cases"]),
+            key=lambda d: (-d["cases"], d["name"]),
+        ),
+    }
+
+
+def _daily_departments(scope: Scope) -> list[dict]:
+    open_late = {
+        r["department_id"]: r["n"]
+        for r in Invitation.objects.filter(
+            case__in=_open_overdue(scope).values("pk"), state=InvitationState.ACCEPTED
+        )
+        .values("department_id")
+        .annotate(n=Count("case_id", distinct=True))
+    }
+    rows = []
+    ratings = {}
+    for r in (
+        _town_days(DepartmentDay, scope)
+        .values("department_id", "department__name", "department__kind")
+        .annotate(
+            invited=Sum("invited"),
+            cases=Sum("cases"),
+            accepted=Sum("accepted"),
+            declined=Sum("declined"),
+            rs=Sum("response_sum"),
+            rn=Sum("response_n"),
+            hs=Sum("handling_sum"),
+            hn=Sum("handling_n"),
+            late=Sum("overdue_done"),
+            multi=Sum("multi_department"),
+            ts=Sum("rating_sum"),
+            tn=Sum("rating_n"),
+        )
+        .order_by("department__name")
+    ):
+        if r["invited"]:
+            rows.append(
+                {
+                    "department_id": r["department_id"],
+                    "department__name": r["department__name"],
+                    "department__kind": r["department__kind"],
+                    "invited": r["invited"],
+                    "cases": r["cases"],
+                    "accepted": r["accepted"],
+                    "declined": r["declined"],
+                    "response_mean": r["rs"] / r["rn"] if r["rn"] else None,
+                    "handling_mean": r["hs"] / r["hn"] if r["hn"] else None,
+                    "overdue": r["late"] + open_late.get(r["department_id"], 0),
+                    "multi_department": r["multi"],
+                }
+            )
+        if r["tn"]:
+            ratings[r["department_id"]] = {"n": r["tn"], "mean": r["ts"] / r["tn"]}
+    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for r in (
+        _town_days(ScoreDay, scope)
+        .values("department_id", "criterion")
+        .annotate(total=Sum("score_sum"), n=Sum("n"))
+    ):
+        scores[r["department_id"]][r["criterion"]] = r["total"] / r["n"] if r["n"] else None
+    reasons: dict[int, list[dict]] = defaultdict(list)
+    for r in (
+        _town_days(DeclineDay, scope)
+        .values("department_id", "reason")
+        .annotate(n=Sum("n"))
+        .order_by("department_id", "-n", "reason")
+    ):
+        if len(reasons[r["department_id"]]) < 3:
+            reasons[r["department_id"]].append({"reason": r["reason"], "count": r["n"]})
+    return _ranking(rows, ratings, scores, reasons)
+
+
+def _daily_template_suggestions(scope: Scope) -> list[dict]:
+    from templates.models import CaseTemplate
+
+    rows = _town_days(TemplateDay, scope)
+    counted = rows.filter(department__isnull=True)
+    per_category = {
+        r["category_id"]: r
+        for r in counted.filter(template__isnull=True)
+        .values("category_id", "category__name")
+        .annotate(n=Sum("cases"))
+        if r["n"] >= SUGGESTION_MIN_CASES
+    }
+    chosen: dict[int, list[dict]] = defaultdict(list)
+    for r in (
+        rows.filter(
+            template__isnull=True, department__isnull=False, category_id__in=list(per_category)
+        )
+        .values("category_id", "department_id", "department__name")
+        .annotate(n=Sum("cases"))
+        .order_by("category_id", "-n", "department__name")
+    ):
+        if r["n"] / per_category[r["category_id"]]["n"] >= SUGGESTION_MIN_SHARE:
+            chosen[r["category_id"]].append(
+                {"department": r["department_id"], "name": r["department__name"], "cases": r["n"]}
+            )
+    new = [
+        {
+            "kind": "new",
+            "template": None,
+            "category": category_id,
+            "name": per_category[category_id]["category__name"],
+            "cases": per_category[category_id]["n"],
+            "departments": chosen[category_id],
+            "current": [],
+        }
+        for category_id in sorted(per_category, key=lambda c: -per_category[c]["n"])
+        if chosen.get(category_id)
+    ]
+    per_template = {
+        r["template_id"]: r["n"]
+        for r in counted.filter(template__isnull=False)
+        .values("template_id")
+        .annotate(n=Sum("cases"))
+        if r["n"] >= SUGGESTION_MIN_CASES
+    }
+    taking_part: dict[int, list[dict]] = defaultdict(list)
+    for r in (
+        rows.filter(department__isnull=False, template_id__in=list(per_template))
+        .values("template_id", "department_id", "department__name")
+        .annotate(n=Sum("cases"))
+        .order_by("template_id", "-n", "department__name")
+    ):
+        if r["n"] / per_template[r["template_id"]] >= SUGGESTION_MIN_SHARE:
+            taking_part[r["template_id"]].append(
+                {"department": r["department_id"], "name": r["department__name"], "cases": r["n"]}
+            )
+    return new + _updates(CaseTemplate, per_template, taking_part)

@@ -1,0 +1,156 @@
+"""Daily figures the indicators add up (analytics/facts.py writes them).
+
+One row per day of raising and per community (cases) or per town (times,
+departments, templates). A district's year is then a sum over tens of
+thousands of rows, whatever the number of cases. Days whose cases changed are
+marked stale and recomputed before they are read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaleDay(models.Model):
+    """A day whose cases changed since its figures were computed."""
+
+    day = models.DateField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("stale day")
+        verbose_name_plural = _("stale days")
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class CaseDay(models.Model):
+    """Cases raised on a day in a community and category, and what became of them."""
+
+    day = models.DateField()
+    community = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("templates.Category", on_delete=models.CASCADE, related_name="+")
+    raised = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    dispatches = models.PositiveIntegerField(default=0)
+    response_sum = models.FloatField(default=0)
+    response_n = models.PositiveIntegerField(default=0)
+    handling_sum = models.FloatField(default=0)
+    handling_n = models.PositiveIntegerField(default=0)
+    rating_sum = models.FloatField(default=0)
+    rating_n = models.PositiveIntegerField(default=0)
+    overdue_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "community", "category"], name="one_case_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="case_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.community_id} {self.category_id}"
+
+
+class TimeDay(models.Model):
+    """How many cases of a day and town took a response (or handling) time in a bucket.
+
+    Buckets grow by 5 %: bucket ``b`` holds times from 1.05^b to 1.05^(b+1)
+    seconds, so percentiles read from them are within 5 %.
+    """
+
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    measure = models.CharField(max_length=10)  # "response" or "handling"
+    bucket = models.IntegerField()
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["measure", "day"], name="time_day_measure_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.bucket}: {self.n}"
+
+
+class DepartmentDay(models.Model):
+    """A department's invitations to cases raised on a day in a town."""
+
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    invited = models.PositiveIntegerField(default=0)
+    cases = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    declined = models.PositiveIntegerField(default=0)
+    response_sum = models.FloatField(default=0)
+    response_n = models.PositiveIntegerField(default=0)
+    handling_sum = models.FloatField(default=0)
+    handling_n = models.PositiveIntegerField(default=0)
+    overdue_done = models.PositiveIntegerField(default=0)
+    multi_department = models.PositiveIntegerField(default=0)
+    rating_sum = models.FloatField(default=0)
+    rating_n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="department_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}"
+
+
+class ScoreDay(models.Model):
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    criterion = models.CharField(max_length=32)
+    score_sum = models.FloatField(default=0)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="score_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id} {self.criterion}"
+
+
+class DeclineDay(models.Model):
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.TextField()
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="decline_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}: {self.n}"
+
+
+class TemplateDay(models.Model):
+    """Cases of a day and town by category and template (none: raised without one), and
+    for each department that accepted, how many of them it took part in."""
+
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    category = models.ForeignKey("templates.Category", on_delete=models.CASCADE, related_name="+")
+    template = models.ForeignKey(
+        "templates.CaseTemplate", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, null=True, related_name="+"
+    )  # None: the row counting the cases themselves
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="template_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category_id} {self.template_id} {self.department_id}"
