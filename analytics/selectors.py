@@ -175,48 +175,62 @@ def areas(scope: Scope, *, top: int = 10) -> dict:
 
 
 def _areas(cases, *, count, top: int) -> dict:
-    """``cases``: the scope's cases, or its daily figures with ``count`` summing them."""
-    total = cases.aggregate(n=count)["n"] or 0
+    """``cases``: the scope's cases, or its daily figures with ``count`` summing them.
 
-    def level(id_field: str, name_field: str) -> list[dict]:
-        rows = cases.values(id_field, name_field).annotate(n=count).order_by("-n", name_field)
-        return [
-            {
-                "area": r[id_field],
-                "name": r[name_field],
-                "cases": r["n"],
-                "per_1000": round(r["n"] * 1000 / total, 1) if total else None,
-            }
-            for r in rows
-        ]
+    The database sums per community and category (a few thousand rows at
+    most); grids and towns are those sums added up along the tree.
+    """
+    from grids.models import Area
 
-    towns = level("community__parent__parent_id", "community__parent__parent__name")
-    grids = level("community__parent_id", "community__parent__name")
-    communities = level("community_id", "community__name")
-    by_category = [
-        {
-            "area": r["community__parent__parent_id"],
-            "name": r["community__parent__parent__name"],
-            "category": r["category_id"],
-            "category_name": r["category__name"],
-            "cases": r["n"],
-        }
-        for r in cases.values(
-            "community__parent__parent_id",
-            "community__parent__parent__name",
-            "category_id",
-            "category__name",
+    cells = list(cases.values("community_id", "category_id", "category__name").annotate(n=count))
+    places = {
+        a["pk"]: a
+        for a in Area.objects.filter(pk__in={c["community_id"] for c in cells}).values(
+            "pk", "name", "parent_id", "parent__name", "parent__parent_id", "parent__parent__name"
         )
-        .annotate(n=count)
-        .order_by("community__parent__parent__name", "-n")
-    ]
+    }
+    total = sum(c["n"] for c in cells)
+    sums: dict[str, dict] = {"town": {}, "grid": {}, "community": {}}
+    by_category: dict[tuple, dict] = {}
+    for cell in cells:
+        place = places[cell["community_id"]]
+        keys = {
+            "town": (place["parent__parent_id"], place["parent__parent__name"]),
+            "grid": (place["parent_id"], place["parent__name"]),
+            "community": (place["pk"], place["name"]),
+        }
+        for level, (area_id, name) in keys.items():
+            entry = sums[level].setdefault(area_id, {"area": area_id, "name": name, "cases": 0})
+            entry["cases"] += cell["n"]
+        town_id, town_name = keys["town"]
+        entry = by_category.setdefault(
+            (town_id, cell["category_id"]),
+            {
+                "area": town_id,
+                "name": town_name,
+                "category": cell["category_id"],
+                "category_name": cell["category__name"],
+                "cases": 0,
+            },
+        )
+        entry["cases"] += cell["n"]
+
+    def ranked(level: str) -> list[dict]:
+        rows = sorted(sums[level].values(), key=lambda r: (-r["cases"], r["name"] or ""))
+        for r in rows:
+            r["per_1000"] = round(r["cases"] * 1000 / total, 1) if total else None
+        return rows
+
+    communities = ranked("community")
     return {
         "total": total,
-        "towns": towns,
-        "grids": grids,
+        "towns": ranked("town"),
+        "grids": ranked("grid"),
         "communities": communities,
         "top_communities": communities[:top],
-        "towns_by_category": by_category,
+        "towns_by_category": sorted(
+            by_category.values(), key=lambda r: (r["name"] or "", -r["cases"])
+        ),
     }
 
 
