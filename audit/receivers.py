@@ -20,8 +20,12 @@ def case_event(sender, *, case, event, **kwargs) -> None:
     )
 
 
+def _via(request) -> str:
+    return "token" if request is not None and request.path.startswith("/api/") else "session"
+
+
 def logged_in(sender, request, user, **kwargs) -> None:
-    services.record("auth.login", actor=user, ip=client_ip(request), details={"via": "session"})
+    services.record("auth.login", actor=user, ip=client_ip(request), details={"via": _via(request)})
 
 
 def logged_out(sender, request, user, **kwargs) -> None:

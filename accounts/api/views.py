@@ -1,8 +1,10 @@
 """Login, logout and who-am-I for the phone."""
 
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -10,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import LogoutSerializer, MeSerializer, SocketTicketSerializer
+from accounts.lockout import locked_out
 from accounts.selectors import waiting_counts
 from accounts.services import issue_socket_ticket
 from audit import services as audit
@@ -30,9 +33,16 @@ class LoginView(TokenObtainPairView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
-        # A refused password is audited by Django's user_login_failed signal.
-        audit.record(
-            "auth.login", actor=serializer.user, ip=client_ip(request), details={"via": "token"}
+        except AuthenticationFailed:
+            # django-axes marks the DRF request it was handed, not the Django one
+            # its middleware watches: answer the lock-out here.
+            if getattr(request, "axes_locked_out", False):
+                return locked_out(request, {"username": request.data.get("username", "")})
+            raise
+        # As a session log-in does: the audit log records it and django-axes clears
+        # the failures. (A refused password sends user_login_failed on its own.)
+        user_logged_in.send(
+            sender=type(serializer.user), request=request._request, user=serializer.user
         )
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 

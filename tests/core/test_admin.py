@@ -35,6 +35,11 @@ def populated(world, case_in, settings, tmp_path):
     from rest_framework_simplejwt.tokens import RefreshToken
 
     RefreshToken.for_user(world.official).blacklist()  # a logged-out phone
+    from django.test import Client
+
+    browser = Client()  # a good and a failed log-in: the lock-out's access and attempt logs
+    browser.post(reverse("admin:login"), {"username": "root", "password": "Root-Pass-2024"})
+    browser.post(reverse("admin:login"), {"username": "root", "password": "wrong-Password-1"})
     assert Rating.objects.exists()
     return world
 

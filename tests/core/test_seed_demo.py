@@ -93,10 +93,12 @@ def test_seed_demo_builds_a_consistent_district_once(settings):
         ("shenji", Role.AUDITADMIN),
     ):
         assert username in text
-        user = authenticate(username=username, password=DEMO_PASSWORD)
+        user = authenticate(request=_login_request(), username=username, password=DEMO_PASSWORD)
         assert user is not None, username
         assert RoleAssignment.objects.filter(user=user, role=role).exists(), username
-    assert authenticate(username="admin", password=DEMO_PASSWORD).is_superuser
+    assert authenticate(
+        request=_login_request(), username="admin", password=DEMO_PASSWORD
+    ).is_superuser
 
     # A second run changes nothing.
     before = counts()
@@ -115,3 +117,10 @@ def test_seed_demo_refuses_production(settings):
     with pytest.raises(CommandError):
         call_command("seed_demo", cases=0, stdout=io.StringIO())
     assert not Area.objects.exists()
+
+
+def _login_request():
+    """A log-in needs its request: the lock-out counts failures per address."""
+    from django.test import RequestFactory
+
+    return RequestFactory().post("/admin/login/")
