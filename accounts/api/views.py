@@ -1,6 +1,6 @@
 """Login, logout and who-am-I for the phone."""
 
-from django.contrib.auth.signals import user_logged_in
+from axes.utils import reset as reset_lockout
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -39,11 +39,12 @@ class LoginView(TokenObtainPairView):
             if getattr(request, "axes_locked_out", False):
                 return locked_out(request, {"username": request.data.get("username", "")})
             raise
-        # As a session log-in does: the audit log records it and django-axes clears
-        # the failures. (A refused password sends user_login_failed on its own.)
-        user_logged_in.send(
-            sender=type(serializer.user), request=request._request, user=serializer.user
-        )
+        # A success clears this username's failures from this address, as django-axes
+        # does for session log-ins (whose handler would also open a session here).
+        # A refused password is audited through Django's user_login_failed signal.
+        ip = client_ip(request)
+        reset_lockout(ip=ip, username=serializer.user.get_username())
+        audit.record("auth.login", actor=serializer.user, ip=ip, details={"via": "token"})
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 

@@ -67,3 +67,9 @@ def test_the_admin_login_locks_out_too(world, client):
     response = client.post(url, {"username": "root", "password": "Root-Pass-2024"})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+def test_a_phone_log_in_opens_no_session(world):
+    response = login("10.6.6.6", PASSWORD)
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies  # phones carry tokens, never a cookie

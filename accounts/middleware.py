@@ -1,0 +1,29 @@
+"""Session limits: a session ends after JINSHAO_SESSION_IDLE_MINUTES without use, and
+JINSHAO_SESSION_MAX_HOURS after it began, whatever happens in between."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = session.setdefault("jinshao_started", now)
+            seen = session.get("jinshao_seen", now)
+            idle = now - seen > settings.JINSHAO_SESSION_IDLE_MINUTES * 60
+            too_old = now - started > settings.JINSHAO_SESSION_MAX_HOURS * 3600
+            if idle or too_old:
+                logout(request)  # flushes the server-side session
+            else:
+                session["jinshao_seen"] = now
+        return self.get_response(request)
