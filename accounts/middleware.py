@@ -27,3 +27,36 @@ class SessionLimitsMiddleware:
             else:
                 session["jinshao_seen"] = now
         return self.get_response(request)
+
+
+class ExpiredPasswordMiddleware:
+    """In the browser, an expired password leads to the password change page, and nowhere else."""
+
+    allowed = (
+        "admin:password_change",
+        "admin:password_change_done",
+        "admin:logout",
+        "admin:jsi18n",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import redirect
+        from django.urls import NoReverseMatch, reverse
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.path.startswith("/admin/")
+            and user.password_expired
+        ):
+            try:
+                allowed = {reverse(name) for name in self.allowed}
+            except NoReverseMatch:
+                allowed = set()
+            if request.path not in allowed:
+                return redirect("admin:password_change")
+        return self.get_response(request)

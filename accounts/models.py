@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -18,6 +22,7 @@ class User(AbstractUser):
     name = models.CharField(
         pgettext_lazy("person", "name"), max_length=64, blank=True, db_index=True
     )
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]  # stubs want str; lazy is right
@@ -29,6 +34,19 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.name or super().get_full_name()
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def password_expired(self) -> bool:
+        """Older than ``JINSHAO_PASSWORD_MAX_AGE_DAYS`` (0: never expires)."""
+        days = settings.JINSHAO_PASSWORD_MAX_AGE_DAYS
+        if not days or not self.has_usable_password():
+            return False
+        changed = self.password_changed_at or self.date_joined
+        return changed < timezone.now() - timedelta(days=days)
 
 
 class RoleAssignmentQuerySet(models.QuerySet):

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.ExpiredPasswordMiddleware",
     # Last: replaces the answer to a locked-out login attempt (accounts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -233,7 +234,10 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.PasswordNotExpired",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
@@ -321,6 +325,7 @@ LOGGING = {
 # Sessions (等保: idle timeout and absolute lifetime; accounts.middleware).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+JINSHAO_PASSWORD_MAX_AGE_DAYS = env.int("JINSHAO_PASSWORD_MAX_AGE_DAYS", default=90)
 JINSHAO_SESSION_IDLE_MINUTES = env.int("JINSHAO_SESSION_IDLE_MINUTES", default=30)
 JINSHAO_SESSION_MAX_HOURS = env.int("JINSHAO_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = JINSHAO_SESSION_MAX_HOURS * 3600

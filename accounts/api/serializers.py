@@ -49,12 +49,13 @@ class UnreadRoomSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.ModelSerializer):
     roles = RoleSerializer(source="role_assignments", many=True, read_only=True)
+    password_expired = serializers.BooleanField(read_only=True)
     waiting = serializers.SerializerMethodField()
     unread_rooms = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ("id", "username", "name", "roles", "waiting", "unread_rooms")
+        fields = ("id", "username", "name", "password_expired", "roles", "waiting", "unread_rooms")
 
     def get_waiting(self, obj) -> WaitingSerializer:
         return self.context["waiting"]
@@ -72,3 +73,13 @@ class LogoutSerializer(serializers.Serializer):
 class SocketTicketSerializer(serializers.Serializer):
     ticket = serializers.CharField(help_text=_("Put it in the socket URL: ?ticket=…"))
     expires_in = serializers.IntegerField(help_text=_("Seconds the ticket stays valid."))
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

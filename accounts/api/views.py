@@ -1,6 +1,10 @@
 """Login, logout and who-am-I for the phone."""
 
 from axes.utils import reset as reset_lockout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -8,10 +12,17 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.api.serializers import LogoutSerializer, MeSerializer, SocketTicketSerializer
+from accounts.api.serializers import (
+    LogoutSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    SocketTicketSerializer,
+    TokenPairSerializer,
+)
 from accounts.lockout import locked_out
 from accounts.selectors import waiting_counts
 from accounts.services import issue_socket_ticket
@@ -57,6 +68,8 @@ class RefreshView(TokenRefreshView):
 class LogoutView(APIView):
     """The refresh token stops working."""
 
+    allow_expired = True
+
     @extend_schema(request=LogoutSerializer, responses={204: None})
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
@@ -79,6 +92,8 @@ class LogoutView(APIView):
 class MeView(APIView):
     """Who I am, my roles with their scope, and what waits for me."""
 
+    allow_expired = True
+
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         user = request.user
@@ -96,3 +111,45 @@ class SocketTicketView(APIView):
     def post(self, request):
         ticket, seconds = issue_socket_ticket(user=request.user)
         return Response({"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED)
+
+
+class PasswordChangeView(APIView):
+    """Change my password. Every other session and refresh token of mine stops working;
+    the answer is a fresh token pair for this phone."""
+
+    allow_expired = True
+    throttle_classes = [LoginUsernameThrottle, WriteThrottle]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={200: TokenPairSerializer})
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        if not user.check_password(data.validated_data["old_password"]):
+            audit.record("auth.password_change", actor=user, ip=client_ip(request), success=False)
+            raise ValidationFailed(
+                _("The current password is not right."),
+                fields={"old_password": [_("Not right.")]},
+            )
+        new = data.validated_data["new_password"]
+        try:
+            validate_password(new, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                _("The new password is too weak."), fields={"new_password": list(exc.messages)}
+            ) from None
+        if user.check_password(new):
+            raise ValidationFailed(
+                _("The new password must differ from the current one."),
+                fields={"new_password": [_("Same as the current password.")]},
+            )
+        with transaction.atomic():
+            user.set_password(new)
+            user.save(update_fields=["password", "password_changed_at"])
+            for token in OutstandingToken.objects.filter(user=user):
+                BlacklistedToken.objects.get_or_create(token=token)
+            audit.record("auth.password_change", actor=user, ip=client_ip(request))
+        if request.auth is None:  # a browser session: keep this one, end the others
+            update_session_auth_hash(request._request, user)
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})

@@ -73,3 +73,68 @@ def test_a_phone_log_in_opens_no_session(world):
     response = login("10.6.6.6", PASSWORD)
     assert response.status_code == 200
     assert "sessionid" not in response.cookies  # phones carry tokens, never a cookie
+
+
+def _expire(user, days=91):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    type(user).objects.filter(pk=user.pk).update(
+        password_changed_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_an_expired_password_reaches_nothing_but_changing_it(world):
+    _expire(world.official)
+    phone = APIClient(REMOTE_ADDR="10.5.5.5")
+    pair = login("10.5.5.5", PASSWORD).data
+    phone.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    refused = phone.get(reverse("api:case-list"))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "password_expired"
+    assert phone.get(reverse("api:me")).data["password_expired"] is True
+    url = reverse("api:password-change")
+    wrong = phone.post(
+        url, {"old_password": "nope", "new_password": "Xin-Mima-2025"}, format="json"
+    )
+    assert wrong.status_code == 400 and "old_password" in wrong.json()["error"]["fields"]
+    weak = phone.post(url, {"old_password": PASSWORD, "new_password": "abc"}, format="json")
+    assert weak.status_code == 400 and "new_password" in weak.json()["error"]["fields"]
+    done = phone.post(
+        url, {"old_password": PASSWORD, "new_password": "Xin-Mima-2025"}, format="json"
+    )
+    assert done.status_code == 200
+    phone.credentials(HTTP_AUTHORIZATION=f"Bearer {done.data['access']}")
+    assert phone.get(reverse("api:case-list")).status_code == 200
+    stale = APIClient().post(
+        reverse("api:token-refresh"), {"refresh": pair["refresh"]}, format="json"
+    )
+    assert stale.status_code == 401  # the refresh tokens from before no longer work
+    assert AuditRecord.objects.filter(action="auth.password_change", success=True).exists()
+
+
+def test_the_browser_is_sent_to_change_an_expired_password(world, client):
+    _expire(world.superuser)
+    client.force_login(world.superuser)
+    page = client.get(reverse("admin:index"))
+    assert page.status_code == 302 and page["Location"] == reverse("admin:password_change")
+    assert client.get(reverse("admin:password_change")).status_code == 200
+
+
+def test_changing_the_password_ends_the_other_sessions(world):
+    from django.test import Client
+
+    first, second = Client(), Client()
+    for browser in (first, second):
+        browser.force_login(world.superuser)
+    assert first.get(reverse("admin:index")).status_code == 200
+    second.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "Root-Pass-2024",
+            "new_password1": "Xin-Mima-2025",
+            "new_password2": "Xin-Mima-2025",
+        },
+    )
+    assert second.get(reverse("admin:index")).status_code == 200  # the one that changed it
+    assert first.get(reverse("admin:index")).status_code == 302  # the other one is out
