@@ -43,3 +43,32 @@ def spend_socket_ticket(key: str) -> User | None:
     if spent != 1:
         return None
     return User.objects.filter(socket_tickets__key_hash=digest, is_active=True).first()
+
+
+def disable_inactive_accounts(*, days: int | None = None) -> list[str]:
+    """Deactivate accounts unused for ``days`` (``JINSHAO_INACTIVE_DAYS``); their usernames.
+
+    An account counts as used when it last logged in, or, never having
+    logged in, when it was created. Superusers are left alone (break-glass).
+    Each deactivation is audited.
+    """
+    from django.db import transaction
+    from django.db.models import Q
+
+    from audit.services import record
+
+    days = settings.JINSHAO_INACTIVE_DAYS if days is None else days
+    if not days:
+        return []
+    limit = timezone.now() - timedelta(days=days)
+    stale = User.objects.filter(is_active=True, is_superuser=False).filter(
+        Q(last_login__lt=limit) | Q(last_login__isnull=True, date_joined__lt=limit)
+    )
+    names = []
+    with transaction.atomic():
+        for user in stale.select_for_update():
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            record("account.disabled_inactive", obj=user, details={"days": days})
+            names.append(user.get_username())
+    return names

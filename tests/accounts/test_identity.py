@@ -138,3 +138,22 @@ def test_changing_the_password_ends_the_other_sessions(world):
     )
     assert second.get(reverse("admin:index")).status_code == 200  # the one that changed it
     assert first.get(reverse("admin:index")).status_code == 302  # the other one is out
+
+
+def test_accounts_unused_for_90_days_are_disabled(world):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    long_ago = timezone.now() - timedelta(days=91)
+    User.objects.filter(pk=world.stranger.pk).update(last_login=long_ago)
+    User.objects.filter(pk=world.leader.pk).update(last_login=None, date_joined=long_ago)
+    User.objects.filter(pk=world.superuser.pk).update(last_login=long_ago)
+    call_command("disable_inactive_accounts")
+    inactive = set(User.objects.filter(is_active=False).values_list("username", flat=True))
+    assert inactive == {"stranger", "leader"}  # never the superuser (break-glass)
+    assert AuditRecord.objects.filter(action="account.disabled_inactive").count() == 2
+    assert login("10.4.4.4", PASSWORD, username="stranger").status_code == 401
