@@ -167,6 +167,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # The permissions of a person's roles (accounts.backends): no role, no permission.
+    "accounts.backends.RolePermissionBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("JINSHAO_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("JINSHAO_LOCKOUT_MINUTES", default=30))
