@@ -14,6 +14,8 @@ still scoped by ``Case.objects.visible_to``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.contrib.auth.backends import BaseBackend
 
 from accounts.choices import Role
@@ -22,7 +24,7 @@ from accounts.selectors import role_assignments
 ALL = ("view", "add", "change", "delete")
 
 
-def _perms(models: dict[str, tuple[str, ...]]) -> frozenset[str]:
+def _perms(models: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
     out = set()
     for label, actions in models.items():
         app, model = label.split(".")
@@ -30,7 +32,8 @@ def _perms(models: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return frozenset(out)
 
 
-DISTRICT = {
+Actions = tuple[str, ...]
+DISTRICT: dict[str, Actions] = {
     "grids.area": ALL,
     "grids.workstation": ALL,
     "departments.department": ALL,
@@ -40,7 +43,7 @@ DISTRICT = {
     "templates.templatefield": ALL,
     "ratings.criterion": ALL,
 }
-ACCOUNTS = {
+ACCOUNTS: dict[str, Actions] = {
     "accounts.user": ALL,
     "accounts.roleassignment": ALL,
     "auth.group": ALL,
@@ -50,12 +53,12 @@ ACCOUNTS = {
     "token_blacklist.outstandingtoken": ("view",),
     "token_blacklist.blacklistedtoken": ("view",),
 }
-CASES_READ = {
+CASES_READ: dict[str, Actions] = {
     "cases.case": ("view",),
     "cases.caseevent": ("view",),
     "cases.invitation": ("view",),
 }
-CASES_WORK = {
+CASES_WORK: dict[str, Actions] = {
     "cases.case": ("view", "add", "change"),
     "cases.caseevent": ("view",),
     "cases.invitation": ("view", "change"),
