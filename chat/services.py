@@ -134,6 +134,7 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
             _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)},
             fields={"file": [_("At most %(limit)s.") % {"limit": filesizeformat(limit)}]},
         )
+    _check_quota(sender, size or 0)
     checked = media.check_upload(kind, file, max_bytes=limit)
     if kind == MessageKind.IMAGE:
         content = ContentFile(
@@ -171,6 +172,30 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
     except BaseException:
         attachment.file.delete(save=False)  # nothing half-saved: no orphan file
         raise
+
+
+def _check_quota(sender, size: int) -> None:
+    """At most ``JINSHAO_UPLOAD_QUOTA_BYTES`` uploaded per person in any 24 hours."""
+    from datetime import timedelta
+
+    from django.db.models import Sum
+
+    quota = settings.JINSHAO_UPLOAD_QUOTA_BYTES
+    if not quota:
+        return
+    since = timezone.now() - timedelta(hours=24)
+    used = (
+        Attachment.objects.filter(uploader=sender, created_at__gte=since).aggregate(
+            total=Sum("size")
+        )["total"]
+        or 0
+    )
+    if used + size > quota:
+        raise ValidationFailed(
+            _("You have uploaded %(used)s in the last 24 hours: at most %(quota)s.")
+            % {"used": filesizeformat(used), "quota": filesizeformat(quota)},
+            fields={"file": [_("Upload quota reached; try again later.")]},
+        )
 
 
 def _watermark_lines(case: Case, sender) -> list[str]:

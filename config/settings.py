@@ -311,6 +311,8 @@ JINSHAO_UPLOAD_LIMITS = {
     "video": env.int("JINSHAO_UPLOAD_VIDEO_BYTES", default=50 * 1024 * 1024),
     "file": env.int("JINSHAO_UPLOAD_FILE_BYTES", default=20 * 1024 * 1024),
 }
+# What one person may upload in any 24 hours.
+JINSHAO_UPLOAD_QUOTA_BYTES = env.int("JINSHAO_UPLOAD_QUOTA_BYTES", default=500 * 1024 * 1024)
 # A TrueType/OpenType font with Chinese glyphs for photo watermarks (e.g. Noto
 # Sans CJK). Without one, the watermark names the sender by username.
 JINSHAO_WATERMARK_FONT = env.str("JINSHAO_WATERMARK_FONT", default="") or None

@@ -215,7 +215,7 @@ class AttachmentView(APIView):
         response = FileResponse(
             attachment.file.open("rb"),
             content_type=attachment.content_type,
-            as_attachment=attachment.kind == "file",
+            as_attachment=True,  # never rendered by a browser as a page of ours
             filename=f"{message.case.number}-{message.pk}.{extension}",
         )
         response["Cache-Control"] = "private, max-age=3600"

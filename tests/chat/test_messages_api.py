@@ -178,3 +178,35 @@ def test_the_admin_shows_the_room_with_its_attachments(client, world, live_case)
     served = client.get(reverse("admin:chat_attachment_file", args=[attachment.pk]))
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
     assert client.get(reverse("admin:chat_message_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("photo.jpg", b"<!doctype html><html><script>alert(document.cookie)</script></html>"),
+    ],
+)
+def test_html_or_svg_dressed_as_a_photo_is_refused(world, live_case, name, data):
+    response = upload(as_user(world.official), live_case, "image", name, data)
+    assert response.status_code == 400 and "file" in response.json()["error"]["fields"]
+    assert not Attachment.objects.exists()
+
+
+def test_attachments_are_served_as_downloads_never_as_pages(world, live_case):
+    response = upload(as_user(world.official), live_case, "image", "p.png", png_bytes())
+    served = as_user(world.staff_a).get(response.data["attachment"]["url"])
+    assert served["Content-Disposition"].startswith("attachment")
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_each_person_has_a_daily_upload_quota(world, live_case, settings):
+    client = as_user(world.official)
+    first = upload(client, live_case, "voice", "a.wav", wav_bytes(1))
+    assert first.status_code == 201
+    settings.JINSHAO_UPLOAD_QUOTA_BYTES = first.data["attachment"]["size"] + 100
+    refused = upload(client, live_case, "voice", "b.wav", wav_bytes(1))
+    assert refused.status_code == 400 and "file" in refused.json()["error"]["fields"]
+    assert (
+        upload(as_user(world.staff_a), live_case, "voice", "c.wav", wav_bytes(1)).status_code == 201
+    )
