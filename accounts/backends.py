@@ -52,6 +52,9 @@ ACCOUNTS: dict[str, Actions] = {
     "axes.accessfailurelog": ("view",),
     "token_blacklist.outstandingtoken": ("view",),
     "token_blacklist.blacklistedtoken": ("view",),
+    # Resetting a lost authenticator is deleting its device.
+    "otp_totp.totpdevice": ("view", "delete"),
+    "otp_static.staticdevice": ("view", "delete"),
 }
 CASES_READ: dict[str, Actions] = {
     "cases.case": ("view",),

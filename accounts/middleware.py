@@ -60,3 +60,29 @@ class ExpiredPasswordMiddleware:
             if request.path not in allowed:
                 return redirect("admin:password_change")
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Half logged in (password given, second factor owed): the second-factor page only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        from accounts import twofactor
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.path.startswith("/admin/")
+            and twofactor.required(user)
+            and not twofactor.session_verified(request.session)
+        ):
+            allowed = {reverse("second-factor"), reverse("admin:logout"), reverse("admin:jsi18n")}
+            if request.path not in allowed:
+                return redirect("second-factor")
+        return self.get_response(request)

@@ -17,3 +17,18 @@ class PasswordNotExpired(BasePermission):
         if not (user and user.is_authenticated) or getattr(view, "allow_expired", False):
             return True
         return not user.password_expired
+
+
+class SecondFactorDone(BasePermission):
+    """A browser session that still owes its second factor reaches nothing over the API."""
+
+    message = _("Give your second factor first (in the back office).")
+    code = "second_factor_required"
+
+    def has_permission(self, request, view) -> bool:
+        from accounts import twofactor
+
+        user = request.user
+        if request.auth is not None or not (user and user.is_authenticated):
+            return True  # tokens were only issued with the second factor
+        return not twofactor.required(user) or twofactor.session_verified(request.session)

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "audit",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -70,11 +73,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.ExpiredPasswordMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     # Last: replaces the answer to a locked-out login attempt (accounts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -239,6 +244,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.PasswordNotExpired",
+        "accounts.permissions.SecondFactorDone",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -329,6 +335,10 @@ LOGGING = {
 # Sessions (等保: idle timeout and absolute lifetime; accounts.middleware).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Two factors: always for administrators and the back office; also for these roles.
+JINSHAO_2FA_ENFORCED = env.bool("JINSHAO_2FA_ENFORCED", default=True)
+JINSHAO_2FA_ROLES = env.list("JINSHAO_2FA_ROLES", default=[])
+OTP_TOTP_ISSUER = "Jinshao"
 JINSHAO_INACTIVE_DAYS = env.int("JINSHAO_INACTIVE_DAYS", default=90)
 JINSHAO_PASSWORD_MAX_AGE_DAYS = env.int("JINSHAO_PASSWORD_MAX_AGE_DAYS", default=90)
 JINSHAO_SESSION_IDLE_MINUTES = env.int("JINSHAO_SESSION_IDLE_MINUTES", default=30)

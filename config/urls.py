@@ -7,10 +7,12 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import config.admin  # noqa: F401  (site titles)
+from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/second-factor/", second_factor, name="second-factor"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="analytics-dashboard"),
     path(
         "admin/dashboard/accept-suggestion/",

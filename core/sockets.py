@@ -73,6 +73,12 @@ def _origin_allowed(scope) -> bool:
     return bool(host) and validate_host(host, allowed)
 
 
+def _second_factor_given(user, session) -> bool:
+    from accounts import twofactor
+
+    return not twofactor.required(user) or twofactor.session_verified(session)
+
+
 class SocketAuthMiddleware(BaseMiddleware):
     """``scope["user"]``: from a single-use ``?ticket=`` (phones) or the session cookie (browser)."""
 
@@ -86,6 +92,10 @@ class SocketAuthMiddleware(BaseMiddleware):
             user = await database_sync_to_async(spend_socket_ticket)(ticket)
         elif "session" in scope and _origin_allowed(scope):
             user = await get_user(scope)
+            if user.is_authenticated and not await database_sync_to_async(_second_factor_given)(
+                user, scope["session"]
+            ):
+                user = None  # half logged in: the second factor is still owed
         else:
             user = None
         scope["user"] = user or AnonymousUser()

@@ -75,6 +75,12 @@ class World:
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_off(settings):
+    """Most tests are about other things; tests/accounts/test_two_factors.py turns it on."""
+    settings.JINSHAO_2FA_ENFORCED = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Hashing with the production hasher would dominate the suite's time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

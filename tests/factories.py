@@ -110,3 +110,11 @@ def grant(
     user: User, role: Role, *, area: Area | None = None, department: Department | None = None
 ) -> RoleAssignment:
     return RoleAssignment.objects.create(user=user, role=role, area=area, department=department)
+
+
+def authenticator_code(device) -> str:
+    """The code an authenticator app would show now for ``device`` (a TOTPDevice)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return str(totp.token()).zfill(device.digits)

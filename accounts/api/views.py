@@ -16,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts import twofactor
 from accounts.api.serializers import (
     LogoutSerializer,
     MeSerializer,
@@ -29,6 +30,7 @@ from accounts.services import issue_socket_ticket
 from audit import services as audit
 from audit.request import client_ip
 from chat.selectors import unread_by_case
+from core.api.errors import error_body
 from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle, WriteThrottle
 from core.errors import ValidationFailed
 
@@ -50,6 +52,9 @@ class LoginView(TokenObtainPairView):
             if getattr(request, "axes_locked_out", False):
                 return locked_out(request, {"username": request.data.get("username", "")})
             raise
+        refused = _second_factor_refusal(request, serializer.user)
+        if refused is not None:
+            return refused
         # A success clears this username's failures from this address, as django-axes
         # does for session log-ins (whose handler would also open a session here).
         # A refused password is audited through Django's user_login_failed signal.
@@ -57,6 +62,25 @@ class LoginView(TokenObtainPairView):
         reset_lockout(ip=ip, username=serializer.user.get_username())
         audit.record("auth.login", actor=serializer.user, ip=ip, details={"via": "token"})
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
+
+
+def _second_factor_refusal(request, user):
+    """None when no second factor is needed or the one given (``otp``) is right."""
+    if not twofactor.required(user):
+        return None
+    if not twofactor.enrolled(user):
+        message = _("Your role requires a second factor: set it up in the back office first.")
+        return Response(error_body("second_factor_setup_required", message), status=403)
+    code = request.data.get("otp") if hasattr(request.data, "get") else None
+    device = twofactor.check(user, str(code or ""))
+    audit.record(
+        "auth.second_factor", actor=user, ip=client_ip(request), success=device is not None
+    )
+    if device is None:
+        message = _("Give the code of your authenticator (otp) with your password.")
+        body = error_body("second_factor_required", message, {"otp": [_("Missing or not right.")]})
+        return Response(body, status=401)
+    return None
 
 
 class RefreshView(TokenRefreshView):

@@ -80,8 +80,11 @@ def exception_handler(exc, context):
     if response is None:
         return None  # a real server error: let it be a 500 and be logged
     code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
-    if isinstance(exc, exceptions.PermissionDenied) and exc.get_codes() == "password_expired":
-        code = "password_expired"
+    if isinstance(exc, exceptions.PermissionDenied) and exc.get_codes() in (
+        "password_expired",
+        "second_factor_required",
+    ):
+        code = str(exc.get_codes())
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(code, _("The request is not valid."), _flatten(exc.detail))
     else:

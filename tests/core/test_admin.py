@@ -37,6 +37,11 @@ def populated(world, case_in, settings, tmp_path):
     RefreshToken.for_user(world.official).blacklist()  # a logged-out phone
     from django.test import Client
 
+    from accounts import twofactor
+    from tests.factories import authenticator_code
+
+    device = twofactor.pending_device(world.sysadmin)  # an authenticator and recovery codes
+    assert twofactor.confirm(world.sysadmin, device, authenticator_code(device))
     browser = Client()  # a good and a failed log-in: the lock-out's access and attempt logs
     browser.post(reverse("admin:login"), {"username": "root", "password": "Root-Pass-2024"})
     browser.post(reverse("admin:login"), {"username": "root", "password": "wrong-Password-1"})

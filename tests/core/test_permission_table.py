@@ -37,6 +37,8 @@ VISIBLE = {
         "axes.accessfailurelog",
         "token_blacklist.outstandingtoken",
         "token_blacklist.blacklistedtoken",
+        "otp_totp.totpdevice",
+        "otp_static.staticdevice",
     },
     "auditadmin": {"audit.auditrecord"},
     "auditor": {*CASE_READ, "ratings.rating", "chat.message", "chat.attachment"},
