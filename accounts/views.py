@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django_otp import login as otp_login
 
 from accounts import twofactor
@@ -19,7 +19,7 @@ from audit.services import record
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code"),
+        label=pgettext_lazy("one-time password", "Code"),
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )

@@ -19,7 +19,7 @@ from typing import Any
 import tablib
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Result
 
@@ -147,22 +147,28 @@ class CodeWidget(widgets.ForeignKeyWidget):
 
 
 def code_field() -> fields.Field:
-    return fields.Field(attribute="code", column_name=_lazy("Code"))
+    return fields.Field(attribute="code", column_name=gettext_lazy("Code"))
 
 
 def name_field() -> fields.Field:
-    return fields.Field(attribute="name", column_name=_lazy("Name"))
+    return fields.Field(attribute="name", column_name=gettext_lazy("Name"))
 
 
 def order_field() -> fields.Field:
     return fields.Field(
-        attribute="position", column_name=_lazy("Order"), widget=IntegerCellWidget(), default=0
+        attribute="position",
+        column_name=gettext_lazy("Order"),
+        widget=IntegerCellWidget(),
+        default=0,
     )
 
 
 def active_field() -> fields.Field:
     return fields.Field(
-        attribute="is_active", column_name=_lazy("Active"), widget=YesNoWidget(), default=True
+        attribute="is_active",
+        column_name=gettext_lazy("Active"),
+        widget=YesNoWidget(),
+        default=True,
     )
 
 
@@ -193,7 +199,7 @@ class SpreadsheetResource(resources.ModelResource):
         rollback_on_validation_errors=True,
         **kwargs,
     ) -> Result:
-        return super().import_data(
+        result = super().import_data(
             dataset,
             dry_run=dry_run,
             raise_errors=raise_errors,
@@ -202,6 +208,23 @@ class SpreadsheetResource(resources.ModelResource):
             rollback_on_validation_errors=rollback_on_validation_errors,
             **kwargs,
         )
+        if not dry_run:  # a real import, whoever made it (admin or import_sheet): audited
+            from audit.services import record
+
+            totals = result.totals
+            record(
+                f"import.{self._meta.model._meta.model_name}",
+                actor=kwargs.get("user"),
+                success=not (result.has_errors() or result.has_validation_errors()),
+                details={
+                    "file": str(kwargs.get("file_name") or ""),
+                    "rows": len(dataset),
+                    "new": totals.get("new", 0),
+                    "updated": totals.get("update", 0),
+                    "deleted": totals.get("delete", 0),
+                },
+            )
+        return result
 
     def with_related(self, queryset):
         if self.select_related:

@@ -236,3 +236,38 @@ def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_
     assert purge.details["removed"] == 3
     assert audit.first_broken_link() is None  # the kept records verify from the anchor
     assert ChainHead.objects.get().anchor != "0" * 64
+
+
+def test_the_audit_administrator_exports_what_the_list_shows(world, client, case_in):
+    from accounts.choices import Role
+    from tests.factories import UserFactory, grant
+
+    case_in("pending_review")
+    auditor_admin = UserFactory(username="shenji_x", is_staff=True)
+    grant(auditor_admin, Role.AUDITADMIN)
+    client.force_login(auditor_admin)
+    response = client.get(reverse("admin:audit_auditrecord_export"), {"action": "case.submitted"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,created_at,actor_name")
+    assert len(lines) == 2 and "case.submitted" in lines[1]
+    assert AuditRecord.objects.filter(action="audit.export", actor=auditor_admin).exists()
+    client.force_login(world.sysadmin)
+    world.sysadmin.is_staff = True
+    world.sysadmin.save()
+    assert client.get(reverse("admin:audit_auditrecord_export")).status_code == 403
+
+
+def test_imports_are_audited(world, tmp_path):
+    from django.core.management import call_command
+
+    from ratings.resources import CriterionResource
+
+    headers = [str(h) for h in CriterionResource().get_export_headers()]
+    sheet = tmp_path / "criteria.csv"
+    values = {"代码": "speed", "名称": "办理速度", "权重": "1", "排序": "3", "启用": "是"}
+    row = [values.get(h, "") for h in headers]
+    sheet.write_text(",".join(headers) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    call_command("import_sheet", "criteria", str(sheet))
+    entry = AuditRecord.objects.get(action="import.criterion")
+    assert entry.success and entry.details["new"] == 1 and entry.details["rows"] == 1
