@@ -299,6 +299,9 @@ JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
 # The audit log's hash key (falls back to SECRET_KEY), and how many proxies in
 # front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR only).
 JINSHAO_AUDIT_KEY = env.str("JINSHAO_AUDIT_KEY", default="")
+# Encrypts personal data at rest (core.crypto); falls back to a key derived from
+# SECRET_KEY. Changing it makes stored values unreadable: rotate with care.
+JINSHAO_FIELD_KEY = env.str("JINSHAO_FIELD_KEY", default="")
 JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
 # Chat rooms.

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import EncryptedCharField, digest
 from core.models import TimeStampedModel
 from departments.choices import DepartmentKind, DepartmentLevel
 from grids.choices import AreaLevel
@@ -100,7 +101,10 @@ class StaffMembership(TimeStampedModel):
         verbose_name=_("department"),
     )
     title = models.CharField(_("title"), max_length=64, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    phone_digest = models.CharField(
+        _("phone digest"), max_length=64, blank=True, editable=False, db_index=True
+    )
     on_duty = models.BooleanField(_("on duty"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -117,3 +121,9 @@ class StaffMembership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.department}"
+
+    def save(self, *args, **kwargs):
+        self.phone_digest = digest(self.phone) if self.phone else ""
+        if kwargs.get("update_fields") is not None and "phone" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_digest"}
+        super().save(*args, **kwargs)
