@@ -5,6 +5,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from audit.services import audit_personal_data
+from core.crypto import digest
+from core.masking import mask_phone
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
 from departments.services import sync_staff_role
@@ -15,6 +18,11 @@ class StaffMembershipInline(admin.TabularInline):
     fields = ("user", "title", "phone", "on_duty", "is_active")
     autocomplete_fields = ("user",)
     extra = 0
+
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm("departments.view_staff_phone"):
+            return self.fields
+        return tuple(f for f in self.fields if f != "phone")
 
 
 @admin.register(Department)
@@ -47,10 +55,47 @@ class DepartmentAdmin(ImportExportModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(ImportExportModelAdmin):
+    """Staff, with phone numbers masked unless the reader may see them (then audited)."""
+
     resource_classes = [StaffMembershipResource]
-    list_display = ("user", "department", "title", "phone", "on_duty", "is_active")
+    list_display = ("user", "department", "title", "masked_phone", "on_duty", "is_active")
     list_filter = ("on_duty", "is_active", "department__level", "department__kind")
-    search_fields = ("user__name", "user__username", "department__name", "phone")
+    search_fields = ("user__name", "user__username", "department__name")
+
+    @staticmethod
+    def sees_phones(request) -> bool:
+        return request.user.has_perm("departments.view_staff_phone")
+
+    def get_list_display(self, request):
+        if not self.sees_phones(request):
+            return self.list_display
+        return tuple("phone" if c == "masked_phone" else c for c in self.list_display)
+
+    def changelist_view(self, request, extra_context=None):
+        if self.sees_phones(request):
+            audit_personal_data(request, None, "staff phones (admin list)")
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, membership) -> str:
+        return mask_phone(membership.phone)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole phone number is found through its digest (the column is encrypted)."""
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        digits = "".join(ch for ch in search_term if ch.isdigit())
+        if len(digits) >= 7:
+            queryset |= self.model.objects.filter(phone_digest=digest(search_term))
+        return queryset, duplicates
+
+    def get_exclude(self, request, obj=None):
+        return () if self.sees_phones(request) else ("phone",)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if self.sees_phones(request):
+            audit_personal_data(request, None, f"staff phone (admin form {object_id})")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     autocomplete_fields = ("user", "department")
     list_select_related = ("user", "department")
 

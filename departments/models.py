@@ -118,6 +118,7 @@ class StaffMembership(TimeStampedModel):
             models.UniqueConstraint(fields=["user", "department"], name="unique_membership"),
         ]
         indexes = [models.Index(fields=["department", "on_duty"], name="membership_on_duty")]
+        permissions = [("view_staff_phone", _("Can see staff phone numbers whole"))]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.department}"

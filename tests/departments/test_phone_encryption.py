@@ -44,3 +44,31 @@ def test_the_same_number_encrypts_differently_each_time(world):
         membership.save()
     assert raw_phone(a.pk)[0] != raw_phone(b.pk)[0]
     assert raw_phone(a.pk)[1] == raw_phone(b.pk)[1]
+
+
+def test_the_admin_masks_phones_unless_the_reader_may_see_them(world, client):
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import reverse
+
+    from audit.models import AuditRecord
+
+    membership = world.staff_a.memberships.get()
+    membership.phone = "13812345678"
+    membership.save()
+    url = reverse("admin:departments_staffmembership_changelist")
+    viewer = world.head_a
+    viewer.is_staff = True
+    viewer.save()
+    readers = Group.objects.create(name="directory readers")
+    readers.permissions.add(Permission.objects.get(codename="view_staffmembership"))
+    viewer.groups.add(readers)
+    client.force_login(viewer)
+    page = client.get(url).content.decode()
+    assert "138****5678" in page and "13812345678" not in page
+    world.sysadmin.is_staff = True
+    world.sysadmin.save()
+    client.force_login(world.sysadmin)
+    assert "13812345678" in client.get(url).content.decode()
+    assert AuditRecord.objects.filter(action="personal_data.view", actor=world.sysadmin).exists()
+    found = client.get(url, {"q": "138 1234 5678"}).content.decode()
+    assert "13812345678" in found  # found through the digest of the encrypted number
