@@ -353,19 +353,22 @@ def _live_departments(scope: Scope) -> list[dict]:
         .annotate(mean=Avg("score"))
     ):
         scores[score["rating__department_id"]][score["criterion__code"]] = score["mean"]
-    reasons: dict[int, list[dict]] = defaultdict(list)
-    for decline in (
+    reasons = _top_reasons(
         invitations.filter(state=InvitationState.DECLINED)
         .values("department_id", "reason")
         .annotate(n=Count("pk"))
         .order_by("department_id", "-n", "reason")
-    ):
-        if len(reasons[decline["department_id"]]) < 3:
-            reasons[decline["department_id"]].append(
-                {"reason": decline["reason"], "count": decline["n"]}
-            )
-
+    )
     return _ranking(rows, ratings, scores, reasons)
+
+
+def _top_reasons(rows, keep: int = 3) -> dict[int, list[dict]]:
+    """Per department, its most frequent decline reasons (rows ordered by department, -n)."""
+    reasons: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        if len(reasons[row["department_id"]]) < keep:
+            reasons[row["department_id"]].append({"reason": row["reason"], "count": row["n"]})
+    return reasons
 
 
 def _ranking(rows, ratings, scores, reasons) -> list[dict]:
@@ -423,51 +426,78 @@ def _ranking(rows, ratings, scores, reasons) -> list[dict]:
 
 
 def template_suggestions(scope: Scope) -> list[dict]:
-    """Draft templates (``kind: new``) and changed defaults (``kind: update``)."""
+    """Draft templates (``kind: new``) and changed defaults (``kind: update``).
+
+    New: categories with at least ``SUGGESTION_MIN_CASES`` cases raised without
+    a template, with the departments that accepted at least half of them.
+    Update: templates whose cases keep being taken by other departments than
+    the template's defaults.
+    """
     if uses_daily(scope):
         return _daily_template_suggestions(scope)
     return _live_template_suggestions(scope)
 
 
 def _live_template_suggestions(scope: Scope) -> list[dict]:
-    """Draft templates (``kind: new``) and changed defaults (``kind: update``).
-
-    New: categories whose cases keep being raised without a template, and whom they invite.
-    Update: templates whose cases keep taking part with other departments than the
-    template's defaults.
-
-    For each category with at least ``SUGGESTION_MIN_CASES`` such cases, the
-    departments that took part (accepted) in at least half of them become the
-    suggested template's default departments.
-    """
     untemplated = scope.cases().filter(template__isnull=True)
     per_category = {
         r["category_id"]: r
         for r in untemplated.values("category_id", "category__name").annotate(n=Count("pk"))
         if r["n"] >= SUGGESTION_MIN_CASES
     }
-    if not per_category:
-        return _live_template_updates(scope)
-    chosen: dict[int, list[dict]] = defaultdict(list)
-    for row in (
+    chosen = _taking_part(
         Invitation.objects.filter(
             case__in=untemplated.filter(category_id__in=list(per_category)).values("pk"),
             state=InvitationState.ACCEPTED,
         )
         .values("case__category_id", "department_id", "department__name")
         .annotate(n=Count("case_id", distinct=True))
-        .order_by("case__category_id", "-n", "department__name")
-    ):
-        total = per_category[row["case__category_id"]]["n"]
-        if row["n"] / total >= SUGGESTION_MIN_SHARE:
-            chosen[row["case__category_id"]].append(
+        .order_by("case__category_id", "-n", "department__name"),
+        group="case__category_id",
+        totals={c: r["n"] for c, r in per_category.items()},
+    )
+    templated = scope.cases().filter(template__isnull=False)
+    per_template = {
+        r["template_id"]: r["n"]
+        for r in templated.values("template_id").annotate(n=Count("pk"))
+        if r["n"] >= SUGGESTION_MIN_CASES
+    }
+    taking_part = _taking_part(
+        Invitation.objects.filter(
+            case__in=templated.filter(template_id__in=list(per_template)).values("pk"),
+            state=InvitationState.ACCEPTED,
+        )
+        .values("case__template_id", "department_id", "department__name")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by("case__template_id", "-n", "department__name"),
+        group="case__template_id",
+        totals=per_template,
+    )
+    return _new_templates(per_category, chosen) + _updates(per_template, taking_part)
+
+
+def _taking_part(rows, *, group: str, totals: dict) -> dict[int, list[dict]]:
+    """Per group (category or template), the departments in ≥ half of its cases.
+
+    ``rows`` carry the group, ``department_id``, ``department__name`` and ``n``
+    (its cases the department took part in), ordered by group then ``-n``.
+    """
+    chosen: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        if row["n"] / totals[row[group]] >= SUGGESTION_MIN_SHARE:
+            chosen[row[group]].append(
                 {
                     "department": row["department_id"],
                     "name": row["department__name"],
                     "cases": row["n"],
                 }
             )
-    new = [
+    return chosen
+
+
+def _new_templates(per_category: dict, chosen: dict) -> list[dict]:
+    """Suggested new templates, most frequent category first."""
+    return [
         {
             "kind": "new",
             "template": None,
@@ -480,46 +510,14 @@ def _live_template_suggestions(scope: Scope) -> list[dict]:
         for category_id in sorted(per_category, key=lambda c: -per_category[c]["n"])
         if chosen.get(category_id)
     ]
-    return new + _live_template_updates(scope)
 
 
-def _live_template_updates(scope: Scope) -> list[dict]:
-    """Templates whose cases keep taking part with other departments than their defaults."""
+def _updates(per_template: dict, taking_part: dict) -> list[dict]:
+    """Templates whose taking-part departments differ from their defaults."""
     from templates.models import CaseTemplate
 
-    templated = scope.cases().filter(template__isnull=False)
-    per_template = {
-        r["template_id"]: r["n"]
-        for r in templated.values("template_id").annotate(n=Count("pk"))
-        if r["n"] >= SUGGESTION_MIN_CASES
-    }
-    if not per_template:
-        return []
-    taking_part: dict[int, list[dict]] = defaultdict(list)
-    for row in (
-        Invitation.objects.filter(
-            case__in=templated.filter(template_id__in=list(per_template)).values("pk"),
-            state=InvitationState.ACCEPTED,
-        )
-        .values("case__template_id", "department_id", "department__name")
-        .annotate(n=Count("case_id", distinct=True))
-        .order_by("case__template_id", "-n", "department__name")
-    ):
-        if row["n"] / per_template[row["case__template_id"]] >= SUGGESTION_MIN_SHARE:
-            taking_part[row["case__template_id"]].append(
-                {
-                    "department": row["department_id"],
-                    "name": row["department__name"],
-                    "cases": row["n"],
-                }
-            )
-    return _updates(CaseTemplate, per_template, taking_part)
-
-
-def _updates(template_model, per_template: dict, taking_part: dict) -> list[dict]:
-    """Templates whose taking-part departments differ from their defaults."""
     out = []
-    templates = template_model.objects.filter(pk__in=list(per_template)).select_related("category")
+    templates = CaseTemplate.objects.filter(pk__in=list(per_template)).select_related("category")
     for template in templates.prefetch_related("default_departments"):
         current = sorted(template.default_departments.all(), key=lambda d: d.name)
         suggested = taking_part.get(template.pk, [])
@@ -795,23 +793,18 @@ def _daily_departments(scope: Scope) -> list[dict]:
         .annotate(total=Sum("score_sum"), n=Sum("n"))
     ):
         scores[r["department_id"]][r["criterion"]] = r["total"] / r["n"] if r["n"] else None
-    reasons: dict[int, list[dict]] = defaultdict(list)
-    for r in (
+    reasons = _top_reasons(
         _town_days(DeclineDay, scope)
         .values("department_id", "reason")
         .annotate(n=Sum("n"))
         .order_by("department_id", "-n", "reason")
-    ):
-        if len(reasons[r["department_id"]]) < 3:
-            reasons[r["department_id"]].append({"reason": r["reason"], "count": r["n"]})
+    )
     return _ranking(rows, ratings, scores, reasons)
 
 
 def _daily_template_suggestions(scope: Scope) -> list[dict]:
-    from templates.models import CaseTemplate
-
     rows = _town_days(TemplateDay, scope)
-    counted = rows.filter(department__isnull=True)
+    counted = rows.filter(department__isnull=True)  # the rows counting the cases themselves
     per_category = {
         r["category_id"]: r
         for r in counted.filter(template__isnull=True)
@@ -819,32 +812,16 @@ def _daily_template_suggestions(scope: Scope) -> list[dict]:
         .annotate(n=Sum("cases"))
         if r["n"] >= SUGGESTION_MIN_CASES
     }
-    chosen: dict[int, list[dict]] = defaultdict(list)
-    for r in (
+    chosen = _taking_part(
         rows.filter(
             template__isnull=True, department__isnull=False, category_id__in=list(per_category)
         )
         .values("category_id", "department_id", "department__name")
         .annotate(n=Sum("cases"))
-        .order_by("category_id", "-n", "department__name")
-    ):
-        if r["n"] / per_category[r["category_id"]]["n"] >= SUGGESTION_MIN_SHARE:
-            chosen[r["category_id"]].append(
-                {"department": r["department_id"], "name": r["department__name"], "cases": r["n"]}
-            )
-    new = [
-        {
-            "kind": "new",
-            "template": None,
-            "category": category_id,
-            "name": per_category[category_id]["category__name"],
-            "cases": per_category[category_id]["n"],
-            "departments": chosen[category_id],
-            "current": [],
-        }
-        for category_id in sorted(per_category, key=lambda c: -per_category[c]["n"])
-        if chosen.get(category_id)
-    ]
+        .order_by("category_id", "-n", "department__name"),
+        group="category_id",
+        totals={c: r["n"] for c, r in per_category.items()},
+    )
     per_template = {
         r["template_id"]: r["n"]
         for r in counted.filter(template__isnull=False)
@@ -852,15 +829,12 @@ def _daily_template_suggestions(scope: Scope) -> list[dict]:
         .annotate(n=Sum("cases"))
         if r["n"] >= SUGGESTION_MIN_CASES
     }
-    taking_part: dict[int, list[dict]] = defaultdict(list)
-    for r in (
+    taking_part = _taking_part(
         rows.filter(department__isnull=False, template_id__in=list(per_template))
         .values("template_id", "department_id", "department__name")
         .annotate(n=Sum("cases"))
-        .order_by("template_id", "-n", "department__name")
-    ):
-        if r["n"] / per_template[r["template_id"]] >= SUGGESTION_MIN_SHARE:
-            taking_part[r["template_id"]].append(
-                {"department": r["department_id"], "name": r["department__name"], "cases": r["n"]}
-            )
-    return new + _updates(CaseTemplate, per_template, taking_part)
+        .order_by("template_id", "-n", "department__name"),
+        group="template_id",
+        totals=per_template,
+    )
+    return _new_templates(per_category, chosen) + _updates(per_template, taking_part)
