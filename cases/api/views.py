@@ -74,6 +74,18 @@ class CaseFilter(django_filters.FilterSet):
         )
 
 
+def phone_context(request, case: Case, context: dict, what: str) -> dict:
+    """``context`` plus whether phones show whole: administrators and the case's own people.
+
+    Each whole showing is an audited read of personal data.
+    """
+    user = request.user
+    unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+    if unmask:
+        audit_personal_data(request, case, what)
+    return {**context, "unmask_phones": unmask}
+
+
 def _invitations_with_phones():
     return Invitation.objects.select_related("department", "person").prefetch_related(
         "person__memberships"
@@ -154,11 +166,7 @@ class CaseViewSet(
 
     def case_context(self, case: Case) -> dict:
         """Serializer context for one case: its own people see phone numbers whole."""
-        user = self.request.user
-        unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
-        if unmask:
-            audit_personal_data(self.request, case, "staff phones")
-        return {**self.get_serializer_context(), "unmask_phones": unmask}
+        return phone_context(self.request, case, self.get_serializer_context(), "staff phones")
 
     def detail_data(self, pk: int) -> dict:
         case = self.get_queryset().get(pk=pk)
@@ -282,44 +290,34 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def invitation_data(self, pk: int) -> dict:
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
-        case, user = invitation.case, self.request.user
-        unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
-        if unmask:
-            audit_personal_data(self.request, case, "staff phone")
-        context = {**self.get_serializer_context(), "unmask_phones": unmask}
+        context = phone_context(
+            self.request, invitation.case, self.get_serializer_context(), "staff phone"
+        )
         return s.InvitationSerializer(invitation, context=context).data
 
     def retrieve(self, request, *args, **kwargs):
         return Response(self.invitation_data(self.get_object().pk))
 
+    def answer(self, request, service, input_serializer, field: str):
+        """Read the input, call the service on the invitation, answer with the invitation."""
+        invitation = self.get_object()
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        service(invitation, actor=request.user, **{field: data.validated_data[field]})
+        return Response(self.invitation_data(invitation.pk))
+
     @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        invitation = self.get_object()
-        data = s.NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.accept_invitation(invitation, actor=request.user, note=data.validated_data["note"])
-        return Response(self.invitation_data(invitation.pk))
+        return self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The caller or a commander takes the person off the case (they leave its room)."""
-        invitation = self.get_object()
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.withdraw_invitation(
-            invitation, actor=request.user, reason=data.validated_data["reason"]
-        )
-        return Response(self.invitation_data(invitation.pk))
+        return self.answer(request, services.withdraw_invitation, s.ReasonSerializer, "reason")
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        invitation = self.get_object()
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.decline_invitation(
-            invitation, actor=request.user, reason=data.validated_data["reason"]
-        )
-        return Response(self.invitation_data(invitation.pk))
+        return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
