@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from audit.request import client_ip
 from audit.services import record
+from core.api.errors import error_body
 
 
 def locked_out(request, credentials=None, *args, **kwargs) -> HttpResponse:
@@ -24,6 +25,7 @@ def locked_out(request, credentials=None, *args, **kwargs) -> HttpResponse:
         details={"username": username},
     )
     if request.path.startswith("/api/"):
-        body = {"error": {"code": "locked_out", "message": message, "fields": {}}}
-        return JsonResponse(body, status=403, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            error_body("locked_out", message), status=403, json_dumps_params={"ensure_ascii": False}
+        )
     return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analytics.facts import day_of, mark_stale
 from cases.models import Case
+from ratings.models import Rating
 
 
 def case_changed(sender, instance, **kwargs) -> None:
@@ -16,10 +17,7 @@ def related_changed(sender, instance, **kwargs) -> None:
     case_id = getattr(instance, "case_id", None)
     if case_id is None and getattr(instance, "rating_id", None):
         case_id = (
-            type(instance)
-            .rating.field.related_model.objects.filter(pk=instance.rating_id)
-            .values_list("case_id", flat=True)
-            .first()
+            Rating.objects.filter(pk=instance.rating_id).values_list("case_id", flat=True).first()
         )
     created = Case.objects.filter(pk=case_id).values_list("created_at", flat=True).first()
     if created is not None:

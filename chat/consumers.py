@@ -30,7 +30,6 @@ from core.errors import ValidationFailed
 from core.realtime import apush_many, room_group
 from core.sockets import (
     CLOSE_FORBIDDEN,
-    CLOSE_NOT_AUTHENTICATED,
     CLOSE_NOT_FOUND,
     JsonSocket,
 )
@@ -59,14 +58,9 @@ class CaseRoomConsumer(JsonSocket):
     async def connect(self) -> None:
         user = self.scope.get("user")
         case_id = self.scope["url_route"]["kwargs"]["case_id"]
+        if await self.refused_anonymous():
+            return
         with translation.override(self.language):
-            if user is None or not user.is_authenticated:
-                await self.refuse(
-                    CLOSE_NOT_AUTHENTICATED,
-                    "not_authenticated",
-                    _("Log in first (a socket ticket or the session)."),
-                )
-                return
             verdict = await database_sync_to_async(self._admit)(case_id, user)
             if verdict == "not_found":
                 await self.refuse(CLOSE_NOT_FOUND, "not_found", _("No such case."))

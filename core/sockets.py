@@ -241,6 +241,19 @@ class JsonSocket(AsyncWebsocketConsumer):
         await self.send_error(code, message)
         await self.close(code=close_code)
 
+    async def refused_anonymous(self) -> bool:
+        """Refuse (4401) a socket nobody logged in to; True if it was refused."""
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            return False
+        with translation.override(self.language):
+            await self.refuse(
+                CLOSE_NOT_AUTHENTICATED,
+                "not_authenticated",
+                _("Log in first (a socket ticket or the session)."),
+            )
+        return True
+
     def _take_token(self) -> bool:
         now = time.monotonic()
         rate, per = settings.JINSHAO_CHAT_RATE, settings.JINSHAO_CHAT_RATE_PER

@@ -12,12 +12,11 @@ From the phone: ``{"type": "read", "id": …}`` and ``{"type": "ping"}``.
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from core.realtime import user_group
-from core.sockets import CLOSE_NOT_AUTHENTICATED, JsonSocket
+from core.sockets import JsonSocket
 from notifications import services
 from notifications.models import Notification
 
@@ -31,14 +30,8 @@ class NotificationConsumer(JsonSocket):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        with translation.override(self.language):
-            if user is None or not user.is_authenticated:
-                await self.refuse(
-                    CLOSE_NOT_AUTHENTICATED,
-                    "not_authenticated",
-                    _("Log in first (a socket ticket or the session)."),
-                )
-                return
+        if await self.refused_anonymous():
+            return
         await self.accept()
         await self.join_group(user_group(user.pk))
         self.joined = True
