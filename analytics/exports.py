@@ -1,52 +1,25 @@
 """Spreadsheets for auditors: ratings, the ranking, the case list with its times.
 
-Rows are read in chunks (``iterator``) and written out as they come, so 100,000
-rows never sit in memory at once. CSV streams straight to the client (UTF-8
-with a BOM, so spreadsheet programs read the Chinese). XLSX is written by
-openpyxl's write-only mode into a temporary file, which is then streamed.
-Text cells that a spreadsheet program would run as a formula are escaped.
-Nothing here names the person who rated (no such column exists).
+Rows are read in chunks (``iterator``) and written out as they come
+(``core.exports``), so 100,000 rows never sit in memory at once. Nothing here
+names the person who rated (no such column exists).
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator
 
 from django.db.models import Prefetch
-from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from analytics import selectors
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
-from core.spreadsheets import escape_cell
+from core.exports import Sheet
 from ratings.models import Criterion, Rating
 
 CHUNK = 2000
-
-
-@dataclass
-class Sheet:
-    name: str
-    headers: list[str]
-    rows: Iterable[list]
-
-
-def _cell(value):
-    if isinstance(value, Promise):  # a lazily translated label
-        value = str(value)
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    if value is None:
-        return ""
-    return escape_cell(value)
 
 
 def _minutes(end, start):
@@ -196,41 +169,3 @@ SHEETS: dict[str, Callable[[Scope], Sheet]] = {
     "ranking": ranking_sheet,
     "cases": cases_sheet,
 }
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(sheet: Sheet, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"  # a BOM: spreadsheet programs then read UTF-8
-        yield writer.writerow([_cell(h) for h in sheet.headers])
-        for row in sheet.rows:
-            yield writer.writerow([_cell(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f"attachment; filename={filename}.csv"
-    return response
-
-
-def xlsx_response(sheet: Sheet, filename: str) -> FileResponse:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    page = book.create_sheet(title=str(sheet.name)[:31])
-    page.append([_cell(h) for h in sheet.headers])
-    for row in sheet.rows:
-        page.append([_cell(v) for v in row])
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by FileResponse once sent
-    book.save(spool)
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )

@@ -57,26 +57,17 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def export_view(self, request):
         """The records the list shows (same search and filters), as CSV, streamed."""
-        import csv
-
         from django.core.exceptions import PermissionDenied
-        from django.http import StreamingHttpResponse
 
         from audit.request import client_ip
         from audit.services import record
-        from core.spreadsheets import escape_cell
+        from core.exports import Sheet, csv_response
 
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
-        rows = changelist.get_queryset(request).order_by("id")
+        entries = changelist.get_queryset(request).order_by("id")
         record("audit.export", actor=request.user, ip=client_ip(request), details=dict(request.GET))
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
         columns = [
             "id",
             "created_at",
@@ -90,13 +81,7 @@ class AuditRecordAdmin(admin.ModelAdmin):
             "details",
             "digest",
         ]
-
-        def lines():
-            yield "\ufeff"
-            yield writer.writerow(columns)
-            for entry in rows.iterator(chunk_size=2000):
-                yield writer.writerow([escape_cell(str(getattr(entry, c))) for c in columns])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = "attachment; filename=audit.csv"
-        return response
+        rows = (
+            [str(getattr(entry, c)) for c in columns] for entry in entries.iterator(chunk_size=2000)
+        )
+        return csv_response(Sheet("audit", columns, rows), "audit")

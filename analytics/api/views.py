@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from analytics import exports, selectors
 from analytics.scope import Scope, resolve_scope
 from audit.services import audit_request
+from core.exports import csv_response, xlsx_response
 
 
 class ScopeQuerySerializer(serializers.Serializer):
@@ -169,5 +170,5 @@ class ExportView(IndicatorView):
         sheet = exports.SHEETS[kind](scope)
         filename = f"jinshao-{kind}-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}"
         if params["filetype"] == "csv":
-            return exports.csv_response(sheet, filename)
-        return exports.xlsx_response(sheet, filename)
+            return csv_response(sheet, filename)
+        return xlsx_response(sheet, filename)
