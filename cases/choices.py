@@ -27,6 +27,7 @@ class CaseSource(models.TextChoices):
     VILLAGE = "village", _("Raised by a village or community")
     GRID_PLATFORM = "grid_platform", _("City grid platform")
     HOTLINE = "hotline_12345", _("12345 hotline")
+    OPEN311 = "open311", _("Open311 client")
 
 
 class InvitationState(models.TextChoices):
@@ -34,6 +35,7 @@ class InvitationState(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    RETURNED = "returned", _("Returned")
 
 
 class EventKind(models.TextChoices):
@@ -52,3 +54,35 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     RATED = "rated", _("Department rated")
     CLOSED = "closed", _("Closed")
+    # Supervision (the deadline sweep and the people who chase cases).
+    REMINDED = "reminded", _("Reminder sent")
+    ESCALATED = "escalated", _("Escalated to the grid leader")
+    OVERDUE = "overdue", _("Past its handling deadline")
+    SUPERVISED = "supervised", _("Supervision order issued")
+    SUPERVISION_ANSWERED = "supervision_answered", _("Supervision order answered")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+    EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+    RETURNED = "returned", _("Returned by a department")
+    REDISPATCHED = "redispatched", _("Dispatched again")
+
+
+class StepKind(models.TextChoices):
+    """What the deadline sweep did about a case (each once per deadline)."""
+
+    RESPONSE_REMINDER = "response_reminder", _("Reminded: nobody accepted in time")
+    RESPONSE_ESCALATION = "response_escalation", _("Escalated: still nobody accepted")
+    OVERDUE = "overdue", _("Marked overdue and reminded")
+    OVERDUE_ESCALATION = "overdue_escalation", _("Escalated: still overdue")
+    ORDER_OVERDUE = "order_overdue", _("Supervision order not answered in time")
+
+
+class OrderState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the commander")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

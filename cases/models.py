@@ -21,7 +21,16 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.choices import Role
 from accounts.selectors import area_paths, department_ids, has_role
 from cases import permissions
-from cases.choices import LIVE_STATES, CaseSource, CaseState, EventKind, InvitationState
+from cases.choices import (
+    LIVE_STATES,
+    CaseSource,
+    CaseState,
+    EventKind,
+    ExtensionState,
+    InvitationState,
+    OrderState,
+    StepKind,
+)
 from templates.choices import Priority
 
 #: Roles that read every case.
@@ -306,6 +315,17 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=CaseState.IN_PROGRESS,
+        target=CaseState.DISPATCHED,
+        permission=permissions.system_only,
+        conditions=[lambda case: not _has_accepted_invitation(case)],
+        custom={"admin": False},
+    )
+    def hand_back(self) -> None:
+        """Every department that took the case returned it: it waits for new invitees."""
+
+    @transition(
+        field=state,
+        source=CaseState.IN_PROGRESS,
         target=CaseState.PENDING_RATING,
         permission=permissions.can_steer,
         conditions=[_has_accepted_invitation],
@@ -444,3 +464,141 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+# ------------------------------------------------------------------ supervision
+
+
+class SupervisionStep(models.Model):
+    """A step the deadline sweep took on a case: unique per case, kind and deadline.
+
+    The unique key is what makes the sweep exactly-once: two overlapping
+    sweeps race for the same row and the loser skips. A new deadline (an
+    approved extension, a new dispatch) starts a new round of steps.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="supervision_steps", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=StepKind.choices)
+    due_at = models.DateTimeField(_("deadline"))
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+    event = models.OneToOneField(
+        CaseEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("supervision step")
+        verbose_name_plural = _("supervision steps")
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind", "due_at"], name="one_step_per_deadline")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.get_kind_display()}"
+
+
+class SupervisionOrder(models.Model):
+    """A leader's supervision order (督办): an instruction and the time it must be answered by."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="supervision_orders", verbose_name=_("case")
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    instruction = models.TextField(_("instruction"))
+    due_at = models.DateTimeField(_("answer due"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=OrderState.choices, default=OrderState.OPEN
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "due_at"], name="order_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.instruction[:30]}"
+
+
+class ExtensionRequest(models.Model):
+    """Handling staff ask for more time (延期); the commander approves or refuses."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="extension_requests", verbose_name=_("case")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    reason = models.TextField(_("reason"))
+    current_deadline = models.DateTimeField(_("deadline when asked"), null=True, blank=True)
+    requested_deadline = models.DateTimeField(_("deadline asked for"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(state="pending"),
+                name="one_pending_extension_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.get_state_display()}"
+
+
+class Holiday(models.Model):
+    """A day off, or a weekend day worked (调休), for the optional working-hours calendar."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    is_workday = models.BooleanField(
+        _("working day"),
+        default=False,
+        help_text=_("Ticked: a weekend day that is worked (调休). Unticked: a day off."),
+    )
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holiday calendar")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

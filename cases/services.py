@@ -208,14 +208,25 @@ def create_case(
     source: str = CaseSource.VILLAGE,
     external_id: str = "",
     submit: bool = False,
+    via: str = "",
 ) -> Case:
     """Raise a case for ``community``, optionally inviting people and submitting at once.
 
     ``invitees`` are ``(department, person)`` pairs. The category and priority
     default to the template's. A village official raises for their own
     community; a commander may raise on someone's behalf.
+
+    ``via`` names the external system a case is taken in from
+    (``integrations``): then ``actor`` is ``None`` (the system acts), the
+    ``caller`` must be able to raise cases in ``community``, and required
+    template answers may wait for the caller.
     """
-    if not permissions.can_raise_in(actor, community):
+    if via:
+        if actor is not None or caller is None or not permissions.can_raise_in(caller, community):
+            raise PermissionDenied(
+                _("Nobody can take this case for %(area)s.") % {"area": community}
+            )
+    elif not permissions.can_raise_in(actor, community):
         raise PermissionDenied(_("You may not raise cases for %(area)s.") % {"area": community})
     if community.level != 4:  # AreaLevel.COMMUNITY
         raise ValidationFailed(
@@ -223,7 +234,7 @@ def create_case(
             fields={"community": [_("Choose a village or community.")]},
         )
     caller = caller or actor
-    if caller != actor and not (
+    if not via and caller != actor and not (
         permissions.is_superuser(actor) or permissions.can_raise_in(caller, community)
     ):
         raise ValidationFailed(
@@ -241,7 +252,7 @@ def create_case(
         errors["category"] = [_("Choose a category or a template.")]
     if errors:
         raise ValidationFailed(_("The case is incomplete."), fields=errors)
-    cleaned = validate_answers(template, answers)
+    cleaned = validate_answers(template, answers, require_all=not via)
     case = Case.objects.create(
         number=allocate_case_number(),
         title=title,
@@ -258,7 +269,13 @@ def create_case(
         source=source,
         external_id=external_id or "",
     )
-    record_event(case, EventKind.CREATED, actor=actor, to_state=case.state)
+    record_event(
+        case,
+        EventKind.CREATED,
+        actor=actor,
+        to_state=case.state,
+        data={"via": via} if via else None,
+    )
     for department, person in invitees:
         invite_person(case, actor=actor, department=department, person=person)
     if submit:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("integrations.api.urls")),
 ]

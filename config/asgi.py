@@ -27,4 +27,21 @@ websocket_application = CookieMiddleware(
     SessionMiddleware(SocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
 )
 
-application = ProtocolTypeRouter({"http": http_application, "websocket": websocket_application})
+
+async def lifespan_application(scope, receive, send) -> None:
+    """Start the in-process scheduler with the server (embedded default; see core.scheduler)."""
+    from core import scheduler
+
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            scheduler.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+application = ProtocolTypeRouter(
+    {"http": http_application, "websocket": websocket_application, "lifespan": lifespan_application}
+)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "analytics",
+    "integrations",
     "audit",
     "axes",
     "csp",
@@ -291,6 +292,42 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "notifications.choices.NotificationKind",
     },
 }
+
+# Background work (Celery). With REDIS_URL, Redis is the broker: run
+# `bin/worker` and `bin/beat` (README). Without it, tasks run in-process and
+# the server process runs the periodic jobs (core.scheduler).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "cases.sweep_deadlines",
+        "schedule": timedelta(seconds=env.int("JINSHAO_SWEEP_SECONDS", default=60)),
+    },
+    "flush-outbox": {
+        "task": "integrations.flush_outbox",
+        "schedule": timedelta(seconds=env.int("JINSHAO_OUTBOX_FLUSH_SECONDS", default=30)),
+    },
+    "disable-inactive-accounts": {
+        "task": "accounts.disable_inactive_accounts",
+        "schedule": timedelta(hours=24),
+    },
+}
+JINSHAO_INPROCESS_SCHEDULER = env.bool("JINSHAO_INPROCESS_SCHEDULER", default=not REDIS_URL)
+#: Seconds after start-up before the in-process scheduler's first run.
+JINSHAO_SCHEDULER_DELAY_SECONDS = env.int("JINSHAO_SCHEDULER_DELAY_SECONDS", default=5)
+
+# Intake from the city platform and the outbox of status changes sent back.
+JINSHAO_INTAKE_WINDOW_SECONDS = env.int("JINSHAO_INTAKE_WINDOW_SECONDS", default=300)
+JINSHAO_OUTBOX_TIMEOUT_SECONDS = env.int("JINSHAO_OUTBOX_TIMEOUT_SECONDS", default=10)
+JINSHAO_OUTBOX_RETRY_SECONDS = env.int("JINSHAO_OUTBOX_RETRY_SECONDS", default=30)
+JINSHAO_OUTBOX_MAX_DELAY_SECONDS = env.int("JINSHAO_OUTBOX_MAX_DELAY_SECONDS", default=600)
 
 # Domain options, namespaced.
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")

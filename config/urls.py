@@ -21,6 +21,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
+    # GeoReport v2 for Open311 clients and city systems (integrations.open311).
+    path("open311/v2/", include("integrations.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI starts with an inline script: the one page outside the CSP.
     path(

@@ -45,6 +45,14 @@ def digest(value: str) -> str:
     return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest() if normalised else ""
 
 
+def secret_digest(value: str) -> str:
+    """Keyed digest of a secret as given (to find its owner without decrypting every row)."""
+    if not value:
+        return ""
+    key = hashlib.sha256(b"jinshao-secret-digest:" + _key_material()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
 class EncryptedCharField(models.TextField):
     """A short text stored encrypted; ``max_length`` still bounds what may be entered."""
 

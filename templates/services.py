@@ -85,11 +85,15 @@ def _is_empty(value: Any) -> bool:
     )
 
 
-def validate_answers(template: CaseTemplate | None, answers: Any) -> dict[str, Any]:
+def validate_answers(
+    template: CaseTemplate | None, answers: Any, *, require_all: bool = True
+) -> dict[str, Any]:
     """Return the cleaned answers to ``template``'s fields, or raise ``ValidationFailed``.
 
     Every problem is reported at once, keyed by the field's key: unknown keys,
     missing required answers and answers of the wrong type or choice.
+    ``require_all=False`` lets required answers wait (a case taken in from
+    another system, which the caller completes before submitting).
     """
     if answers in (None, ""):
         answers = {}
@@ -107,7 +111,7 @@ def validate_answers(template: CaseTemplate | None, answers: Any) -> dict[str, A
     for field in fields:
         value = answers.get(field.key)
         if _is_empty(value):
-            if field.required:
+            if field.required and require_all:
                 errors[field.key] = [_("%(label)s is required.") % {"label": field.label}]
             continue
         try:

@@ -1,0 +1,77 @@
+"""Periodic jobs run by the server process itself (embedded default, no Celery beat).
+
+``CELERY_BEAT_SCHEDULE`` is the one list of periodic jobs: Celery beat runs it
+in production; here a daemon thread runs the same tasks in-process at the same
+intervals. Each job is idempotent (the sweep records every step once, the
+outbox leases each message), so an overlap with a ``manage.py`` run is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger("jinshao.scheduler")
+
+_started = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def interval_seconds(schedule) -> float:
+    if isinstance(schedule, timedelta):
+        return schedule.total_seconds()
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    return float(schedule.run_every.total_seconds())  # celery.schedules.schedule
+
+
+def run_job(name: str) -> None:
+    """Run one periodic task now, in this process; a failure is recorded, never raised."""
+    from config.celery import app
+    from core.services import record_task_failure
+
+    task = app.tasks[name]
+    try:
+        task.apply(throw=True)
+    except Exception as exc:  # noqa: BLE001 (kept for the administrators, then carry on)
+        record_task_failure(name=name, task_id="in-process", arguments={}, error=exc)
+    finally:
+        close_old_connections()
+
+
+def _loop(stop: threading.Event) -> None:
+    jobs = {
+        entry["task"]: interval_seconds(entry["schedule"])
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    due = dict.fromkeys(jobs, time.monotonic() + settings.JINSHAO_SCHEDULER_DELAY_SECONDS)
+    while not stop.is_set():
+        now = time.monotonic()
+        for name, every in jobs.items():
+            if now >= due[name]:
+                run_job(name)
+                due[name] = time.monotonic() + every
+        stop.wait(1.0)
+
+
+def start(stop: threading.Event | None = None) -> threading.Thread | None:
+    """Start the in-process scheduler once per process (when ``JINSHAO_INPROCESS_SCHEDULER``)."""
+    global _thread
+    if not settings.JINSHAO_INPROCESS_SCHEDULER:
+        return None
+    with _started:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(
+                target=_loop,
+                args=(stop or threading.Event(),),
+                name="jinshao-scheduler",
+                daemon=True,
+            )
+            _thread.start()
+            logger.info("in-process scheduler started")
+    return _thread

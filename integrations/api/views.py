@@ -1,0 +1,122 @@
+"""``POST /api/v1/intake/{system}/cases/``: the city platform files a case, signed.
+
+Authentication is the signature, not a user: HMAC-SHA256 with the system's
+shared secret over ``"<X-Jinshao-Timestamp>." + body``, sent as
+``X-Jinshao-Signature: sha256=<hex>``; the timestamp must be within
+``JINSHAO_INTAKE_WINDOW_SECONDS`` of our clock and a signature is accepted
+once. Every request, refused or not, is kept as a ``Delivery``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.request import client_ip
+from core.api.errors import error_body
+from core.errors import DomainError, ValidationFailed
+from integrations import services
+from integrations.api.serializers import IntakeAnswerSerializer, PlatformCaseSerializer
+from integrations.choices import DeliveryOutcome
+from integrations.models import ExternalSystem
+
+_STATUS = {
+    DeliveryOutcome.CREATED: status.HTTP_201_CREATED,
+    DeliveryOutcome.DUPLICATE: status.HTTP_200_OK,
+    DeliveryOutcome.REVIEW: status.HTTP_202_ACCEPTED,
+}
+
+
+def _answer(result: services.IntakeResult) -> dict:
+    case = result.case
+    return {
+        "outcome": result.outcome,
+        "message": result.message,
+        "case": {"id": case.pk, "number": case.number, "state": case.state} if case else None,
+        "review": result.review.pk if result.review is not None else None,
+    }
+
+
+class IntakeView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="intake_case",
+        tags=["intake"],
+        request=PlatformCaseSerializer,
+        parameters=[
+            OpenApiParameter("X-Jinshao-Timestamp", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Jinshao-Signature", str, OpenApiParameter.HEADER, required=True),
+        ],
+        responses={
+            201: IntakeAnswerSerializer,
+            200: OpenApiResponse(IntakeAnswerSerializer, description="Already taken in."),
+            202: OpenApiResponse(IntakeAnswerSerializer, description="Waiting for review."),
+        },
+        auth=[],
+    )
+    def post(self, request, system: str):
+        body = request.body
+        found = ExternalSystem.objects.filter(code=system).first()
+        try:
+            if found is None:
+                raise services.IntakeRefused(_("No such system."), code="unknown_system")
+            with transaction.atomic():
+                services.check_signature(
+                    found,
+                    timestamp=request.headers.get("X-Jinshao-Timestamp", ""),
+                    signature=request.headers.get("X-Jinshao-Signature", ""),
+                    body=body,
+                )
+            data = _json(body)
+            intake = services.parse_platform_case(found, data)
+            with transaction.atomic():
+                result = services.take_in(found, intake)
+        except DomainError as exc:
+            code = exc.http_status
+            services.record_delivery(
+                found,
+                channel="intake",
+                status_code=code,
+                outcome=DeliveryOutcome.REFUSED,
+                external_id=_external_id(body),
+                error=exc,
+                remote_addr=client_ip(request),
+                body=body,
+            )
+            return Response(error_body(exc.code, str(exc), exc.fields), status=code)
+        code = _STATUS[DeliveryOutcome(result.outcome)]
+        services.record_delivery(
+            found,
+            channel="intake",
+            status_code=code,
+            outcome=result.outcome,
+            external_id=intake.external_id,
+            result=result,
+            remote_addr=client_ip(request),
+            body=body,
+        )
+        return Response(_answer(result), status=code)
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed(_("The body is not valid JSON."), code="malformed_request") from None
+
+
+def _external_id(body: bytes) -> str:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return ""
+    return str(data.get("external_id", ""))[:40] if isinstance(data, dict) else ""
