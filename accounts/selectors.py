@@ -51,15 +51,20 @@ def department_ids(user, roles: Iterable[Role]) -> set[int]:
     return {a.department_id for a in role_assignments(user) if a.role in wanted and a.department_id}
 
 
-def commander_ids_over(area) -> set[int]:
-    """People holding the commander role over ``area`` or a node above it."""
+def role_holder_ids_over(area, role: Role) -> set[int]:
+    """Active people holding ``role`` over ``area`` or a node above it."""
     codes = [c for c in area.path.strip("/").split("/") if c]
     paths = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
     return set(
         RoleAssignment.objects.filter(
-            role=Role.COMMANDER, area__path__in=paths, user__is_active=True
+            role=role, area__path__in=paths, user__is_active=True
         ).values_list("user_id", flat=True)
     )
+
+
+def commander_ids_over(area) -> set[int]:
+    """People holding the commander role over ``area`` or a node above it."""
+    return role_holder_ids_over(area, Role.COMMANDER)
 
 
 def waiting_counts(user) -> dict[str, int]:

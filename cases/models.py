@@ -246,6 +246,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
             and timezone.now() > self.deadline
         )
 
+    @staticmethod
+    def response_limit() -> timedelta:
+        return timedelta(minutes=settings.JINSHAO_RESPONSE_LIMIT_MINUTES)
+
     def handling_limit(self) -> timedelta:
         template = self.template if self.template_id else None
         hours = template.handling_limit_hours if template is not None else None
@@ -276,10 +280,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
         custom={"label": _("Approve and dispatch"), "admin": True},
     )
     def approve(self) -> None:
+        from cases.deadlines import due_after
+
         now = timezone.now()
         self.dispatched_at = now
-        self.response_deadline = now + timedelta(minutes=settings.JINSHAO_RESPONSE_LIMIT_MINUTES)
-        self.deadline = now + self.handling_limit()
+        self.response_deadline = due_after(now, self.response_limit())
+        self.deadline = due_after(now, self.handling_limit())
 
     @transition(
         field=state,

@@ -82,3 +82,28 @@ def can_read_ratings(case, user) -> bool:
 def sees_phones_unmasked(user) -> bool:
     """Administrators who keep the directory see every phone number."""
     return is_superuser(user) or has_role(user, [Role.SYSADMIN, Role.SECADMIN])
+
+
+def can_supervise(case, user) -> bool:
+    """Leaders and grid leaders over the case's community issue supervision orders (督办)."""
+    return is_superuser(user) or covers_area(user, [Role.LEADER, Role.GRID_LEADER], case.community)
+
+
+def is_handler(case, user) -> bool:
+    """A person whose invitation to the case is accepted: they handle it."""
+    from cases.choices import InvitationState
+
+    if not (user and user.is_authenticated):
+        return False
+    return case.invitations.filter(person=user, state=InvitationState.ACCEPTED).exists()
+
+
+def holds_open_invitation(case, user) -> bool:
+    """Invited and not yet out of it (pending or accepted): may return the case (退回)."""
+    from cases.choices import InvitationState
+
+    if not (user and user.is_authenticated):
+        return False
+    return case.invitations.filter(
+        person=user, state__in=[InvitationState.PENDING, InvitationState.ACCEPTED]
+    ).exists()

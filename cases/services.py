@@ -16,9 +16,11 @@ states) and only the first moves the case to ``in_progress``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -29,9 +31,20 @@ from cases.choices import (
     CaseSource,
     CaseState,
     EventKind,
+    ExtensionState,
     InvitationState,
+    OrderState,
+    StepKind,
 )
-from cases.models import Case, CaseEvent, CaseNumberSequence, Invitation
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    ExtensionRequest,
+    Invitation,
+    SupervisionOrder,
+    SupervisionStep,
+)
 from cases.signals import case_event_recorded, case_event_saved
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from templates.services import validate_answers
@@ -234,8 +247,10 @@ def create_case(
             fields={"community": [_("Choose a village or community.")]},
         )
     caller = caller or actor
-    if not via and caller != actor and not (
-        permissions.is_superuser(actor) or permissions.can_raise_in(caller, community)
+    if (
+        not via
+        and caller != actor
+        and not (permissions.is_superuser(actor) or permissions.can_raise_in(caller, community))
     ):
         raise ValidationFailed(
             _("The caller must be an official of this community."),
@@ -566,3 +581,391 @@ def available_transitions(case: Case, user) -> list[str]:
         for t in case.get_available_user_state_transitions(user)  # type: ignore[attr-defined]
         if t.custom.get("admin", True)
     ]
+
+
+# ------------------------------------------------------------- supervision
+# Deadlines chase themselves: ``sweep_deadlines`` reminds and escalates, each
+# step once per deadline (``SupervisionStep`` is unique on case, kind and
+# deadline, and the case row is locked while a step is taken). People act on
+# cases too: supervision orders (督办), extensions (延期), returns (退回).
+
+_SUPERVISED_STATES = (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
+
+
+def _require_live(case: Case, action: str) -> None:
+    if case.state not in _SUPERVISED_STATES:
+        raise InvalidTransition(
+            _("Cannot %(action)s case %(number)s: it is %(state)s.")
+            % {"action": action, "number": case.number, "state": state_label(case.state)}
+        )
+
+
+def _future(value, field: str, *, after=None):
+    from datetime import datetime
+
+    if not isinstance(value, datetime):
+        raise ValidationFailed(
+            _("Give a date and time."), fields={field: [_("Expected a date and time.")]}
+        )
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    floor = max(timezone.now(), after) if after is not None else timezone.now()
+    if value <= floor:
+        raise ValidationFailed(
+            _("The time must be later than %(time)s.")
+            % {"time": timezone.localtime(floor).strftime("%Y-%m-%d %H:%M")},
+            fields={field: [_("Too early.")]},
+        )
+    return value
+
+
+@transaction.atomic
+def issue_supervision_order(case: Case, *, actor, instruction: str, due_at) -> SupervisionOrder:
+    """A leader or grid leader orders the handlers to act by ``due_at`` (督办)."""
+    locked = _lock(case)
+    if not permissions.can_supervise(locked, actor):
+        raise PermissionDenied(
+            _("You may not supervise case %(number)s.") % {"number": locked.number}
+        )
+    _require_live(locked, _("supervise"))
+    instruction = _require_reason(instruction, "instruction")
+    due_at = _future(due_at, "due_at")
+    order = SupervisionOrder.objects.create(
+        case=locked, issued_by=actor, instruction=instruction, due_at=due_at
+    )
+    record_event(
+        locked,
+        EventKind.SUPERVISED,
+        actor=actor,
+        note=instruction,
+        data={"order": order.pk, "due_at": due_at.isoformat()},
+    )
+    return order
+
+
+@transaction.atomic
+def answer_supervision_order(order: SupervisionOrder, *, actor, answer: str) -> SupervisionOrder:
+    """A handler (or the commander) says what was done about the order."""
+    locked = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
+    case = _lock(locked.case)
+    if locked.state != OrderState.OPEN:
+        raise InvalidTransition(_("This supervision order is already answered."))
+    if not (permissions.is_handler(case, actor) or permissions.can_review(case, actor)):
+        raise PermissionDenied(_("Only the people handling the case may answer this order."))
+    locked.answer = _require_reason(answer, "answer")
+    locked.state, locked.answered_by, locked.answered_at = (
+        OrderState.ANSWERED,
+        actor,
+        timezone.now(),
+    )
+    locked.save(update_fields=["answer", "state", "answered_by", "answered_at"])
+    record_event(
+        case,
+        EventKind.SUPERVISION_ANSWERED,
+        actor=actor,
+        note=locked.answer,
+        data={"order": locked.pk, "notify": [locked.issued_by_id]},
+    )
+    _copy(order, locked, "answer", "state", "answered_by_id", "answered_at")
+    return order
+
+
+@transaction.atomic
+def request_extension(case: Case, *, actor, reason: str, until) -> ExtensionRequest:
+    """A handler asks for a later handling deadline (延期); the commander decides."""
+    locked = _lock(case)
+    if not (permissions.is_handler(locked, actor) or permissions.is_superuser(actor)):
+        raise PermissionDenied(_("Only the people handling the case may ask for more time."))
+    _require_live(locked, _("extend"))
+    reason = _require_reason(reason)
+    until = _future(until, "until", after=locked.deadline)
+    if ExtensionRequest.objects.filter(case=locked, state=ExtensionState.PENDING).exists():
+        raise InvalidTransition(
+            _("An extension request for this case already waits for a decision.")
+        )
+    request = ExtensionRequest.objects.create(
+        case=locked,
+        requested_by=actor,
+        reason=reason,
+        current_deadline=locked.deadline,
+        requested_deadline=until,
+    )
+    record_event(
+        locked,
+        EventKind.EXTENSION_REQUESTED,
+        actor=actor,
+        note=reason,
+        data={"extension": request.pk, "until": until.isoformat()},
+    )
+    return request
+
+
+@transaction.atomic
+def decide_extension(
+    request: ExtensionRequest, *, actor, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """The commander approves (the deadline moves, the sweep starts a new round) or refuses."""
+    locked = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
+    case = _lock(locked.case)
+    if locked.state != ExtensionState.PENDING:
+        raise InvalidTransition(
+            _("This extension request is already %(state)s.")
+            % {"state": locked.get_state_display()}
+        )
+    if not permissions.can_review(case, actor):
+        raise PermissionDenied(_("Only the commander may decide on an extension."))
+    if not approve:
+        note = _require_reason(note, "note")
+    locked.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note
+    locked.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    data = {"extension": locked.pk, "notify": [locked.requested_by_id]}
+    if approve:
+        data["from"] = case.deadline.isoformat() if case.deadline else None
+        data["to"] = locked.requested_deadline.isoformat()
+        case.deadline = locked.requested_deadline
+        case.save(update_fields=["deadline", "updated_at"])
+    record_event(
+        case,
+        EventKind.EXTENSION_APPROVED if approve else EventKind.EXTENSION_REFUSED,
+        actor=actor,
+        note=note,
+        data=data,
+    )
+    _sync(request.case, case)
+    _copy(request, locked, "state", "decided_by_id", "decided_at", "decision_note")
+    return request
+
+
+@transaction.atomic
+def return_case(case: Case, *, actor, reason: str) -> Case:
+    """A department sends the case back (退回): its invitations end, the caller re-dispatches.
+
+    The actor's department's open invitations become ``returned``. When no
+    department is left handling it, an in-progress case waits as dispatched
+    again; the caller and commanders are told.
+    """
+    locked = _lock(case)
+    _require_live(locked, _("return"))
+    if not (permissions.holds_open_invitation(locked, actor) or permissions.is_superuser(actor)):
+        raise PermissionDenied(_("Only an invited department may return the case."))
+    reason = _require_reason(reason)
+    open_states = [InvitationState.PENDING, InvitationState.ACCEPTED]
+    mine = locked.invitations.filter(person=actor, state__in=open_states).select_related(
+        "department"
+    )
+    departments = {invitation.department_id for invitation in mine}
+    returned = list(
+        locked.invitations.filter(
+            department_id__in=departments, state__in=open_states
+        ).select_related("department")
+    )
+    now = timezone.now()
+    for invitation in returned:
+        invitation.state, invitation.reason, invitation.responded_at = (
+            InvitationState.RETURNED,
+            reason,
+            now,
+        )
+    Invitation.objects.bulk_update(returned, ["state", "reason", "responded_at"])
+    from_state = locked.state
+    if (
+        locked.state == CaseState.IN_PROGRESS
+        and not locked.invitations.filter(state=InvitationState.ACCEPTED).exists()
+    ):
+        locked.hand_back()
+        locked.save()
+    record_event(
+        locked,
+        EventKind.RETURNED,
+        actor=actor,
+        note=reason,
+        from_state=from_state if from_state != locked.state else "",
+        to_state=locked.state if from_state != locked.state else "",
+        data={"department": "、".join(sorted({i.department.name for i in returned}))},
+    )
+    _sync(case, locked)
+    return case
+
+
+@transaction.atomic
+def redispatch_case(
+    case: Case, *, actor, invitees: Sequence[tuple[Any, Any]], note: str = ""
+) -> Case:
+    """The caller (or commander) invites others to a returned case and restarts the response clock."""
+    from cases.deadlines import due_after
+
+    locked = _lock(case)
+    if locked.state != CaseState.DISPATCHED:
+        raise InvalidTransition(
+            _(
+                "Only a dispatched case waiting for a department can be dispatched again: %(number)s is %(state)s."
+            )
+            % {"number": locked.number, "state": state_label(locked.state)}
+        )
+    if not permissions.can_steer(locked, actor):
+        raise PermissionDenied(
+            _("You may not dispatch case %(number)s.") % {"number": locked.number}
+        )
+    if not invitees:
+        raise ValidationFailed(
+            _("Invite at least one person."), fields={"invitees": [_("This field is required.")]}
+        )
+    for department, person in invitees:
+        invite_person(locked, actor=actor, department=department, person=person)
+    now = timezone.now()
+    locked.response_deadline = due_after(now, locked.response_limit())
+    locked.save(update_fields=["response_deadline", "updated_at"])
+    record_event(
+        locked,
+        EventKind.REDISPATCHED,
+        actor=actor,
+        note=note,
+        data={"response_deadline": locked.response_deadline.isoformat()},
+    )
+    _sync(case, locked)
+    return case
+
+
+def _copy(target, source, *names: str) -> None:
+    if target is not source:
+        for name in names:
+            setattr(target, name, getattr(source, name))
+
+
+# ------------------------------------------------------------- the deadline sweep
+
+
+@dataclass
+class SweepReport:
+    """How many steps one sweep took, by kind."""
+
+    taken: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str) -> None:
+        self.taken[kind] = self.taken.get(kind, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.taken.values())
+
+
+def _step_rules(now) -> list[tuple[str, Q, str, str]]:
+    """(step kind, cases it applies to, the deadline field it is keyed on, event kind)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    response_grace = timedelta(minutes=settings.JINSHAO_RESPONSE_ESCALATE_MINUTES)
+    overdue_grace = timedelta(hours=settings.JINSHAO_OVERDUE_ESCALATE_HOURS)
+    waiting = Q(state=CaseState.DISPATCHED)
+    live = Q(state__in=_SUPERVISED_STATES)
+    return [
+        (
+            StepKind.RESPONSE_REMINDER,
+            waiting & Q(response_deadline__lte=now),
+            "response_deadline",
+            EventKind.REMINDED,
+        ),
+        (
+            StepKind.RESPONSE_ESCALATION,
+            waiting & Q(response_deadline__lte=now - response_grace),
+            "response_deadline",
+            EventKind.ESCALATED,
+        ),
+        (StepKind.OVERDUE, live & Q(deadline__lte=now), "deadline", EventKind.OVERDUE),
+        (
+            StepKind.OVERDUE_ESCALATION,
+            live & Q(deadline__lte=now - overdue_grace),
+            "deadline",
+            EventKind.ESCALATED,
+        ),
+    ]
+
+
+def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
+    """Remind, mark overdue and escalate every case whose time is up, each step once.
+
+    Safe to run often and concurrently (Celery beat, the in-process scheduler,
+    ``manage.py supervise``): a step already taken for a deadline is skipped.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    for step, condition, deadline_field, event_kind in _step_rules(now):
+        taken = SupervisionStep.objects.filter(
+            case=OuterRef("pk"), kind=step, due_at=OuterRef(deadline_field)
+        )
+        due = (
+            Case.objects.filter(condition)
+            .filter(~Exists(taken))
+            .order_by(deadline_field)
+            .values_list("pk", flat=True)[:limit]
+        )
+        for case_id in list(due):
+            if _take_step(case_id, step, deadline_field, event_kind, now=now):
+                report.add(step)
+    for order_id in list(
+        SupervisionOrder.objects.filter(state=OrderState.OPEN, due_at__lte=now)
+        .filter(
+            ~Exists(
+                SupervisionStep.objects.filter(
+                    case=OuterRef("case"), kind=StepKind.ORDER_OVERDUE, due_at=OuterRef("due_at")
+                )
+            )
+        )
+        .values_list("pk", flat=True)[:limit]
+    ):
+        if _remind_order(order_id, now=now):
+            report.add(StepKind.ORDER_OVERDUE)
+    return report
+
+
+@transaction.atomic
+def _take_step(case_id: int, step: str, deadline_field: str, event_kind: str, *, now) -> bool:
+    case = Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case_id)
+    due_at = getattr(case, deadline_field)
+    rule = next(r for r in _step_rules(now) if r[0] == step)
+    if due_at is None or not Case.objects.filter(rule[1], pk=case_id).exists():
+        return False  # moved on since the sweep looked
+    try:
+        with transaction.atomic():
+            record = SupervisionStep.objects.create(
+                case=case, kind=step, due_at=due_at, taken_at=now
+            )
+    except IntegrityError:
+        return False  # another sweep took it first
+    record.event = record_event(
+        case,
+        event_kind,
+        actor=None,
+        data={"step": step, "due_at": due_at.isoformat()},
+    )
+    record.save(update_fields=["event"])
+    return True
+
+
+@transaction.atomic
+def _remind_order(order_id: int, *, now) -> bool:
+    order = SupervisionOrder.objects.select_for_update().select_related("case").get(pk=order_id)
+    if order.state != OrderState.OPEN:
+        return False
+    try:
+        with transaction.atomic():
+            record = SupervisionStep.objects.create(
+                case=order.case, kind=StepKind.ORDER_OVERDUE, due_at=order.due_at, taken_at=now
+            )
+    except IntegrityError:
+        return False
+    record.event = record_event(
+        order.case,
+        EventKind.REMINDED,
+        actor=None,
+        note=order.instruction,
+        data={
+            "step": StepKind.ORDER_OVERDUE,
+            "order": order.pk,
+            "due_at": order.due_at.isoformat(),
+        },
+    )
+    record.save(update_fields=["event"])
+    return True

@@ -26,6 +26,16 @@ SYSTEM_TEXTS = {
     EventKind.REOPENED: lambda: _("%(who)s reopened the case: %(note)s"),
     EventKind.CANCELLED: lambda: _("%(who)s cancelled the case: %(note)s"),
     EventKind.CLOSED: lambda: _("The case is closed: every department has been rated."),
+    EventKind.REMINDED: lambda: _("Reminder: this case waits for action."),
+    EventKind.ESCALATED: lambda: _("Not handled in time: escalated to the grid leader."),
+    EventKind.OVERDUE: lambda: _("The case is past its handling deadline."),
+    EventKind.SUPERVISED: lambda: _("%(who)s issued a supervision order: %(note)s"),
+    EventKind.SUPERVISION_ANSWERED: lambda: _("%(who)s answered the supervision order: %(note)s"),
+    EventKind.EXTENSION_REQUESTED: lambda: _("%(who)s asked for more time: %(note)s"),
+    EventKind.EXTENSION_APPROVED: lambda: _("%(who)s approved the extension."),
+    EventKind.EXTENSION_REFUSED: lambda: _("%(who)s refused the extension: %(note)s"),
+    EventKind.RETURNED: lambda: _("%(who)s (%(department)s) returned the case: %(note)s"),
+    EventKind.REDISPATCHED: lambda: _("%(who)s dispatched the case again."),
 }
 
 

@@ -332,6 +332,13 @@ JINSHAO_OUTBOX_MAX_DELAY_SECONDS = env.int("JINSHAO_OUTBOX_MAX_DELAY_SECONDS", d
 # Domain options, namespaced.
 JINSHAO_CASE_NUMBER_PREFIX = env.str("JINSHAO_CASE_NUMBER_PREFIX", default="FX")
 JINSHAO_RESPONSE_LIMIT_MINUTES = env.int("JINSHAO_RESPONSE_LIMIT_MINUTES", default=30)
+# Supervision: escalate to the grid leader this long after a missed response
+# deadline, and this long after a missed handling deadline.
+JINSHAO_RESPONSE_ESCALATE_MINUTES = env.int("JINSHAO_RESPONSE_ESCALATE_MINUTES", default=30)
+JINSHAO_OVERDUE_ESCALATE_HOURS = env.int("JINSHAO_OVERDUE_ESCALATE_HOURS", default=24)
+# Count limits in working time (cases.deadlines), with the admin's holiday table.
+JINSHAO_WORKING_CALENDAR = env.bool("JINSHAO_WORKING_CALENDAR", default=False)
+JINSHAO_WORKING_HOURS = env.str("JINSHAO_WORKING_HOURS", default="08:30-17:30")
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
 # The audit log's hash key (falls back to SECRET_KEY), and how many proxies in
 # front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR only).

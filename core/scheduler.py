@@ -44,7 +44,8 @@ def run_job(name: str) -> None:
         close_old_connections()
 
 
-def _loop(stop: threading.Event) -> None:
+def run_forever(stop: threading.Event) -> None:
+    """Run each periodic job at its interval until ``stop`` is set."""
     jobs = {
         entry["task"]: interval_seconds(entry["schedule"])
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
@@ -67,7 +68,7 @@ def start(stop: threading.Event | None = None) -> threading.Thread | None:
     with _started:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(
-                target=_loop,
+                target=run_forever,
                 args=(stop or threading.Event(),),
                 name="jinshao-scheduler",
                 daemon=True,

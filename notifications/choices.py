@@ -19,3 +19,10 @@ class NotificationKind(models.TextChoices):
     # Written by the deadline sweep (supervision).
     REMINDED = "reminded", _("Reminder")
     OVERDUE = "overdue", _("Case overdue")
+    ESCALATED = "escalated", _("Case escalated to you")
+    SUPERVISED = "supervised", _("Supervision order")
+    SUPERVISION_ANSWERED = "supervision_answered", _("Supervision order answered")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_DECIDED = "extension_decided", _("Extension decided")
+    RETURNED = "returned", _("Case returned by a department")
+    IMPORTED = "imported", _("Case taken in from the city platform")

@@ -101,6 +101,25 @@ class Notification(models.Model):
             ),
             NotificationKind.REMINDED: _("Reminder: case %(number)s waits for you."),
             NotificationKind.OVERDUE: _("Case %(number)s is past its deadline."),
+            NotificationKind.ESCALATED: _(
+                "Case %(number)s is escalated to you: it was not handled in time."
+            ),
+            NotificationKind.SUPERVISED: _("Supervision order on case %(number)s: %(note)s"),
+            NotificationKind.SUPERVISION_ANSWERED: _(
+                "%(who)s answered your supervision order on case %(number)s: %(note)s"
+            ),
+            NotificationKind.EXTENSION_REQUESTED: _(
+                "%(who)s asks for more time on case %(number)s: %(note)s"
+            ),
+            NotificationKind.EXTENSION_DECIDED: _(
+                "Your extension request on case %(number)s: %(decision)s."
+            ),
+            NotificationKind.RETURNED: _(
+                "%(who)s (%(department)s) returned case %(number)s: %(note)s"
+            ),
+            NotificationKind.IMPORTED: _(
+                "Case %(number)s was taken in from %(via)s: complete it and call the departments."
+            ),
         }
         return texts[NotificationKind(self.kind)] % {
             "number": case.number,
@@ -108,4 +127,6 @@ class Notification(models.Model):
             "who": who,
             "department": department,
             "note": event.note,
+            "via": (event.data or {}).get("via", ""),
+            "decision": event.get_kind_display(),
         }

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.selectors import commander_ids_over
+from accounts.choices import Role
+from accounts.selectors import commander_ids_over, role_holder_ids_over
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent
 from core.errors import PermissionDenied
@@ -40,10 +41,41 @@ def _after_dispatch(event: CaseEvent) -> bool:
     )
 
 
+def _handlers(case: Case) -> set[int]:
+    """Who must act now: the accepted invitees, or while nobody accepted, the pending ones."""
+    return _invitees(case, InvitationState.ACCEPTED) or _invitees(case, InvitationState.PENDING)
+
+
+def _supervision(event: CaseEvent) -> list[tuple[set[int], str]]:
+    """Recipients of the sweep's and supervisors' events."""
+    case, kind, data = event.case, event.kind, event.data or {}
+    told = set(data.get("notify") or [])
+    if kind == EventKind.REMINDED:
+        return [(_handlers(case), NotificationKind.REMINDED)]
+    if kind == EventKind.ESCALATED:
+        leaders = role_holder_ids_over(case.community, Role.GRID_LEADER)
+        return [(leaders | _commanders(case), NotificationKind.ESCALATED)]
+    if kind == EventKind.OVERDUE:
+        return [(_handlers(case) | {case.caller_id} | _commanders(case), NotificationKind.OVERDUE)]
+    if kind == EventKind.SUPERVISED:
+        return [(_handlers(case) | _commanders(case), NotificationKind.SUPERVISED)]
+    if kind == EventKind.SUPERVISION_ANSWERED:
+        return [(told, NotificationKind.SUPERVISION_ANSWERED)]
+    if kind == EventKind.EXTENSION_REQUESTED:
+        return [(_commanders(case), NotificationKind.EXTENSION_REQUESTED)]
+    if kind in (EventKind.EXTENSION_APPROVED, EventKind.EXTENSION_REFUSED):
+        return [(told, NotificationKind.EXTENSION_DECIDED)]
+    if kind == EventKind.RETURNED:
+        return [({case.caller_id} | _commanders(case), NotificationKind.RETURNED)]
+    if kind == EventKind.CREATED and data.get("via"):
+        return [({case.caller_id}, NotificationKind.IMPORTED)]
+    return []
+
+
 def recipients(event: CaseEvent) -> list[tuple[int, str]]:
     """``(user id, notification kind)`` pairs an event calls for."""
     case, kind = event.case, event.kind
-    out: list[tuple[set[int], str]] = []
+    out: list[tuple[set[int], str]] = _supervision(event)
     if kind == EventKind.SUBMITTED:
         out.append((_commanders(case), NotificationKind.TO_REVIEW))
     elif kind == EventKind.APPROVED:
