@@ -13,7 +13,7 @@ from rest_framework import serializers
 from accounts.api.serializers import UserBriefSerializer
 from accounts.models import User
 from cases.choices import CaseState
-from cases.models import Case, CaseEvent, Invitation
+from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from cases.services import available_transitions
 from core.masking import mask_phone
 from departments.models import Department
@@ -259,3 +259,78 @@ class RatingSerializer(serializers.Serializer):
 
 
 STATES = [s.value for s in CaseState]
+
+
+# ------------------------------------------------------------------ supervision
+
+
+class RedispatchSerializer(serializers.Serializer):
+    invitees = InviteeSerializer(many=True, allow_empty=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SupervisionOrderSerializer(serializers.ModelSerializer):
+    issued_by = UserBriefSerializer(read_only=True)
+    answered_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = SupervisionOrder
+        fields = (
+            "id",
+            "case",
+            "issued_by",
+            "instruction",
+            "due_at",
+            "state",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class SupervisionOrderCreateSerializer(serializers.Serializer):
+    instruction = serializers.CharField(max_length=2000)
+    due_at = serializers.DateTimeField()
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=2000)
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    requested_by = UserBriefSerializer(read_only=True)
+    decided_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = ExtensionRequest
+        fields = (
+            "id",
+            "case",
+            "requested_by",
+            "reason",
+            "current_deadline",
+            "requested_deadline",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class ExtensionCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    until = serializers.DateTimeField(help_text=_("The handling deadline asked for."))
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=_("Required when refusing."),
+    )

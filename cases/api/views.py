@@ -22,7 +22,7 @@ from audit.services import audit_personal_data
 from cases import permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
-from cases.models import Case, Invitation
+from cases.models import Case, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
@@ -224,6 +224,65 @@ class CaseViewSet(
             status=status.HTTP_201_CREATED,
         )
 
+    @extend_schema(request=s.ReasonSerializer, responses=s.CaseDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_case(self, request, pk=None):
+        """An invited department sends the case back (退回) with a reason."""
+        case = self.get_object()
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.return_case(case, actor=request.user, reason=data.validated_data["reason"])
+        return Response(self.detail_data(case.pk))
+
+    @extend_schema(request=s.RedispatchSerializer, responses=s.CaseDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def redispatch(self, request, pk=None):
+        """Invite others to a case waiting for a department; the response clock restarts."""
+        case = self.get_object()
+        data = s.RedispatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitees = [(i["department"], i["person"]) for i in data.validated_data["invitees"]]
+        services.redispatch_case(
+            case, actor=request.user, invitees=invitees, note=data.validated_data["note"]
+        )
+        return Response(self.detail_data(case.pk))
+
+    @extend_schema(methods=["get"], responses=s.SupervisionOrderSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        request=s.SupervisionOrderCreateSerializer,
+        responses={201: s.SupervisionOrderSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="supervision-orders")
+    def supervision_orders(self, request, pk=None):
+        """Supervision orders (督办): leaders and grid leaders issue them."""
+        case = self.get_object()
+        if request.method == "GET":
+            orders = case.supervision_orders.select_related("issued_by", "answered_by")
+            return Response(s.SupervisionOrderSerializer(orders, many=True).data)
+        data = s.SupervisionOrderCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.issue_supervision_order(case, actor=request.user, **data.validated_data)
+        return Response(s.SupervisionOrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=s.ExtensionSerializer(many=True))
+    @extend_schema(
+        methods=["post"],
+        request=s.ExtensionCreateSerializer,
+        responses={201: s.ExtensionSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def extensions(self, request, pk=None):
+        """Extension requests (延期): handlers ask, the commander decides."""
+        case = self.get_object()
+        if request.method == "GET":
+            requests = case.extension_requests.select_related("requested_by", "decided_by")
+            return Response(s.ExtensionSerializer(requests, many=True).data)
+        data = s.ExtensionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = services.request_extension(case, actor=request.user, **data.validated_data)
+        return Response(s.ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=s.EventSerializer(many=True))
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
@@ -321,3 +380,59 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
+
+
+class SupervisionOrderViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One supervision order of a case the asker may see; handlers answer it."""
+
+    serializer_class = s.SupervisionOrderSerializer
+    throttle_classes = [WriteThrottle]
+
+    def get_queryset(self):
+        visible = Case.objects.visible_to(self.request.user)
+        return SupervisionOrder.objects.filter(case__in=visible).select_related(
+            "issued_by", "answered_by"
+        )
+
+    @extend_schema(request=s.AnswerSerializer, responses=s.SupervisionOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        order = self.get_object()
+        data = s.AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.answer_supervision_order(
+            order, actor=request.user, answer=data.validated_data["answer"]
+        )
+        return Response(s.SupervisionOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+class ExtensionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One extension request of a case the asker may see; the commander decides it."""
+
+    serializer_class = s.ExtensionSerializer
+    throttle_classes = [WriteThrottle]
+
+    def get_queryset(self):
+        visible = Case.objects.visible_to(self.request.user)
+        return ExtensionRequest.objects.filter(case__in=visible).select_related(
+            "requested_by", "decided_by"
+        )
+
+    def decide(self, request, *, approve: bool):
+        extension = self.get_object()
+        data = s.DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.decide_extension(
+            extension, actor=request.user, approve=approve, note=data.validated_data["note"]
+        )
+        return Response(s.ExtensionSerializer(self.get_queryset().get(pk=extension.pk)).data)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self.decide(request, approve=True)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        return self.decide(request, approve=False)
