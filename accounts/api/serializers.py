@@ -1,7 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from accounts.lockout import one_attempt_at_a_time
 from accounts.models import RoleAssignment, User
 
 
@@ -64,6 +66,18 @@ class MeSerializer(serializers.ModelSerializer):
     def get_unread_rooms(self, obj) -> list[dict]:
         """Open rooms with unread messages, most unread first (at most 50)."""
         return self.context["unread_rooms"]
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    """Username and password in, a token pair out; one attempt at a time per account
+    and address, so django-axes' lock-out check and failure count happen together."""
+
+    class Meta:
+        ref_name = "TokenObtainPair"  # the component's name in the schema, as before
+
+    def validate(self, attrs):
+        with one_attempt_at_a_time(self.context["request"], attrs[self.username_field]):
+            return super().validate(attrs)
 
 
 class LogoutSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import twofactor
 from accounts.api.serializers import (
+    LoginSerializer,
     LogoutSerializer,
     MeSerializer,
     PasswordChangeSerializer,
@@ -38,8 +39,10 @@ from core.errors import ValidationFailed
 class LoginView(TokenObtainPairView):
     """Username and password in, an access and a refresh token out."""
 
+    serializer_class = LoginSerializer
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
+    @extend_schema(responses={200: TokenPairSerializer})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         try:
