@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from cases import services as case_services
-from cases.choices import CaseSource
+from cases.choices import CaseSource, EventKind
 from cases.models import Case, CaseEvent
 from core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
 from integrations.choices import DeliveryOutcome, OutboundState, ReviewState
@@ -363,7 +363,8 @@ def _create(system: ExternalSystem, request: IntakeRequest, *, caller) -> Case:
         )
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, fields=exc.fields) from exc
-    ExternalCase.objects.create(system=system, external_id=request.external_id, case=case)
+    link = ExternalCase.objects.create(system=system, external_id=request.external_id, case=case)
+    _enqueue(link, case.events.get(kind=EventKind.CREATED))  # the link did not exist yet
     return case
 
 
@@ -513,15 +514,33 @@ def queue_status(event: CaseEvent) -> OutboundMessage | None:
     if case.source == CaseSource.VILLAGE or not event.to_state:
         return None
     link = ExternalCase.objects.filter(case=case).select_related("system").first()
-    if link is None or not link.system.callback_url:
+    if link is None:
         return None
-    return OutboundMessage.objects.create(
+    return _enqueue(link, event)
+
+
+def _enqueue(link: ExternalCase, event: CaseEvent) -> OutboundMessage | None:
+    if not link.system.callback_url:
+        return None
+    message = OutboundMessage.objects.create(
         system=link.system,
-        case=case,
+        case=event.case,
         event=event,
         payload=status_payload(link, event),
         created_at=event.created_at,
     )
+    transaction.on_commit(lambda: send_soon(message.pk))
+    return message
+
+
+def send_soon(message_id: int) -> None:
+    """With a Celery broker, send at once; in-process, the scheduler's next flush sends it
+    (never inside the person's request: a slow platform must not slow them down)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    from integrations.tasks import deliver_outbound
+
+    deliver_outbound.delay(message_id)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,18 +81,21 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jinshao/status"
-        self.thread: threading.Thread | None = None
+        self.handler = Handler
+        with socket.socket() as probe:  # a port nobody listens on until up()
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/jinshao/status"
+        self.server: ThreadingHTTPServer | None = None
 
     def up(self) -> None:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
-        if self.thread is not None:
+        if self.server is not None:
             self.server.shutdown()
-        self.server.server_close()
+            self.server.server_close()
 
     @property
     def acknowledged(self) -> list[dict]:
