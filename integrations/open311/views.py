@@ -1,0 +1,158 @@
+"""The GeoReport v2 endpoints: parse, look up or take in, answer in the URL's format.
+
+Plain Django views (not the phone API: no session, no token, no OpenAPI
+entry), CSRF-exempt because the callers are machines that authenticate with
+``api_key`` on every request. ``GET services`` and a service definition are
+public; everything about requests needs the key and sees only the requests
+its own system filed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from audit.request import client_ip
+from core.errors import DomainError
+from integrations import services
+from integrations.choices import DeliveryOutcome
+from integrations.models import ExternalSystem
+from integrations.open311 import formats, parsing, selectors
+from integrations.open311.errors import Open311Error, Throttled, forbidden, not_found
+from integrations.open311.throttles import SystemPostThrottle
+
+CHANNEL = "open311"
+
+
+def endpoint(*methods: str) -> Callable:
+    """Check the format and the method, and answer every refusal in GeoReport's error shape."""
+    allowed = {*methods, "HEAD"} if "GET" in methods else set(methods)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+            try:
+                if fmt not in formats.FORMATS:
+                    raise not_found(_("Use .json or .xml."))
+                if request.method not in allowed:
+                    error = Open311Error(_("Method not allowed."), status=405)
+                    response = formats.render_error(fmt, error)
+                    response["Allow"] = ", ".join(sorted(allowed))
+                    return response
+                return view(request, fmt, **kwargs)
+            except DomainError as exc:
+                return formats.render_error(fmt, exc)
+
+        return wrapper
+
+    return decorate
+
+
+def _system(params: QueryDict) -> ExternalSystem:
+    system = selectors.system_for_key(str(params.get("api_key", "")))
+    if system is None:
+        raise forbidden()
+    return system
+
+
+@endpoint("GET")
+def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
+    services_ = [formats.service(t) for t in selectors.offered_templates()]
+    return formats.render(fmt, "services", services_)
+
+
+@endpoint("GET")
+def service_definition(request: HttpRequest, fmt: str, service_code: str) -> HttpResponse:
+    template = selectors.offered_templates().filter(code=service_code).first()
+    if template is None:
+        raise not_found(_("No service has the code %(code)s.") % {"code": service_code})
+    return formats.render(fmt, "service_definition", formats.service_definition(template))
+
+
+@endpoint("GET", "POST")
+def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        return _post_request(request, fmt)
+    params = parsing.query_params(request)
+    system = _system(params)
+    cases = selectors.find_requests(system, parsing.request_query(params))
+    return formats.render(fmt, "service_requests", [formats.service_request(c) for c in cases])
+
+
+@endpoint("GET")
+def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
+    system = _system(parsing.query_params(request))
+    case = selectors.requests_of(system).filter(number=request_id).first()
+    if case is None:
+        raise not_found(_("No service request has the id %(id)s.") % {"id": request_id})
+    return formats.render(fmt, "service_requests", [formats.service_request(case)])
+
+
+@endpoint("GET")
+def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+    system = _system(parsing.query_params(request))
+    prefix, _dash, number = token.partition("-")
+    review = None
+    if prefix == "review" and number.isdigit():
+        review = selectors.review_of(system, int(number))
+    if review is None:
+        raise not_found(_("No token %(token)s.") % {"token": token})
+    return formats.render(fmt, "service_requests", [formats.token(review)])
+
+
+def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Take a service request in; every attempt, refusals included, is kept as a Delivery."""
+    system: ExternalSystem | None = None
+    kept: dict = {}
+    external_id = ""
+    try:
+        params = parsing.form_params(request)
+        kept, external_id = parsing.kept_params(params), parsing.given_external_id(params)
+        system = _system(params if "api_key" in params else parsing.query_params(request))
+        throttle = SystemPostThrottle(system)
+        if not throttle.allow_request(request, None):
+            raise Throttled(throttle.wait())
+        intake = parsing.intake_request(system, params)
+        external_id = intake.external_id
+        with transaction.atomic():
+            result = services.take_in(system, intake)
+            status = 200 if result.outcome == DeliveryOutcome.DUPLICATE else 201
+            _record(request, system, status, result.outcome, external_id, kept, result=result)
+    except DomainError as exc:
+        _record(
+            request, system, exc.http_status, DeliveryOutcome.REFUSED, external_id, kept, error=exc
+        )
+        raise
+    return formats.render(fmt, "service_requests", [formats.posted(result)], status=status)
+
+
+def _record(
+    request: HttpRequest,
+    system: ExternalSystem | None,
+    status: int,
+    outcome: str,
+    external_id: str,
+    kept: dict,
+    *,
+    result: services.IntakeResult | None = None,
+    error: DomainError | None = None,
+) -> None:
+    """The delivery log keeps what was sent, without the key and the personal fields."""
+    services.record_delivery(
+        system,
+        channel=CHANNEL,
+        status_code=status,
+        outcome=outcome,
+        external_id=external_id,
+        result=result,
+        error=error,
+        remote_addr=client_ip(request),
+        body=json.dumps(kept, ensure_ascii=False),
+    )
