@@ -17,3 +17,8 @@ def mask_phone(phone: str) -> str:
     if len(digits) > 4:
         return "*" * (len(digits) - 4) + digits[-4:]
     return "*" * len(digits)
+
+
+def is_masked(value) -> bool:
+    """Whether ``value`` is a masked number (``138****1234``), not a real one."""
+    return isinstance(value, str) and ("*" in value or "＊" in value)

@@ -76,6 +76,21 @@ class StaffMembershipAdmin(ImportExportModelAdmin):
             audit_personal_data(request, None, "staff phones (admin list)")
         return super().changelist_view(request, extra_context)
 
+    def get_export_resource_kwargs(self, request, **kwargs):
+        """Spreadsheets mask phones as the list does."""
+        kwargs = super().get_export_resource_kwargs(request, **kwargs)
+        return {**kwargs, "phones_whole": self.sees_phones(request)}
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        """The export; one with phones whole is audited, like the list."""
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        phone_column = str(StaffMembershipResource.fields["phone"].column_name)
+        if self.sees_phones(request) and phone_column in data.headers:
+            audit_personal_data(
+                request, None, f"staff phones (spreadsheet export, {len(data)} rows)"
+            )
+        return data
+
     @admin.display(description=_("phone"))
     def masked_phone(self, membership) -> str:
         return mask_phone(membership.phone)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
 from accounts.models import User
+from core.masking import is_masked, mask_phone
 from core.spreadsheets import (
     ChoiceWidget,
     CodeListWidget,
@@ -63,7 +64,13 @@ class DepartmentResource(SpreadsheetResource):
 
 
 class StaffMembershipResource(SpreadsheetResource):
-    """Staff: creates the person when the username is new (with no usable password yet)."""
+    """Staff: creates the person when the username is new (with no usable password yet).
+
+    Phones are masked (``138****1234``) unless ``phones_whole`` is given, as it is
+    for readers holding ``departments.view_staff_phone``. A masked number read
+    back from a file is never stored: an existing membership keeps its number,
+    a new one is refused.
+    """
 
     username = fields.Field(attribute="user__username", column_name=_("Username"), readonly=True)
     person_name = fields.Field(attribute="user__name", column_name=_("Name"), readonly=True)
@@ -85,6 +92,26 @@ class StaffMembershipResource(SpreadsheetResource):
         fields = ("username", "person_name", "department", "title", "phone", "on_duty", "is_active")
 
     select_related = ("user", "department")
+
+    def __init__(self, *, phones_whole: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.phones_whole = phones_whole
+
+    def dehydrate_phone(self, membership: StaffMembership) -> str:
+        return membership.phone if self.phones_whole else mask_phone(membership.phone)
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute == "phone" and is_masked(row.get(field.column_name)):
+            if instance.pk is None:
+                raise ValueError(
+                    _(
+                        "“%(value)s” is a masked number: write the whole number, "
+                        "or leave the cell empty."
+                    )
+                    % {"value": row.get(field.column_name)}
+                )
+            return  # a masked export read back: the stored number stays
+        super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
 
     def get_instance(self, instance_loader, row):
         username = str(row.get(self.fields["username"].column_name) or "").strip()
