@@ -52,6 +52,7 @@ from integrations.models import (
     SeenSignature,
 )
 from templates.choices import Priority
+from templates.services import validate_answers
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -160,7 +161,7 @@ class IntakeResult:
 
     @property
     def message(self) -> str:
-        if self.outcome == DeliveryOutcome.CREATED:
+        if self.outcome == DeliveryOutcome.CREATED and self.case is not None:
             return _("Case %(number)s was created.") % {"number": self.case.number}
         if self.outcome == DeliveryOutcome.DUPLICATE and self.case is not None:
             return _("Already taken in as case %(number)s; nothing was changed.") % {
@@ -247,6 +248,7 @@ def parse_platform_case(system: ExternalSystem, data: Any) -> IntakeRequest:
         request.problems.append({"code": "unmapped_category", "value": category_code})
     else:
         request.template = category.template
+        request.answers = validate_answers(category.template, answers, require_all=False)
     if area is None:
         request.problems.append({"code": "unmapped_area", "value": area_code})
     else:
@@ -278,11 +280,12 @@ PROBLEM_TEXTS = {
     "unmapped_area": lambda: _("No community is mapped to their area code %(value)s."),
     "inactive_template": lambda: _("The mapped template %(value)s is no longer in use."),
     "no_official": lambda: _("Community %(value)s has no active village official."),
-    "invalid_answers": lambda: _("The answers do not fit the template: %(value)s"),
 }
 
 
 def describe_problem(problem: dict) -> str:
+    if problem.get("code") == "unmapped_area" and not problem.get("value"):
+        return _("No area code was given.")
     text = PROBLEM_TEXTS.get(problem.get("code", ""))
     if text is None:
         return str(problem.get("code", ""))
@@ -344,25 +347,22 @@ def take_in(system: ExternalSystem, request: IntakeRequest) -> IntakeResult:
 
 def _create(system: ExternalSystem, request: IntakeRequest, *, caller) -> Case:
     template = request.template
-    try:
-        case = case_services.create_case(
-            actor=None,
-            via=system.name,
-            caller=caller,
-            community=request.community,
-            title=request.title,
-            description=request.description,
-            template=template,
-            answers=request.answers,
-            address=request.address,
-            latitude=request.latitude,
-            longitude=request.longitude,
-            priority=request.priority,
-            source=system.source,
-            external_id=f"{system.code}:{request.external_id}",
-        )
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.message, fields=exc.fields) from exc
+    case = case_services.create_case(
+        actor=None,
+        via=system.name,
+        caller=caller,
+        community=request.community,
+        title=request.title,
+        description=request.description,
+        template=template,
+        answers=request.answers,
+        address=request.address,
+        latitude=request.latitude,
+        longitude=request.longitude,
+        priority=request.priority,
+        source=system.source,
+        external_id=f"{system.code}:{request.external_id}",
+    )
     link = ExternalCase.objects.create(system=system, external_id=request.external_id, case=case)
     _enqueue(link, case.events.get(kind=EventKind.CREATED))  # the link did not exist yet
     return case
@@ -430,6 +430,10 @@ def resolve_review(
     _check_reviewer(actor, community)
     request = IntakeRequest.from_review(locked)
     request.template, request.community, request.problems = template, community, []
+    try:  # answers given for another template are kept in the review, not on the case
+        request.answers = validate_answers(template, request.answers, require_all=False)
+    except ValidationFailed:
+        request.answers = {}
     caller, problems = _complete_problems(request)
     if problems:
         raise ValidationFailed(
