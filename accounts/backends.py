@@ -42,6 +42,8 @@ DISTRICT: dict[str, Actions] = {
     "templates.casetemplate": ALL,
     "templates.templatefield": ALL,
     "ratings.criterion": ALL,
+    "cases.holiday": ALL,
+    "core.failedtask": ("view", "delete"),
 }
 ACCOUNTS: dict[str, Actions] = {
     "accounts.user": ALL,
@@ -56,20 +58,33 @@ ACCOUNTS: dict[str, Actions] = {
     "otp_totp.totpdevice": ("view", "delete"),
     "otp_static.staticdevice": ("view", "delete"),
 }
+INTEGRATIONS: dict[str, Actions] = {
+    "integrations.externalsystem": ALL,
+    "integrations.categorymapping": ALL,
+    "integrations.areamapping": ALL,
+    "integrations.delivery": ("view",),
+    "integrations.intakereview": ("view", "change"),  # change: resolve or dismiss
+    "integrations.externalcase": ("view", "add"),  # add: the one-click import
+    "integrations.outboundmessage": ("view", "change"),  # change: retry now
+}
 CASES_READ: dict[str, Actions] = {
     "cases.case": ("view",),
     "cases.caseevent": ("view",),
     "cases.invitation": ("view",),
+    "cases.supervisionorder": ("view",),
+    "cases.extensionrequest": ("view",),
+    "cases.supervisionstep": ("view",),
 }
 CASES_WORK: dict[str, Actions] = {
+    **CASES_READ,
     "cases.case": ("view", "add", "change"),
-    "cases.caseevent": ("view",),
     "cases.invitation": ("view", "change"),
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # The directory's keeper sees staff phones whole (each such read is audited).
-    Role.SYSADMIN: _perms({**DISTRICT, **CASES_READ}) | {"departments.view_staff_phone"},
+    Role.SYSADMIN: _perms({**DISTRICT, **CASES_READ, **INTEGRATIONS})
+    | {"departments.view_staff_phone"},
     Role.SECADMIN: _perms(ACCOUNTS),
     Role.AUDITADMIN: _perms({"audit.auditrecord": ("view",)}),
     Role.AUDITOR: _perms(

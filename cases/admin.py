@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,17 +19,43 @@ from django_fsm.admin import FSMAdminMixin
 from import_export.admin import ExportMixin
 
 from cases import services
-from cases.choices import INVITABLE_STATES, CaseState, InvitationState
+from cases.choices import (
+    INVITABLE_STATES,
+    SUPERVISED_STATES,
+    CaseState,
+    ExtensionState,
+    InvitationState,
+    OrderState,
+)
 from cases.forms import (
     CaseRaiseForm,
     DraftEditForm,
+    ExtensionDecisionForm,
     InvitationActionForm,
     InviteForm,
+    OrderAnswerForm,
     RatingForm,
     ReasonForm,
+    SupervisionOrderForm,
 )
-from cases.models import Case, CaseEvent, CaseNumberSequence, Invitation
-from cases.permissions import can_rate, can_steer, can_submit
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    ExtensionRequest,
+    Holiday,
+    Invitation,
+    SupervisionOrder,
+    SupervisionStep,
+)
+from cases.permissions import (
+    can_rate,
+    can_review,
+    can_steer,
+    can_submit,
+    can_supervise,
+    is_handler,
+)
 from cases.resources import CaseResource
 from core.admin import run_action_form
 from core.errors import DomainError
@@ -61,6 +88,29 @@ def event_details(event: CaseEvent) -> str:
     """Who or what an event concerns: department and person, from its data."""
     data = event.data or {}
     return " · ".join(str(data[k]) for k in ("department", "person") if data.get(k))
+
+
+class SupervisionOrderInline(ReadOnlyMixin, admin.TabularInline):
+    model = SupervisionOrder
+    extra = 0
+    fields = ("created_at", "issued_by", "instruction", "due_at", "state", "answer", "answered_by")
+    readonly_fields = fields
+
+
+class ExtensionInline(ReadOnlyMixin, admin.TabularInline):
+    model = ExtensionRequest
+    extra = 0
+    fields = (
+        "created_at",
+        "requested_by",
+        "reason",
+        "current_deadline",
+        "requested_deadline",
+        "state",
+        "decided_by",
+        "decision_note",
+    )
+    readonly_fields = fields
 
 
 class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
@@ -144,7 +194,7 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             },
         ),
     )
-    inlines = [InvitationInline, CaseEventInline]
+    inlines = [InvitationInline, SupervisionOrderInline, ExtensionInline, CaseEventInline]
 
     class Media:
         css = {"all": ["core/admin.css"]}
@@ -228,6 +278,21 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             path(
                 "<int:pk>/rate/", self.admin_site.admin_view(self.rate_view), name="cases_case_rate"
             ),
+            path(
+                "<int:pk>/supervise/",
+                self.admin_site.admin_view(self.supervise_view),
+                name="cases_case_supervise",
+            ),
+            path(
+                "<int:pk>/answer-order/",
+                self.admin_site.admin_view(self.answer_order_view),
+                name="cases_case_answer_order",
+            ),
+            path(
+                "<int:pk>/decide-extension/",
+                self.admin_site.admin_view(self.decide_extension_view),
+                name="cases_case_decide_extension",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -263,6 +328,23 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                         "rate",
                         _("Rate departments"),
                         case.state == CaseState.PENDING_RATING and can_rate(case, user),
+                    ),
+                    (
+                        "supervise",
+                        _("Issue a supervision order"),
+                        case.state in SUPERVISED_STATES and can_supervise(case, user),
+                    ),
+                    (
+                        "answer_order",
+                        _("Answer a supervision order"),
+                        case.supervision_orders.filter(state=OrderState.OPEN).exists()
+                        and (is_handler(case, user) or can_review(case, user)),
+                    ),
+                    (
+                        "decide_extension",
+                        _("Decide on the extension request"),
+                        case.extension_requests.filter(state=ExtensionState.PENDING).exists()
+                        and can_review(case, user),
                     ),
                 )
                 if allowed
@@ -397,6 +479,72 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             success_message=gettext("The ratings were saved."),
         )
 
+    def supervise_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=SupervisionOrderForm,
+            title=gettext("Issue a supervision order"),
+            submit_label=gettext("Issue"),
+            original=case,
+            action=lambda form: services.issue_supervision_order(
+                case, actor=request.user, **form.cleaned_data
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The supervision order was issued."),
+        )
+
+    def answer_order_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        orders = case.supervision_orders.filter(state=OrderState.OPEN)
+        if refusal := self._not_now(request, case, orders.exists()):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=OrderAnswerForm,
+            title=gettext("Answer a supervision order"),
+            submit_label=gettext("Answer"),
+            original=case,
+            form_kwargs={"orders": orders},
+            action=lambda form: services.answer_supervision_order(
+                form.cleaned_data["order"], actor=request.user, answer=form.cleaned_data["answer"]
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The answer was recorded."),
+        )
+
+    def decide_extension_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        pending = case.extension_requests.filter(state=ExtensionState.PENDING).first()
+        if refusal := self._not_now(request, case, pending is not None):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=ExtensionDecisionForm,
+            title=gettext("Decide on the extension request"),
+            submit_label=gettext("Decide"),
+            original=case,
+            intro=gettext("%(who)s asks for the deadline %(until)s: %(reason)s")
+            % {
+                "who": pending.requested_by,
+                "until": timezone.localtime(pending.requested_deadline).strftime("%Y-%m-%d %H:%M"),
+                "reason": pending.reason,
+            },
+            action=lambda form: services.decide_extension(
+                pending,
+                actor=request.user,
+                approve=form.cleaned_data["decision"] == ExtensionDecisionForm.APPROVE,
+                note=form.cleaned_data["note"],
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The decision was recorded."),
+        )
+
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
@@ -478,3 +626,46 @@ class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(CaseNumberSequence)
 class CaseNumberSequenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("year", "last")
+
+
+class CaseScopedReadOnly(ReadOnlyMixin, admin.ModelAdmin):
+    """Rows of cases: listed only for the cases the reader may see."""
+
+    def get_queryset(self, request):
+        visible = Case.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(case__in=visible).select_related("case")
+
+
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(CaseScopedReadOnly):
+    list_display = ("case", "instruction", "issued_by", "due_at", "state", "answered_at")
+    list_filter = ("state", "due_at")
+    search_fields = ("case__number", "instruction")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(CaseScopedReadOnly):
+    list_display = ("case", "requested_by", "requested_deadline", "state", "decided_by")
+    list_filter = ("state",)
+    search_fields = ("case__number", "reason")
+    date_hierarchy = "created_at"
+
+
+@admin.register(SupervisionStep)
+class SupervisionStepAdmin(CaseScopedReadOnly):
+    list_display = ("case", "kind", "due_at", "taken_at")
+    list_filter = ("kind", "taken_at")
+    search_fields = ("case__number",)
+    date_hierarchy = "taken_at"
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """Days off and weekend days worked, for the optional working-hours calendar."""
+
+    list_display = ("date", "name", "is_workday")
+    list_editable = ("name", "is_workday")
+    list_filter = ("is_workday",)
+    search_fields = ("name",)
+    date_hierarchy = "date"

@@ -14,6 +14,8 @@ class CaseState(models.TextChoices):
 
 #: States in which the case is live for the invited departments.
 LIVE_STATES = (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.PENDING_RATING)
+#: States in which deadlines are chased and supervision applies.
+SUPERVISED_STATES = (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
 #: States in which people may still be invited.
 INVITABLE_STATES = (
     CaseState.DRAFT,

@@ -9,7 +9,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cases.models import Case, Invitation
+from cases.models import Case, Invitation, SupervisionOrder
 from departments.models import Department
 from grids.models import Area
 from templates.choices import Priority
@@ -139,3 +139,50 @@ class InvitationActionForm(ActionForm):
     """The changelist's action bar, with a reason for declining."""
 
     reason = forms.CharField(label=_("Reason (to decline)"), required=False, max_length=2000)
+
+
+class SupervisionOrderForm(forms.Form):
+    """A supervision order (督办): what must be done, and by when."""
+
+    instruction = forms.CharField(
+        label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    due_at = forms.DateTimeField(
+        label=_("Answer due"),
+        help_text=_("For example 2026-12-01 17:00"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class ExtensionDecisionForm(forms.Form):
+    """The commander's decision on an extension request (延期)."""
+
+    APPROVE, REFUSE = "approve", "refuse"
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(APPROVE, _("Approve")), (REFUSE, _("Refuse"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Required when refusing."),
+    )
+
+
+class OrderAnswerForm(forms.Form):
+    """What was done about an open supervision order."""
+
+    order: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Supervision order"), queryset=SupervisionOrder.objects.none()
+    )
+    answer = forms.CharField(
+        label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args, orders=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["order"].queryset = orders

@@ -28,6 +28,7 @@ from django_fsm import ConcurrentTransition
 from cases import permissions
 from cases.choices import (
     INVITABLE_STATES,
+    SUPERVISED_STATES,
     CaseSource,
     CaseState,
     EventKind,
@@ -589,11 +590,9 @@ def available_transitions(case: Case, user) -> list[str]:
 # deadline, and the case row is locked while a step is taken). People act on
 # cases too: supervision orders (督办), extensions (延期), returns (退回).
 
-_SUPERVISED_STATES = (CaseState.DISPATCHED, CaseState.IN_PROGRESS)
-
 
 def _require_live(case: Case, action: str) -> None:
-    if case.state not in _SUPERVISED_STATES:
+    if case.state not in SUPERVISED_STATES:
         raise InvalidTransition(
             _("Cannot %(action)s case %(number)s: it is %(state)s.")
             % {"action": action, "number": case.number, "state": state_label(case.state)}
@@ -859,7 +858,7 @@ def _step_rules(now) -> list[tuple[str, Q, str, str]]:
     response_grace = timedelta(minutes=settings.JINSHAO_RESPONSE_ESCALATE_MINUTES)
     overdue_grace = timedelta(hours=settings.JINSHAO_OVERDUE_ESCALATE_HOURS)
     waiting = Q(state=CaseState.DISPATCHED)
-    live = Q(state__in=_SUPERVISED_STATES)
+    live = Q(state__in=SUPERVISED_STATES)
     return [
         (
             StepKind.RESPONSE_REMINDER,

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.models import FailedTask
 
 
 def apply_form_errors(form, error: DomainError) -> None:
@@ -65,3 +67,24 @@ def run_action_form(
         "submit_label": submit_label,
     }
     return TemplateResponse(request, "admin/core/action_form.html", context)
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Background tasks that failed for good: kept for the administrators, never edited."""
+
+    list_display = ("failed_at", "name", "task_id", "short_error")
+    list_filter = ("name", "failed_at")
+    search_fields = ("name", "task_id", "error")
+    date_hierarchy = "failed_at"
+    readonly_fields = ("name", "task_id", "arguments", "error", "failed_at")
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj: FailedTask) -> str:
+        return obj.error[:120]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -46,8 +46,8 @@ def run_job(name: str) -> None:
 
 def run_forever(stop: threading.Event) -> None:
     """Run each periodic job at its interval until ``stop`` is set."""
-    jobs = {
-        entry["task"]: interval_seconds(entry["schedule"])
+    jobs: dict[str, float] = {
+        str(entry["task"]): interval_seconds(entry["schedule"])
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     due = dict.fromkeys(jobs, time.monotonic() + settings.JINSHAO_SCHEDULER_DELAY_SECONDS)

@@ -91,20 +91,6 @@ def _known_fate(system: ExternalSystem, external_id: str) -> str | None:
     return _("Already dismissed from the review queue: %(note)s") % {"note": review.note}
 
 
-def _new_case_problems(intake: services.IntakeRequest) -> list[dict]:
-    """The problems ``take_in`` would find (the mapping's, an unused template, no official).
-
-    This repeats what ``services._complete_problems`` decides; see the report:
-    a public ``services.intake_problems`` would keep it in one place.
-    """
-    problems = list(intake.problems)
-    if intake.template is not None and not intake.template.is_active:
-        problems.append({"code": "inactive_template", "value": intake.template.code})
-    if intake.community is not None and services.community_caller(intake.community) is None:
-        problems.append({"code": "no_official", "value": str(intake.community)})
-    return problems
-
-
 def preview_row(system: ExternalSystem, row: dict[str, str], seen: dict[str, str]) -> RowFate:
     """What taking this row in would do, without doing it."""
     data = _platform_data(row)
@@ -122,7 +108,7 @@ def preview_row(system: ExternalSystem, row: dict[str, str], seen: dict[str, str
         return fate
     seen[intake.external_id] = fate.line
     known = _known_fate(system, intake.external_id)
-    problems = _new_case_problems(intake)
+    _caller, problems = services.check_request(intake)
     if known is not None:
         fate.kind, fate.text = DUPLICATE, known
     elif problems:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -67,6 +67,7 @@ class ExternalSystem(TimeStampedModel):
     secret_digest = models.CharField(max_length=64, editable=False, db_index=True, default="")
     callback_url = models.URLField(
         _("callback URL"),
+        validators=[URLValidator(schemes=["http", "https"])],
         blank=True,
         help_text=_("Where status changes of its cases are sent. Empty: nothing is sent."),
     )
@@ -192,6 +193,15 @@ class IntakeReview(models.Model):
     external_id = models.CharField(_("their id"), max_length=40)
     payload = models.JSONField(_("what they sent"))
     problems = models.JSONField(_("problems"), default=list)
+    community = models.ForeignKey(
+        "grids.Area",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+        help_text=_("Known when their area code is mapped: its commanders see the entry."),
+    )
     state = models.CharField(
         _("state"), max_length=16, choices=ReviewState.choices, default=ReviewState.PENDING
     )

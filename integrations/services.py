@@ -167,7 +167,9 @@ class IntakeResult:
             return _("Already taken in as case %(number)s; nothing was changed.") % {
                 "number": self.case.number
             }
-        return _("Waiting in the review queue for a commander.")
+        if self.review is not None and self.review.state == ReviewState.DISMISSED:
+            return _("This id was dismissed in review: %(note)s") % {"note": self.review.note}
+        return _("Waiting in the review queue.")
 
 
 def _text(data: dict, key: str, limit: int, errors: dict, *, required: bool = False) -> str:
@@ -306,7 +308,11 @@ def _find_known(system: ExternalSystem, external_id: str) -> IntakeResult | None
     return None
 
 
-def _complete_problems(request: IntakeRequest) -> tuple[Any, list[dict]]:
+def check_request(request: IntakeRequest) -> tuple[Any, list[dict]]:
+    """The caller a request's case would have, and every problem that sends it to review.
+
+    ``take_in`` decides with it; the admin's import preview shows it.
+    """
     problems = list(request.problems)
     template = request.template
     if template is not None and not template.is_active:
@@ -324,13 +330,14 @@ def take_in(system: ExternalSystem, request: IntakeRequest) -> IntakeResult:
     known = _find_known(system, request.external_id)
     if known is not None:
         return known
-    caller, problems = _complete_problems(request)
+    caller, problems = check_request(request)
     try:
         with transaction.atomic():
             if problems:
                 review = IntakeReview.objects.create(
                     system=system,
                     external_id=request.external_id,
+                    community=request.community,
                     payload={"case": request.case_fields(), "received": request.payload},
                     problems=problems,
                 )
@@ -383,6 +390,7 @@ def record_delivery(
     """Keep one inbound request and its outcome (refusals included)."""
     if isinstance(body, bytes):
         body = body[:20_000].decode("utf-8", errors="replace")
+    body = body[:20_000]
     return Delivery.objects.create(
         system=system,
         channel=channel,
@@ -412,10 +420,11 @@ def _lock_review(review: IntakeReview) -> IntakeReview:
 
 
 def _check_reviewer(actor, community=None) -> None:
+    """Commanders over the community decide; so do the administrators who run the queue
+    (``integrations.change_intakereview``: the system administrator, superusers)."""
     from accounts.selectors import covers_area
-    from cases.permissions import is_superuser
 
-    if is_superuser(actor):
+    if actor.has_perm("integrations.change_intakereview"):
         return
     if community is None or not covers_area(actor, [Role.COMMANDER], community):
         raise PermissionDenied(_("Only a commander over this community may handle it."))
@@ -434,7 +443,7 @@ def resolve_review(
         request.answers = validate_answers(template, request.answers, require_all=False)
     except ValidationFailed:
         request.answers = {}
-    caller, problems = _complete_problems(request)
+    caller, problems = check_request(request)
     if problems:
         raise ValidationFailed(
             "; ".join(describe_problem(p) for p in problems),
@@ -473,10 +482,7 @@ def dismiss_review(review: IntakeReview, *, actor, reason: str) -> IntakeReview:
     if not reason:
         raise ValidationFailed(_("Give a reason."), fields={"note": [_("This field is required.")]})
     locked = _lock_review(review)
-    from cases.permissions import is_superuser
-
-    if not is_superuser(actor) and not _commands_anywhere(actor):
-        raise PermissionDenied(_("Only a commander may dismiss a delivery."))
+    _check_reviewer(actor, locked.community or _any_community_of(actor))
     locked.state, locked.note = ReviewState.DISMISSED, reason
     locked.decided_by, locked.decided_at = actor, timezone.now()
     locked.save(update_fields=["state", "note", "decided_by", "decided_at"])
@@ -484,10 +490,13 @@ def dismiss_review(review: IntakeReview, *, actor, reason: str) -> IntakeReview:
     return review
 
 
-def _commands_anywhere(actor) -> bool:
-    from accounts.selectors import has_role
+def _any_community_of(actor):
+    """A delivery with no known community may be dismissed by any commander."""
+    from accounts.selectors import role_assignments
 
-    return has_role(actor, Role.COMMANDER)
+    return next(
+        (a.area for a in role_assignments(actor) if a.role == Role.COMMANDER and a.area), None
+    )
 
 
 def _sync_review(target: IntakeReview, source: IntakeReview) -> None:
@@ -638,8 +647,14 @@ def deliver_due(*, now=None, limit: int = 200) -> int:
     return sum(1 for message_id in ids if deliver(message_id, now=now))
 
 
-def retry_now(message: OutboundMessage, *, actor) -> None:
+@transaction.atomic
+def retry_now(message: OutboundMessage, *, actor) -> bool:
     """Administrators: try a pending message at the next run instead of waiting out its delay."""
-    OutboundMessage.objects.filter(pk=message.pk, state=OutboundState.PENDING).update(
+    from audit.services import record
+
+    moved = OutboundMessage.objects.filter(pk=message.pk, state=OutboundState.PENDING).update(
         next_attempt_at=timezone.now()
     )
+    if moved:
+        record("integration.retry_now", actor=actor, obj=message)
+    return bool(moved)

@@ -3,8 +3,12 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from grids.models import Area
 from integrations.choices import DeliveryOutcome
+from integrations.models import IntakeReview
+from integrations.services import describe_problem
 from templates.choices import Priority
+from templates.models import CaseTemplate
 
 
 class PlatformCaseSerializer(serializers.Serializer):
@@ -36,3 +40,46 @@ class IntakeAnswerSerializer(serializers.Serializer):
     message = serializers.CharField()
     case = IntakeCaseSerializer(allow_null=True)
     review = serializers.IntegerField(allow_null=True)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    system = serializers.CharField(source="system.name", read_only=True)
+    problems = serializers.SerializerMethodField()
+    case_fields = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IntakeReview
+        fields = (
+            "id",
+            "system",
+            "external_id",
+            "case_fields",
+            "problems",
+            "community",
+            "state",
+            "case",
+            "note",
+            "created_at",
+            "decided_at",
+        )
+        read_only_fields = fields
+
+    def get_problems(self, review) -> list[str]:
+        return [describe_problem(p) for p in review.problems]
+
+    def get_case_fields(self, review) -> dict:
+        return dict((review.payload or {}).get("case") or {})
+
+
+class ResolveSerializer(serializers.Serializer):
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=CaseTemplate.objects.filter(is_active=True)
+    )
+    community = serializers.PrimaryKeyRelatedField(queryset=Area.objects.communities())
+    remember = serializers.BooleanField(
+        default=False, help_text=_("Save their codes' mappings for the next delivery.")
+    )
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)

@@ -14,18 +14,27 @@ import json
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.request import client_ip
 from core.api.errors import error_body
+from core.api.throttles import WriteThrottle
 from core.errors import DomainError, ValidationFailed
 from integrations import services
-from integrations.api.serializers import IntakeAnswerSerializer, PlatformCaseSerializer
-from integrations.choices import DeliveryOutcome
+from integrations.api.serializers import (
+    DismissSerializer,
+    IntakeAnswerSerializer,
+    PlatformCaseSerializer,
+    ResolveSerializer,
+    ReviewSerializer,
+)
+from integrations.choices import DeliveryOutcome, ReviewState
 from integrations.models import ExternalSystem
+from integrations.selectors import reviews_visible_to
 
 _STATUS = {
     DeliveryOutcome.CREATED: status.HTTP_201_CREATED,
@@ -120,3 +129,42 @@ def _external_id(body: bytes) -> str:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return ""
     return str(data.get("external_id", ""))[:40] if isinstance(data, dict) else ""
+
+
+class IntakeReviewViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The review queue for commanders: deliveries that could not become cases by themselves."""
+
+    serializer_class = ReviewSerializer
+    throttle_classes = [WriteThrottle]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return reviews_visible_to(None)
+        queryset = reviews_visible_to(self.request.user)
+        if self.action == "list" and self.request.query_params.get("state", "pending") != "all":
+            queryset = queryset.filter(state=ReviewState.PENDING)
+        return queryset
+
+    @extend_schema(request=ResolveSerializer, responses={201: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Make the case: choose the template and the community (and remember them)."""
+        review = self.get_object()
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.resolve_review(review, actor=request.user, **data.validated_data)
+        return Response(
+            ReviewSerializer(self.get_queryset().get(pk=review.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=DismissSerializer, responses=ReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        review = self.get_object()
+        data = DismissSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.dismiss_review(review, actor=request.user, reason=data.validated_data["reason"])
+        return Response(ReviewSerializer(self.get_queryset().get(pk=review.pk)).data)

@@ -15,7 +15,23 @@ from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.django_db
 
-CASE_READ = {"cases.case", "cases.caseevent", "cases.invitation"}
+CASE_READ = {
+    "cases.case",
+    "cases.caseevent",
+    "cases.invitation",
+    "cases.supervisionorder",
+    "cases.extensionrequest",
+    "cases.supervisionstep",
+}
+INTEGRATIONS = {
+    "integrations.externalsystem",
+    "integrations.categorymapping",
+    "integrations.areamapping",
+    "integrations.delivery",
+    "integrations.intakereview",
+    "integrations.externalcase",
+    "integrations.outboundmessage",
+}
 VISIBLE = {
     "sysadmin": {
         "grids.area",
@@ -26,7 +42,10 @@ VISIBLE = {
         "templates.casetemplate",
         "templates.templatefield",
         "ratings.criterion",
+        "cases.holiday",
+        "core.failedtask",
         *CASE_READ,
+        *INTEGRATIONS,
     },
     "secadmin": {
         "accounts.user",

@@ -8,10 +8,14 @@ import time
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
+from accounts.choices import Role
 from cases.models import Case, CaseEvent
 from integrations.models import Delivery, ExternalCase, IntakeReview
 from notifications.models import Notification
+from tests.api.client import as_user
+from tests.factories import UserFactory, grant, make_area
 from tests.integrations.conftest import platform_case, post_signed
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +193,54 @@ def test_two_concurrent_deliveries_of_one_id_make_one_case(world, platform):
         assert Case.objects.count() == round_ + 1
         ExternalCase.objects.all().delete()
         Case.objects.filter(source="grid_platform").update(external_id="")
+
+
+class TestReviewQueueApi:
+    """Commanders work the queue from the phone: scoped to their communities."""
+
+    @pytest.fixture
+    def waiting(self, world, platform, client):
+        post_signed(client, platform, platform_case(category_code="C-9999"))  # area known
+        post_signed(
+            client,
+            platform,
+            platform_case(external_id="WG-2", area_code="A-unknown"),
+            timestamp=int(time.time()) - 1,
+        )
+        return {r.external_id: r for r in IntakeReview.objects.all()}
+
+    def test_a_commander_sees_their_communitys_and_the_unplaced(self, world, waiting):
+        listed = as_user(world.commander).get(reverse("api:intake-review-list")).json()
+        assert {r["external_id"] for r in listed["results"]} == {"WG2026-000123", "WG-2"}
+        assert any("C-9999" in p for r in listed["results"] for p in r["problems"])
+
+        elsewhere = make_area(3, world.town, code="G99", name="别的网格")
+        other = UserFactory(username="other_commander")
+        grant(other, Role.COMMANDER, area=elsewhere)
+        listed = as_user(other).get(reverse("api:intake-review-list")).json()
+        assert [r["external_id"] for r in listed["results"]] == ["WG-2"]
+        assert (
+            as_user(world.official).get(reverse("api:intake-review-list")).json()["results"] == []
+        )
+        hidden = waiting["WG2026-000123"].pk
+        assert (
+            as_user(other).get(reverse("api:intake-review-detail", args=[hidden])).status_code
+            == 404
+        )
+
+    def test_a_commander_resolves_and_dismisses(self, world, waiting):
+        review = waiting["WG2026-000123"]
+        response = as_user(world.commander).post(
+            reverse("api:intake-review-resolve", args=[review.pk]),
+            {"template": world.template.pk, "community": world.community.pk, "remember": True},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["state"] == "resolved" and response.json()["case"]
+        other = waiting["WG-2"]
+        url = reverse("api:intake-review-dismiss", args=[other.pk])
+        assert as_user(world.commander).post(url, {}, format="json").status_code == 400
+        response = as_user(world.commander).post(url, {"reason": "测试数据"}, format="json")
+        assert response.status_code == 200 and response.json()["state"] == "dismissed"
+        again = as_user(world.commander).post(url, {"reason": "再来"}, format="json")
+        assert again.status_code == 409
