@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent, Invitation
@@ -232,3 +233,51 @@ def test_action_pages_of_an_invisible_case_are_404(client, world, case_in):
     assert client.get(reverse("admin:cases_case_edit_draft", args=[other.pk])).status_code == 404
     assert client.get(change_url(other)).status_code == 302  # the admin's "does not exist" redirect
     assert client.get(change_url(case)).status_code == 200
+
+
+def test_supervision_from_the_case_page(client, world, case_in):
+    """A superuser issues an order, answers it and decides an extension on the case page."""
+    from datetime import timedelta
+
+    from cases import services
+
+    case = case_in("in_progress")
+    client.force_login(world.superuser)
+    page = client.get(change_url(case)).content.decode()
+    assert reverse("admin:cases_case_supervise", args=[case.pk]) in page
+
+    url = reverse("admin:cases_case_supervise", args=[case.pk])
+    refused = client.post(url, {"instruction": "快", "due_at": "2000-01-01 08:00"})
+    assert refused.status_code == 200 and not case.supervision_orders.exists()
+    due = (timezone.localtime() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {"instruction": "今日内清理", "due_at": due})
+    assert response.status_code == 302, response.content
+    order = case.supervision_orders.get()
+
+    answer_url = reverse("admin:cases_case_answer_order", args=[case.pk])
+    response = client.post(answer_url, {"order": order.pk, "answer": "已清理"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.state == "answered"
+
+    extension = services.request_extension(
+        case, actor=world.staff_a, reason="等待材料", until=case.deadline + timedelta(days=1)
+    )
+    decide_url = reverse("admin:cases_case_decide_extension", args=[case.pk])
+    assert "等待材料" in client.get(decide_url).content.decode()
+    refused = client.post(decide_url, {"decision": "refuse", "note": ""})
+    assert refused.status_code == 200  # refusing needs a note: shown on the form
+    extension.refresh_from_db()
+    assert extension.state == "pending"
+    assert client.post(decide_url, {"decision": "approve", "note": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.deadline == extension.requested_deadline
+
+
+def test_supervision_pages_refuse_when_they_do_not_apply(client, world, case_in):
+    case = case_in("draft")
+    client.force_login(world.superuser)
+    response = client.get(reverse("admin:cases_case_supervise", args=[case.pk]))
+    assert response.status_code == 302
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages and case.number in messages[0]

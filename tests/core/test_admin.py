@@ -46,7 +46,47 @@ def populated(world, case_in, settings, tmp_path):
     browser.post(reverse("admin:login"), {"username": "root", "password": "Root-Pass-2024"})
     browser.post(reverse("admin:login"), {"username": "root", "password": "wrong-Password-1"})
     assert Rating.objects.exists()
+    _supervision_and_integration(world, live)
     return world
+
+
+def _supervision_and_integration(world, live) -> None:
+    """Rows of the supervision and integration models (a sweep, an order, an import…)."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import Holiday
+    from core.services import record_task_failure
+    from integrations import services as intake
+    from integrations.models import AreaMapping, CategoryMapping, ExternalSystem
+
+    Holiday.objects.create(date=date(2026, 10, 1), name="国庆节")
+    services.issue_supervision_order(
+        live,
+        actor=world.leader,
+        instruction="今日内处理",
+        due_at=timezone.now() + timedelta(hours=2),
+    )
+    services.request_extension(
+        live, actor=world.staff_a, reason="等待材料", until=live.deadline + timedelta(days=1)
+    )
+    services.sweep_deadlines(now=live.deadline + timedelta(minutes=1))
+    system = ExternalSystem.objects.create(
+        code="ywtg", name="一网统管", callback_url="http://127.0.0.1:9/cb"
+    )
+    CategoryMapping.objects.create(system=system, external_code="C01", template=world.template)
+    AreaMapping.objects.create(system=system, external_code="A01", community=world.community)
+    for category in ("C01", "C99"):  # one case taken in, one waiting for review
+        data = {"external_id": f"X-{category}", "category_code": category, "area_code": "A01"}
+        data["title"] = "占道经营"
+        result = intake.take_in(system, intake.parse_platform_case(system, data))
+        intake.record_delivery(
+            system, channel="intake", status_code=201, outcome=result.outcome, result=result
+        )
+    intake.deliver_due()  # nobody listens on port 9: one failed attempt
+    record_task_failure(name="cases.sweep_deadlines", task_id="t-1", arguments={}, error="boom")
 
 
 def _registered():
