@@ -38,6 +38,7 @@ async def lifespan_application(scope, receive, send) -> None:
             scheduler.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            scheduler.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

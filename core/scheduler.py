@@ -20,6 +20,7 @@ logger = logging.getLogger("jinshao.scheduler")
 
 _started = threading.Lock()
 _thread: threading.Thread | None = None
+_stop = threading.Event()
 
 
 def interval_seconds(schedule) -> float:
@@ -35,6 +36,7 @@ def run_job(name: str) -> None:
     from config.celery import app
     from core.services import record_task_failure
 
+    app.loader.import_default_modules()  # the apps' tasks.py (autodiscovery is lazy)
     task = app.tasks[name]
     try:
         task.apply(throw=True)
@@ -60,19 +62,24 @@ def run_forever(stop: threading.Event) -> None:
         stop.wait(1.0)
 
 
-def start(stop: threading.Event | None = None) -> threading.Thread | None:
+def start() -> threading.Thread | None:
     """Start the in-process scheduler once per process (when ``JINSHAO_INPROCESS_SCHEDULER``)."""
     global _thread
     if not settings.JINSHAO_INPROCESS_SCHEDULER:
         return None
     with _started:
         if _thread is None or not _thread.is_alive():
+            _stop.clear()
             _thread = threading.Thread(
-                target=run_forever,
-                args=(stop or threading.Event(),),
-                name="jinshao-scheduler",
-                daemon=True,
+                target=run_forever, args=(_stop,), name="jinshao-scheduler", daemon=True
             )
             _thread.start()
             logger.info("in-process scheduler started")
     return _thread
+
+
+def stop(timeout: float = 5.0) -> None:
+    """Stop the in-process scheduler (the server is shutting down)."""
+    _stop.set()
+    if _thread is not None:
+        _thread.join(timeout)
