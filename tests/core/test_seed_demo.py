@@ -19,6 +19,7 @@ from core.management.commands.seed_demo import DEMO_PASSWORD
 from departments.models import Department, StaffMembership
 from grids.models import Area, Workstation
 from ratings.models import Rating
+from templates.models import CaseTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_seed_demo_builds_a_consistent_district_once(settings):
 
     # Every state present; the numbers continue in the sequence.
     assert set(Case.objects.values_list("state", flat=True)) == set(CaseState.values)
-    assert Case.objects.count() == 300
+    assert Case.objects.filter(source="village").count() == 300
     latest = Case.objects.order_by("-number").first()
     seq = CaseNumberSequence.objects.get(year=int(latest.number.split("-")[1]))
     assert seq.last == int(latest.number.rsplit("-", 1)[1])
@@ -99,6 +100,19 @@ def test_seed_demo_builds_a_consistent_district_once(settings):
     assert authenticate(
         request=_login_request(), username="admin", password=DEMO_PASSWORD
     ).is_superuser
+
+    # The city platform and the hotline are set up: a delivery in their codes becomes a case.
+    from integrations.models import ExternalSystem
+    from integrations.services import parse_platform_case, take_in
+
+    platform = ExternalSystem.objects.get(code="ywtg")
+    template = CaseTemplate.objects.filter(is_active=True).first()
+    community = Area.objects.filter(level=4).first()
+    delivery = {"external_id": "WG-1", "title": "占道经营", "area_code": community.code}
+    delivery["category_code"] = f"WG-{template.code}"
+    taken = take_in(platform, parse_platform_case(platform, delivery))
+    assert taken.outcome == "created" and taken.case.community == community
+    assert ExternalSystem.objects.get(code="rx12345").source == "hotline_12345"
 
     # A second run changes nothing.
     before = counts()

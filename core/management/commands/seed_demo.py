@@ -143,6 +143,7 @@ class Command(BaseCommand):
         departments = self.create_departments(district, towns)
         self.create_people(rng, district, towns, grids, communities, departments, staff)
         self.create_templates(departments)
+        self.create_platforms(communities)
         for code, name, weight in data.CRITERIA:
             Criterion.objects.get_or_create(code=code, defaults={"name": name, "weight": weight})
         self.say(
@@ -220,6 +221,36 @@ class Command(BaseCommand):
             through(department_id=d.pk, area_id=(d.town_id or district.pk)) for d in departments
         )
         return departments
+
+    def create_platforms(self, communities) -> None:
+        """The city's unified platform and the 12345 hotline, mapped onto the demo district.
+
+        Their codes are the platform's own style (类别 WG-…, 区域 the community's
+        code), so a delivery from either becomes a case at once; codes they
+        add later land in the review queue. No callback URL: nothing is sent
+        from the demo until an administrator sets one.
+        """
+        from integrations.models import AreaMapping, CategoryMapping, ExternalSystem
+
+        templates = list(CaseTemplate.objects.all())
+        for code, name, source, prefix in (
+            ("ywtg", "奉贤区城运中心（一网统管）", "grid_platform", "WG"),
+            ("rx12345", "12345 市民服务热线", "hotline_12345", "RX"),
+        ):
+            system = ExternalSystem.objects.create(code=code, name=name, source=source)
+            CategoryMapping.objects.bulk_create(
+                CategoryMapping(
+                    system=system,
+                    external_code=f"{prefix}-{t.code}",
+                    external_name=t.name,
+                    template=t,
+                )
+                for t in templates
+            )
+            AreaMapping.objects.bulk_create(
+                AreaMapping(system=system, external_code=c.code, external_name=c.name, community=c)
+                for c in communities
+            )
 
     def _user(self, username: str, name: str, **extra) -> User:
         return User(username=username, name=name, password=self.password, **extra)
