@@ -153,3 +153,24 @@ def test_the_whole_life_goes_back(world, imported, receiver):
         "pending_rating",
         "closed",
     ]
+
+
+def test_a_closure_sent_while_the_platform_is_down_for_an_hour_arrives_once(
+    world, imported, receiver
+):
+    """The outbox flush runs every 30 s; the platform is back after an hour."""
+    start = timezone.now()
+    for step in range(120):  # one hour of flushes, nobody listening
+        assert services.deliver_due(now=start + timedelta(seconds=30 * step)) == 0
+    message = OutboundMessage.objects.get()
+    assert message.state == "pending" and 8 <= message.attempts <= 12  # backed off, not hammered
+    receiver.up()
+    back = start + timedelta(hours=1)
+    delivered_at = None
+    for step in range(40):  # up to 20 minutes after the platform is back
+        now = back + timedelta(seconds=30 * step)
+        if services.deliver_due(now=now):
+            delivered_at = now
+            break
+    assert delivered_at is not None and delivered_at - back <= timedelta(minutes=10)
+    assert len(receiver.acknowledged) == 1
