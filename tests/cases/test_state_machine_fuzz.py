@@ -7,14 +7,17 @@ an accepted one adds timeline lines and exactly one audit record per line.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from audit.models import AuditRecord
 from cases import services
-from cases.choices import CaseState
+from cases.choices import CaseState, InvitationState
 from cases.models import Case, CaseEvent, Invitation
 from core.errors import DomainError
 from ratings.models import Rating
@@ -35,12 +38,17 @@ ACTIONS = [
     "decline",
     "rate",
     "invite",
+    "return",
+    "redispatch",
+    "supervise",
+    "extend",
 ]
 PEOPLE = [
     "official",
     "other_official",
     "commander",
     "leader",
+    "grid_leader",
     "staff_a",
     "staff_a2",
     "staff_b",
@@ -62,6 +70,10 @@ LIKELY = [
     ("decline", "staff_b"),
     ("invite", "commander"),
     ("cancel", "official"),
+    ("return", "staff_b"),
+    ("redispatch", "official"),
+    ("supervise", "leader"),
+    ("extend", "staff_a"),
 ]
 STEPS = st.one_of(
     st.sampled_from(LIKELY), st.tuples(st.sampled_from(ACTIONS), st.sampled_from(PEOPLE))
@@ -99,6 +111,16 @@ def attempt(world, case, action: str, who) -> None:
         )
     elif action == "invite":
         services.invite_person(case, actor=who, department=world.dept_a, person=world.staff_a2)
+    elif action == "return":
+        services.return_case(case, actor=who, reason="随机测试")
+    elif action == "redispatch":
+        services.redispatch_case(case, actor=who, invitees=[(world.dept_b, world.staff_b)])
+    elif action == "supervise":
+        due = timezone.now() + timedelta(hours=1)
+        services.issue_supervision_order(case, actor=who, instruction="随机督办", due_at=due)
+    elif action == "extend":
+        until = (case.deadline or timezone.now()) + timedelta(days=1)
+        services.request_extension(case, actor=who, reason="随机测试", until=until)
 
 
 def test_random_actions_keep_the_case_legal(world):
@@ -146,8 +168,11 @@ def test_random_actions_keep_the_case_legal(world):
 
         @invariant()
         def state_is_legal(self):
-            SEEN.add(Case.objects.get(pk=self.case.pk).state)
-            assert Case.objects.get(pk=self.case.pk).state in CaseState.values
+            case = Case.objects.get(pk=self.case.pk)
+            SEEN.add(case.state)
+            assert case.state in CaseState.values
+            if case.state == CaseState.IN_PROGRESS:  # someone is always handling it
+                assert case.invitations.filter(state=InvitationState.ACCEPTED).exists()
 
     CaseMachine.TestCase.settings = settings(
         max_examples=40,
