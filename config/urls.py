@@ -33,3 +33,5 @@ urlpatterns = [
 ]
 # No public media URL: chat attachments are streamed by the API to the people
 # who may read the case's room (chat.api).
+# A URL under /api/ that matches no route is answered in the API's error shape.
+handler404 = "core.api.errors.page_not_found"

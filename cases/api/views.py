@@ -7,6 +7,7 @@ exist; an action they may not take on a case they can see is a 403.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import django_filters
 from django.db import transaction
@@ -24,6 +25,7 @@ from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
 from cases.models import Case, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
+from core.api.filters import IdFilter
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.errors import PermissionDenied
@@ -36,11 +38,9 @@ class CaseFilter(django_filters.FilterSet):
     # distinct=False: no join to multiply rows, and DISTINCT would sort whole rows.
     state = django_filters.MultipleChoiceFilter(choices=CaseState.choices, distinct=False)
     source = django_filters.ChoiceFilter(choices=CaseSource.choices)
-    category = django_filters.NumberFilter(field_name="category_id")
-    area = django_filters.NumberFilter(method="in_area", label=_("Area (its whole subtree)"))
-    department = django_filters.NumberFilter(
-        method="with_department", label=_("Invited department")
-    )
+    category = IdFilter(field_name="category_id")
+    area = IdFilter(method="in_area", label=_("Area (its whole subtree)"))
+    department = IdFilter(method="with_department", label=_("Invited department"))
     overdue = django_filters.BooleanFilter(
         method="is_overdue", label=_("Past the handling deadline")
     )
@@ -91,6 +91,10 @@ def _invitations_with_phones():
         "person__memberships"
     )
 
+
+#: A case's own lists (events, invitations, ratings, …) come whole: neither filtered by the
+#: case list's filters nor paginated, and so the schema documents them.
+WHOLE_LIST: dict[str, Any] = {"filter_backends": [], "pagination_class": None}
 
 #: Transition name → (service, input serializer, the input field the service takes).
 TRANSITIONS: dict[str, tuple[Callable[..., Case], type[serializers.Serializer], str]] = {
@@ -157,6 +161,10 @@ class CaseViewSet(
             )
         return queryset
 
+    def filter_queryset(self, queryset):
+        """The list's filters narrow the list; one case and its own pages are found by id alone."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def get_serializer_class(self):
         return {
             "list": s.CaseListSerializer,
@@ -207,7 +215,7 @@ class CaseViewSet(
     @extend_schema(
         methods=["post"], request=s.InviteSerializer, responses={201: s.InvitationSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def invitations(self, request, pk=None):
         case = self.get_object()
         context = self.case_context(case)
@@ -253,7 +261,7 @@ class CaseViewSet(
         request=s.SupervisionOrderCreateSerializer,
         responses={201: s.SupervisionOrderSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="supervision-orders")
+    @action(detail=True, methods=["get", "post"], url_path="supervision-orders", **WHOLE_LIST)
     def supervision_orders(self, request, pk=None):
         """Supervision orders (督办): leaders and grid leaders issue them."""
         case = self.get_object()
@@ -271,7 +279,7 @@ class CaseViewSet(
         request=s.ExtensionCreateSerializer,
         responses={201: s.ExtensionSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def extensions(self, request, pk=None):
         """Extension requests (延期): handlers ask, the commander decides."""
         case = self.get_object()
@@ -284,7 +292,7 @@ class CaseViewSet(
         return Response(s.ExtensionSerializer(extension).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.EventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **WHOLE_LIST)
     def events(self, request, pk=None):
         case = self.get_object()
         events = case.events.select_related("actor").order_by("created_at", "id")
@@ -294,7 +302,7 @@ class CaseViewSet(
     @extend_schema(
         methods=["post"], request=s.RateSerializer, responses={200: s.CaseDetailSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def ratings(self, request, pk=None):
         case = self.get_object()
         if request.method == "GET":

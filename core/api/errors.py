@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -96,3 +97,15 @@ def exception_handler(exc, context):
 
 def not_found_response() -> Response:
     return Response(error_body("not_found", _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+
+
+def page_not_found(request, exception):
+    """Django's answer to a URL no route matches (``handler404``): under /api/ in the one
+    error shape, like every other 4xx of the API; the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("not_found", _("Not found.")),
+            status=status.HTTP_404_NOT_FOUND,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return defaults.page_not_found(request, exception)

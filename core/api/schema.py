@@ -40,14 +40,18 @@ _DESCRIPTIONS = {
 _WRITES = {"post", "put", "patch", "delete"}
 
 
-def _codes_for(path: str, method: str) -> list[str]:
+#: Query parameters of a paginated list: a page or cursor that does not exist is a 404.
+_PAGE_PARAMETERS = {"page", "cursor"}
+
+
+def _codes_for(path: str, method: str, parameters: set[str]) -> list[str]:
     public = path.startswith("/api/v1/auth/token")
     codes = ["400"]
     if not public:
         codes += ["401", "403"]
     else:
         codes.append("401")
-    if "{" in path:
+    if "{" in path or parameters & _PAGE_PARAMETERS:
         codes.append("404")
     if method in _WRITES:
         codes += ["413", "429"]
@@ -65,7 +69,8 @@ def add_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            for code in _codes_for(path, method):
+            parameters = {p.get("name") for p in operation.get("parameters", [])}
+            for code in _codes_for(path, method, parameters):
                 answer = responses.setdefault(code, {"description": str(_DESCRIPTIONS[code])})
                 answer.setdefault("content", content)
     return result

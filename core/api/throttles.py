@@ -1,5 +1,7 @@
 """Throttles: logins per username and per IP, writes per user."""
 
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -18,7 +20,10 @@ class LoginUsernameThrottle(SimpleRateThrottle):
         username = str(data.get("username", "")).strip().lower() if hasattr(data, "get") else ""
         if not username:
             return None
-        return self.cache_format % {"scope": "login-user", "ident": username}
+        # Hashed: a username is whatever the client sent (spaces, control characters,
+        # any length), and not every cache takes that as a key.
+        ident = hashlib.sha256(username.encode()).hexdigest()
+        return self.cache_format % {"scope": "login-user", "ident": ident}
 
 
 class WriteThrottle(SimpleRateThrottle):

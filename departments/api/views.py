@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from audit.services import audit_personal_data
 from cases import permissions
+from core.api.filters import IdFilter
 from core.api.pagination import PickerPagination
 from core.errors import PermissionDenied
 from core.masking import mask_phone
@@ -36,9 +37,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 
 class DepartmentFilter(django_filters.FilterSet):
-    community = django_filters.NumberFilter(
-        method="serving", label=_("Serves this village or community")
-    )
+    community = IdFilter(method="serving", label=_("Serves this village or community"))
     q = django_filters.CharFilter(method="search", label=_("Name or code contains"))
 
     class Meta:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
 from cases.api.serializers import CategoryBriefSerializer, DepartmentBriefSerializer
+from core.api.filters import IdFilter
 from core.api.pagination import PickerPagination
 from departments.models import Department
 from templates.models import CaseTemplate, TemplateField
@@ -62,9 +63,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 class TemplateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Name or code contains"))
-    category = django_filters.NumberFilter(
-        method="in_category", label=_("Category (or its sub-categories)")
-    )
+    category = IdFilter(method="in_category", label=_("Category (or its sub-categories)"))
 
     class Meta:
         model = CaseTemplate
