@@ -130,7 +130,9 @@ def sweep() -> None:
     print(f"  nothing due: {idle:.1f} ms ({quiet} steps)")
     print(f"  every live case due: {busy:.2f} s for {report.total} steps {report.taken}")
     if report.total:
-        print(f"  = {busy / report.total * 1000:.1f} ms per step (event, audit, notices, room line)")
+        print(
+            f"  = {busy / report.total * 1000:.1f} ms per step (event, audit, notices, room line)"
+        )
 
 
 if __name__ == "__main__":
