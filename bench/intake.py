@@ -58,10 +58,12 @@ def setup() -> tuple[ExternalSystem, object]:
         .select_related("user", "area")
         .first()
     )
+    template = CaseTemplate.objects.filter(is_active=True).first()
+    if official is None or official.area is None or template is None:
+        raise SystemExit("Seed the district first (manage.py seed_demo).")
     system, _ = ExternalSystem.objects.get_or_create(
         code="bench", defaults={"name": "压测平台", "secret": "bench-secret-0123456789"}
     )
-    template = CaseTemplate.objects.filter(is_active=True).first()
     CategoryMapping.objects.get_or_create(
         system=system, external_code="B-CAT", defaults={"template": template}
     )
