@@ -75,6 +75,14 @@ class LoginSerializer(TokenObtainPairSerializer):
     class Meta:
         ref_name = "TokenObtainPair"  # the component's name in the schema, as before
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No longer than a username can be: the lock-out records would refuse it.
+        max_length = User._meta.get_field(self.username_field).max_length
+        self.fields[self.username_field] = serializers.CharField(
+            write_only=True, max_length=max_length
+        )
+
     def validate(self, attrs):
         with one_attempt_at_a_time(self.context["request"], attrs[self.username_field]):
             return super().validate(attrs)
