@@ -31,11 +31,13 @@ from cases.forms import (
     CaseRaiseForm,
     DraftEditForm,
     ExtensionDecisionForm,
+    ExtensionRequestForm,
     InvitationActionForm,
     InviteForm,
     OrderAnswerForm,
     RatingForm,
     ReasonForm,
+    ReturnForm,
     SupervisionOrderForm,
 )
 from cases.models import (
@@ -54,11 +56,14 @@ from cases.permissions import (
     can_steer,
     can_submit,
     can_supervise,
+    holds_open_invitation,
     is_handler,
+    is_superuser,
 )
 from cases.resources import CaseResource
 from core.admin import run_action_form
 from core.errors import DomainError
+from departments.models import Department
 from ratings.models import Criterion
 from ratings.services import rate_department
 
@@ -289,6 +294,21 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 name="cases_case_answer_order",
             ),
             path(
+                "<int:pk>/return/",
+                self.admin_site.admin_view(self.return_view),
+                name="cases_case_return",
+            ),
+            path(
+                "<int:pk>/redispatch/",
+                self.admin_site.admin_view(self.redispatch_view),
+                name="cases_case_redispatch",
+            ),
+            path(
+                "<int:pk>/ask-extension/",
+                self.admin_site.admin_view(self.ask_extension_view),
+                name="cases_case_ask_extension",
+            ),
+            path(
                 "<int:pk>/decide-extension/",
                 self.admin_site.admin_view(self.decide_extension_view),
                 name="cases_case_decide_extension",
@@ -339,6 +359,23 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                         _("Answer a supervision order"),
                         case.supervision_orders.filter(state=OrderState.OPEN).exists()
                         and (is_handler(case, user) or can_review(case, user)),
+                    ),
+                    (
+                        "return",
+                        _("Return the case (department)"),
+                        case.state in SUPERVISED_STATES
+                        and (holds_open_invitation(case, user) or is_superuser(user)),
+                    ),
+                    (
+                        "redispatch",
+                        _("Dispatch again"),
+                        case.state == CaseState.DISPATCHED and can_steer(case, user),
+                    ),
+                    (
+                        "ask_extension",
+                        _("Ask for an extension"),
+                        case.state in SUPERVISED_STATES
+                        and (is_handler(case, user) or is_superuser(user)),
                     ),
                     (
                         "decide_extension",
@@ -515,6 +552,79 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             ),
             success_url=self._change_url(case),
             success_message=gettext("The answer was recorded."),
+        )
+
+    def return_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=ReturnForm,
+            title=gettext("Return the case (department)"),
+            submit_label=gettext("Return"),
+            original=case,
+            form_kwargs={
+                "departments": Department.objects.filter(
+                    invitations__case=case,
+                    invitations__state__in=[InvitationState.PENDING, InvitationState.ACCEPTED],
+                ).distinct()
+            },
+            intro=gettext(
+                "Your department's invitations end; the caller is told and dispatches it again."
+            ),
+            action=lambda form: services.return_case(
+                case,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                department=form.cleaned_data["department"],
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The case was returned."),
+        )
+
+    def redispatch_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state == CaseState.DISPATCHED):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=InviteForm,
+            title=gettext("Dispatch again"),
+            submit_label=gettext("Dispatch"),
+            original=case,
+            intro=gettext("Invite someone else; the response clock starts again."),
+            action=lambda form: services.redispatch_case(
+                case,
+                actor=request.user,
+                invitees=[(form.cleaned_data["department"], form.cleaned_data["person"])],
+                note=form.cleaned_data["note"],
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The case was dispatched again."),
+        )
+
+    def ask_extension_view(self, request, pk):
+        case = self._visible_case(request, pk)
+        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
+            return refusal
+        return run_action_form(
+            self,
+            request,
+            form_class=ExtensionRequestForm,
+            title=gettext("Ask for an extension"),
+            submit_label=gettext("Ask"),
+            original=case,
+            action=lambda form: services.request_extension(
+                case,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"],
+            ),
+            success_url=self._change_url(case),
+            success_message=gettext("The extension request was sent to the commander."),
         )
 
     def decide_extension_view(self, request, pk):

@@ -186,3 +186,34 @@ class OrderAnswerForm(forms.Form):
     def __init__(self, *args, orders=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["order"].queryset = orders
+
+
+class ExtensionRequestForm(forms.Form):
+    """A handler asks for a later handling deadline (延期)."""
+
+    until = forms.DateTimeField(
+        label=_("New deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class ReturnForm(forms.Form):
+    """A department returns the case (退回); a superuser names the department it acts for."""
+
+    department = forms.ModelChoiceField(
+        Department.objects.none(),
+        label=_("Department"),
+        required=False,
+        help_text=_("Only when you act for a department you are not invited from."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments

@@ -737,28 +737,41 @@ def decide_extension(
 
 
 @transaction.atomic
-def return_case(case: Case, *, actor, reason: str) -> Case:
+def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
     """A department sends the case back (退回): its invitations end, the caller re-dispatches.
 
-    The actor's department's open invitations become ``returned``. When no
-    department is left handling it, an in-progress case waits as dispatched
-    again; the caller and commanders are told.
+    The department is the actor's own (the one of their open invitation);
+    a superuser acting for a department names it. Its open invitations
+    become ``returned``. When no department is left handling it, an
+    in-progress case waits as dispatched again; the caller and commanders are
+    told.
     """
     locked = _lock(case)
     _require_live(locked, _("return"))
-    if not (permissions.holds_open_invitation(locked, actor) or permissions.is_superuser(actor)):
+    open_states = [InvitationState.PENDING, InvitationState.ACCEPTED]
+    if permissions.holds_open_invitation(locked, actor):
+        departments = set(
+            locked.invitations.filter(person=actor, state__in=open_states).values_list(
+                "department_id", flat=True
+            )
+        )
+    elif permissions.is_superuser(actor) and department is not None:
+        departments = {department.pk}
+    elif permissions.is_superuser(actor):
+        raise ValidationFailed(
+            _("Choose the department that returns the case."),
+            fields={"department": [_("This field is required.")]},
+        )
+    else:
         raise PermissionDenied(_("Only an invited department may return the case."))
     reason = _require_reason(reason)
-    open_states = [InvitationState.PENDING, InvitationState.ACCEPTED]
-    mine = locked.invitations.filter(person=actor, state__in=open_states).select_related(
-        "department"
-    )
-    departments = {invitation.department_id for invitation in mine}
     returned = list(
         locked.invitations.filter(
             department_id__in=departments, state__in=open_states
         ).select_related("department")
     )
+    if not returned:
+        raise InvalidTransition(_("This department has no open invitation on the case."))
     now = timezone.now()
     for invitation in returned:
         invitation.state, invitation.reason, invitation.responded_at = (

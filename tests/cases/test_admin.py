@@ -281,3 +281,34 @@ def test_supervision_pages_refuse_when_they_do_not_apply(client, world, case_in)
     assert response.status_code == 302
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert messages and case.number in messages[0]
+
+
+def test_return_redispatch_and_extension_request_from_the_case_page(client, world, case_in):
+    from datetime import timedelta
+
+    case = case_in("dispatched")
+    client.force_login(world.superuser)
+    url = reverse("admin:cases_case_ask_extension", args=[case.pk])
+    until = (timezone.localtime(case.deadline) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(url, {"until": until, "reason": "等待材料"}).status_code == 302
+    assert case.extension_requests.get().state == "pending"
+
+    refused = client.post(reverse("admin:cases_case_return", args=[case.pk]), {"reason": ""})
+    assert refused.status_code == 200  # the reason is required
+    url = reverse("admin:cases_case_return", args=[case.pk])
+    unnamed = client.post(url, {"reason": "非本部门职责"})
+    assert unnamed.status_code == 200  # a superuser names the department
+    assert not case.invitations.filter(state=InvitationState.RETURNED).exists()
+    response = client.post(url, {"reason": "非本部门职责", "department": world.dept_a.pk})
+    assert response.status_code == 302
+    assert case.invitations.filter(state=InvitationState.RETURNED).exists()
+
+    before = Case.objects.get(pk=case.pk).response_deadline
+    response = client.post(
+        reverse("admin:cases_case_redispatch", args=[case.pk]),
+        {"department": world.dept_a.pk, "person": world.staff_a2.pk, "note": "改派"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.response_deadline > before
+    assert kinds(case)[-1] == EventKind.REDISPATCHED
