@@ -420,6 +420,15 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             success_message=gettext("The case was raised."),
         )
 
+    def _case_form_page(self, request, case: Case, *, applies: bool, **page):
+        """A one-form page about ``case`` (``run_action_form``), back to the case when done;
+        when it does not apply now, back to the case with the reason."""
+        if refusal := self._not_now(request, case, applies):
+            return refusal
+        return run_action_form(
+            self, request, original=case, success_url=self._change_url(case), **page
+        )
+
     def _not_now(self, request, case: Case, allowed: bool):
         """Back to the case page with the reason when the page does not apply now."""
         if allowed:
@@ -434,8 +443,6 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
     def edit_draft_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state == CaseState.DRAFT):
-            return refusal
         initial = {
             "title": case.title,
             "description": case.description,
@@ -443,13 +450,13 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             "address": case.address,
             "answers": case.answers,
         }
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state == CaseState.DRAFT,
             form_class=DraftEditForm,
             title=gettext("Edit draft"),
             submit_label=gettext("Save"),
-            original=case,
             form_kwargs={"initial": initial},
             action=lambda form: services.update_draft(
                 case,
@@ -459,21 +466,18 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                     k: form.cleaned_data[k] for k in ("title", "description", "priority", "address")
                 },
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The draft was saved."),
         )
 
     def invite_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state in INVITABLE_STATES):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state in INVITABLE_STATES,
             form_class=InviteForm,
             title=gettext("Invite people"),
             submit_label=gettext("Invite"),
-            original=case,
             action=lambda form: services.invite_person(
                 case,
                 actor=request.user,
@@ -481,14 +485,11 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 person=form.cleaned_data["person"],
                 note=form.cleaned_data["note"],
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The person was invited."),
         )
 
     def rate_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state == CaseState.PENDING_RATING):
-            return refusal
 
         def action(form):
             with transaction.atomic():  # every department or none
@@ -497,13 +498,13 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                         case, actor=request.user, department=dept, scores=scores, comment=comment
                     )
 
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state == CaseState.PENDING_RATING,
             form_class=RatingForm,
             title=gettext("Rate departments"),
             submit_label=gettext("Rate"),
-            original=case,
             action=action,
             form_kwargs={
                 "departments": case.unrated_departments(),
@@ -512,59 +513,50 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             intro=gettext(
                 "Ratings are anonymous: they name the case and the department, never you."
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The ratings were saved."),
         )
 
     def supervise_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state in SUPERVISED_STATES,
             form_class=SupervisionOrderForm,
             title=gettext("Issue a supervision order"),
             submit_label=gettext("Issue"),
-            original=case,
             action=lambda form: services.issue_supervision_order(
                 case, actor=request.user, **form.cleaned_data
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The supervision order was issued."),
         )
 
     def answer_order_view(self, request, pk):
         case = self._visible_case(request, pk)
         orders = case.supervision_orders.filter(state=OrderState.OPEN)
-        if refusal := self._not_now(request, case, orders.exists()):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=orders.exists(),
             form_class=OrderAnswerForm,
             title=gettext("Answer a supervision order"),
             submit_label=gettext("Answer"),
-            original=case,
             form_kwargs={"orders": orders},
             action=lambda form: services.answer_supervision_order(
                 form.cleaned_data["order"], actor=request.user, answer=form.cleaned_data["answer"]
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The answer was recorded."),
         )
 
     def return_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state in SUPERVISED_STATES,
             form_class=ReturnForm,
             title=gettext("Return the case (department)"),
             submit_label=gettext("Return"),
-            original=case,
             form_kwargs={
                 "departments": Department.objects.filter(
                     invitations__case=case,
@@ -580,21 +572,18 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 reason=form.cleaned_data["reason"],
                 department=form.cleaned_data["department"],
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The case was returned."),
         )
 
     def redispatch_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state == CaseState.DISPATCHED):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state == CaseState.DISPATCHED,
             form_class=InviteForm,
             title=gettext("Dispatch again"),
             submit_label=gettext("Dispatch"),
-            original=case,
             intro=gettext("Invite someone else; the response clock starts again."),
             action=lambda form: services.redispatch_case(
                 case,
@@ -602,43 +591,39 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 invitees=[(form.cleaned_data["department"], form.cleaned_data["person"])],
                 note=form.cleaned_data["note"],
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The case was dispatched again."),
         )
 
     def ask_extension_view(self, request, pk):
         case = self._visible_case(request, pk)
-        if refusal := self._not_now(request, case, case.state in SUPERVISED_STATES):
-            return refusal
-        return run_action_form(
-            self,
+        return self._case_form_page(
             request,
+            case,
+            applies=case.state in SUPERVISED_STATES,
             form_class=ExtensionRequestForm,
             title=gettext("Ask for an extension"),
             submit_label=gettext("Ask"),
-            original=case,
             action=lambda form: services.request_extension(
                 case,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 until=form.cleaned_data["until"],
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The extension request was sent to the commander."),
         )
 
     def decide_extension_view(self, request, pk):
         case = self._visible_case(request, pk)
         pending = case.extension_requests.filter(state=ExtensionState.PENDING).first()
-        if refusal := self._not_now(request, case, pending is not None):
-            return refusal
-        return run_action_form(
-            self,
+        if pending is None:
+            return self._not_now(request, case, False)
+        return self._case_form_page(
             request,
+            case,
+            applies=True,
             form_class=ExtensionDecisionForm,
             title=gettext("Decide on the extension request"),
             submit_label=gettext("Decide"),
-            original=case,
             intro=gettext("%(who)s asks for the deadline %(until)s: %(reason)s")
             % {
                 "who": pending.requested_by,
@@ -651,7 +636,6 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 approve=form.cleaned_data["decision"] == ExtensionDecisionForm.APPROVE,
                 note=form.cleaned_data["note"],
             ),
-            success_url=self._change_url(case),
             success_message=gettext("The decision was recorded."),
         )
 

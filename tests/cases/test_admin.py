@@ -312,3 +312,10 @@ def test_return_redispatch_and_extension_request_from_the_case_page(client, worl
     case.refresh_from_db()
     assert case.response_deadline > before
     assert kinds(case)[-1] == EventKind.REDISPATCHED
+
+
+def test_deciding_with_no_extension_pending_goes_back_to_the_case(client, world, case_in):
+    case = case_in("in_progress")
+    client.force_login(world.superuser)
+    response = client.get(reverse("admin:cases_case_decide_extension", args=[case.pk]))
+    assert response.status_code == 302 and response.url == change_url(case)
