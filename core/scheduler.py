@@ -42,8 +42,6 @@ def run_job(name: str) -> None:
         task.apply(throw=True)
     except Exception as exc:  # noqa: BLE001 (kept for the administrators, then carry on)
         record_task_failure(name=name, task_id="in-process", arguments={}, error=exc)
-    finally:
-        close_old_connections()
 
 
 def run_forever(stop: threading.Event) -> None:
@@ -57,7 +55,9 @@ def run_forever(stop: threading.Event) -> None:
         now = time.monotonic()
         for name, every in jobs.items():
             if now >= due[name]:
+                close_old_connections()  # this thread's own, as a request would
                 run_job(name)
+                close_old_connections()
                 due[name] = time.monotonic() + every
         stop.wait(1.0)
 
