@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger("jinshao.scheduler")
 
@@ -51,6 +51,13 @@ def run_forever(stop: threading.Event) -> None:
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     due = dict.fromkeys(jobs, time.monotonic() + settings.JINSHAO_SCHEDULER_DELAY_SECONDS)
+    try:
+        _run_due(jobs, due, stop)
+    finally:
+        connections.close_all()  # this thread's connections; they would outlive it
+
+
+def _run_due(jobs: dict[str, float], due: dict[str, float], stop: threading.Event) -> None:
     while not stop.is_set():
         now = time.monotonic()
         for name, every in jobs.items():

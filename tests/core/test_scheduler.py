@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
 from cases.models import Case, SupervisionStep
@@ -85,11 +86,14 @@ def test_the_server_process_starts_the_scheduler_with_its_lifespan(case_in, sett
 
 def wait_for_step(case, seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if SupervisionStep.objects.filter(case=case, kind="response_reminder").exists():
-            return True
-        time.sleep(0.2)
-    return False
+    try:
+        while time.monotonic() < deadline:
+            if SupervisionStep.objects.filter(case=case, kind="response_reminder").exists():
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        connections.close_all()  # this helper thread's connection
 
 
 def test_the_scheduler_stays_off_when_celery_beat_runs(settings):
