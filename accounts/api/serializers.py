@@ -82,6 +82,17 @@ class LoginSerializer(TokenObtainPairSerializer):
         self.fields[self.username_field] = serializers.CharField(
             write_only=True, max_length=max_length
         )
+        # Read by the view when the account needs a second factor; described here.
+        self.fields["otp"] = serializers.CharField(
+            write_only=True,
+            required=False,
+            allow_blank=True,
+            max_length=16,
+            help_text=_(
+                "The authenticator's 6-digit code, or a recovery code, "
+                "when the account needs a second factor."
+            ),
+        )
 
     def validate(self, attrs):
         with one_attempt_at_a_time(self.context["request"], attrs[self.username_field]):
