@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from tests.factories import PASSWORD
@@ -57,12 +58,15 @@ def verifications(monkeypatch) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _no_throttle(settings):
-    """Throttles would refuse most of the fifty before the lock-out is reached."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "10000/min", "writes": "10000/min"},
-    }
+def _no_throttle(monkeypatch):
+    """Throttles would refuse some of the fifty before the lock-out is reached.
+
+    DRF's throttles read their rates from a class attribute bound at import,
+    so overriding the setting is not enough: the attribute is patched.
+    """
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"login": "10000/min", "writes": "10000/min"}
+    )
 
 
 def _phone(password: str) -> str:
