@@ -7,6 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from audit.models import AuditRecord
 from tests.factories import PASSWORD
@@ -35,11 +36,11 @@ def login(ip: str, password: str, username: str = "official"):
     )
 
 
-def test_five_failures_lock_the_account_from_that_address_only(world, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "1000/min", "writes": "1000/min"},
-    }
+def test_five_failures_lock_the_account_from_that_address_only(world, monkeypatch):
+    # DRF binds throttle rates to the class at import: patch the attribute.
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {"login": "1000/min", "writes": "1000/min"}
+    )
     for _ in range(4):
         assert login("10.9.9.9", "wrong-Password-1").status_code == 401
     assert login("10.9.9.9", "wrong-Password-1").status_code == 403  # the fifth locks
