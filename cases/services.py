@@ -914,7 +914,7 @@ def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
             .values_list("pk", flat=True)[:limit]
         )
         for case_id in list(due):
-            if _take_step(case_id, step, deadline_field, event_kind, now=now):
+            if _take_step(case_id, step, condition, deadline_field, event_kind, now=now):
                 report.add(step)
     for order_id in list(
         SupervisionOrder.objects.filter(state=OrderState.OPEN, due_at__lte=now)
@@ -933,12 +933,36 @@ def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
 
 
 @transaction.atomic
-def _take_step(case_id: int, step: str, deadline_field: str, event_kind: str, *, now) -> bool:
+def _take_step(
+    case_id: int, step: str, condition: Q, deadline_field: str, event_kind: str, *, now
+) -> bool:
     case = Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case_id)
     due_at = getattr(case, deadline_field)
-    rule = next(r for r in _step_rules(now) if r[0] == step)
-    if due_at is None or not Case.objects.filter(rule[1], pk=case_id).exists():
+    if due_at is None or not Case.objects.filter(condition, pk=case_id).exists():
         return False  # moved on since the sweep looked
+    return _step_once(case, step, due_at, event_kind, now=now)
+
+
+@transaction.atomic
+def _remind_order(order_id: int, *, now) -> bool:
+    order = SupervisionOrder.objects.select_for_update().select_related("case").get(pk=order_id)
+    if order.state != OrderState.OPEN:
+        return False
+    return _step_once(
+        order.case,
+        StepKind.ORDER_OVERDUE,
+        order.due_at,
+        EventKind.REMINDED,
+        now=now,
+        note=order.instruction,
+        data={"order": order.pk},
+    )
+
+
+def _step_once(
+    case: Case, step: str, due_at, event_kind: str, *, now, note: str = "", data=None
+) -> bool:
+    """Record the step and its event, unless a step of this kind already has this deadline."""
     try:
         with transaction.atomic():
             record = SupervisionStep.objects.create(
@@ -950,34 +974,8 @@ def _take_step(case_id: int, step: str, deadline_field: str, event_kind: str, *,
         case,
         event_kind,
         actor=None,
-        data={"step": step, "due_at": due_at.isoformat()},
-    )
-    record.save(update_fields=["event"])
-    return True
-
-
-@transaction.atomic
-def _remind_order(order_id: int, *, now) -> bool:
-    order = SupervisionOrder.objects.select_for_update().select_related("case").get(pk=order_id)
-    if order.state != OrderState.OPEN:
-        return False
-    try:
-        with transaction.atomic():
-            record = SupervisionStep.objects.create(
-                case=order.case, kind=StepKind.ORDER_OVERDUE, due_at=order.due_at, taken_at=now
-            )
-    except IntegrityError:
-        return False
-    record.event = record_event(
-        order.case,
-        EventKind.REMINDED,
-        actor=None,
-        note=order.instruction,
-        data={
-            "step": StepKind.ORDER_OVERDUE,
-            "order": order.pk,
-            "due_at": order.due_at.isoformat(),
-        },
+        note=note,
+        data={"step": step, **(data or {}), "due_at": due_at.isoformat()},
     )
     record.save(update_fields=["event"])
     return True
