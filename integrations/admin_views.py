@@ -27,15 +27,9 @@ from core.errors import DomainError
 from integrations import services
 from integrations.choices import DeliveryOutcome, ReviewState
 from integrations.forms import COLUMN_LABELS, ImportConfirmForm, PlatformImportForm, sign_rows
-from integrations.models import ExternalCase, ExternalSystem, IntakeReview
+from integrations.models import ExternalSystem
 
 CHANNEL = "admin_import"
-#: The HTTP status each outcome would have had through the API (kept on the delivery).
-STATUS = {
-    DeliveryOutcome.CREATED: 201,
-    DeliveryOutcome.DUPLICATE: 200,
-    DeliveryOutcome.REVIEW: 202,
-}
 #: A confirmation must stay below what Django reads from a form post.
 MAX_TOKEN_CHARS = settings.DATA_UPLOAD_MAX_MEMORY_SIZE - 64 * 1024
 
@@ -76,19 +70,15 @@ def _field_errors(error: DomainError) -> str:
 
 def _known_fate(system: ExternalSystem, external_id: str) -> str | None:
     """What an id already taken in (or queued) is, in words; None for a new id."""
-    link = ExternalCase.objects.filter(system=system, external_id=external_id).select_related(
-        "case"
-    )
-    if (found := link.first()) is not None:
-        return _("Already taken in as %(number)s.") % {"number": found.case.number}
-    review = IntakeReview.objects.filter(system=system, external_id=external_id).first()
-    if review is None:
+    known = services.find_known(system, external_id)
+    if known is None:
         return None
-    if review.state == ReviewState.PENDING:
+    if known.review is not None and known.review.state == ReviewState.PENDING:
         return _("Already waiting in the review queue.")
-    if review.case is not None:
-        return _("Already taken in as %(number)s.") % {"number": review.case.number}
-    return _("Already dismissed from the review queue: %(note)s") % {"note": review.note}
+    if known.case is not None:  # taken in, directly or from the review queue
+        return _("Already taken in as %(number)s.") % {"number": known.case.number}
+    note = known.review.note if known.review is not None else ""
+    return _("Already dismissed from the review queue: %(note)s") % {"note": note}
 
 
 def preview_row(system: ExternalSystem, row: dict[str, str], seen: dict[str, str]) -> RowFate:
@@ -137,7 +127,7 @@ def take_in_row(request, system: ExternalSystem, row: dict[str, str]) -> RowFate
             services.record_delivery(
                 system,
                 channel=CHANNEL,
-                status_code=STATUS[DeliveryOutcome(result.outcome)],
+                status_code=services.OUTCOME_STATUS[DeliveryOutcome(result.outcome)],
                 outcome=result.outcome,
                 external_id=intake.external_id,
                 result=result,

@@ -153,6 +153,14 @@ class IntakeRequest:
         return cls(external_id=review.external_id, payload=review.payload, **fields)
 
 
+#: The HTTP status each outcome answers (the intake API; kept on admin-import deliveries).
+OUTCOME_STATUS = {
+    DeliveryOutcome.CREATED: 201,
+    DeliveryOutcome.DUPLICATE: 200,
+    DeliveryOutcome.REVIEW: 202,
+}
+
+
 @dataclass
 class IntakeResult:
     outcome: str
@@ -294,7 +302,8 @@ def describe_problem(problem: dict) -> str:
     return text() % {"value": problem.get("value", "")}
 
 
-def _find_known(system: ExternalSystem, external_id: str) -> IntakeResult | None:
+def find_known(system: ExternalSystem, external_id: str) -> IntakeResult | None:
+    """What became of an id taken in before: its case, or its review entry; None if new."""
     link = (
         ExternalCase.objects.filter(system=system, external_id=external_id)
         .select_related("case")
@@ -327,7 +336,7 @@ def check_request(request: IntakeRequest) -> tuple[Any, list[dict]]:
 
 def take_in(system: ExternalSystem, request: IntakeRequest) -> IntakeResult:
     """Make the requested case, or find the one made before, or queue it for review."""
-    known = _find_known(system, request.external_id)
+    known = find_known(system, request.external_id)
     if known is not None:
         return known
     caller, problems = check_request(request)
@@ -346,7 +355,7 @@ def take_in(system: ExternalSystem, request: IntakeRequest) -> IntakeResult:
             return IntakeResult(DeliveryOutcome.CREATED, case=case)
     except IntegrityError:
         # A concurrent delivery of the same id won the unique link: answer with its case.
-        known = _find_known(system, request.external_id)
+        known = find_known(system, request.external_id)
         if known is None:
             raise
         return known

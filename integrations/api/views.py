@@ -36,12 +36,6 @@ from integrations.choices import DeliveryOutcome, ReviewState
 from integrations.models import ExternalSystem
 from integrations.selectors import reviews_visible_to
 
-_STATUS = {
-    DeliveryOutcome.CREATED: status.HTTP_201_CREATED,
-    DeliveryOutcome.DUPLICATE: status.HTTP_200_OK,
-    DeliveryOutcome.REVIEW: status.HTTP_202_ACCEPTED,
-}
-
 
 def _answer(result: services.IntakeResult) -> dict:
     case = result.case
@@ -102,7 +96,7 @@ class IntakeView(APIView):
                 body=body,
             )
             return Response(error_body(exc.code, str(exc), exc.fields), status=code)
-        code = _STATUS[DeliveryOutcome(result.outcome)]
+        code = services.OUTCOME_STATUS[DeliveryOutcome(result.outcome)]
         services.record_delivery(
             found,
             channel="intake",
