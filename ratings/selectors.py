@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.selectors import department_ids, has_role
-from ratings.models import Criterion, MonthFigure
+from ratings.models import Criterion, MonthFigure, Rating
 
 
 def min_group() -> int:
@@ -94,10 +94,20 @@ def months_touching(first: date, last: date) -> list[date]:
 
 
 def published(months: Iterable[date]) -> list[date]:
-    """Of ``months``, those whose figures are published (publishing ended ones now)."""
+    """Of ``months``, those whose figures are published (publishing ended ones now).
+
+    Months before the first rating ever given hold none: they count as
+    published without a row being written, so asking for the year 1900 costs
+    no writes.
+    """
     from ratings.services import publish_month
 
-    return [publish_month(m).month for m in months if has_ended(m)]
+    ended = [m for m in months if has_ended(m)]
+    first = Rating.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        return ended
+    first_month = timezone.localtime(first, local_zone()).date().replace(day=1)
+    return [publish_month(m).month if m >= first_month else m for m in ended]
 
 
 # ---------------------------------------------------------------- figures

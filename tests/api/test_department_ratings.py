@@ -92,3 +92,14 @@ def test_the_month_in_progress_shows_no_figure_until_it_ends(world, case_in, mon
     Rating.objects.update(created_at=datetime.combine(today, datetime.min.time(), SHANGHAI))
     again = year_of(world.head_a, world, year=today.year).data["months"][today.month - 1]
     assert again == month
+
+
+def test_asking_for_long_ago_writes_nothing(world, case_in):
+    """Months before the first rating are empty without a row written for each."""
+    from ratings.models import PublishedMonth
+
+    rated_in(case_in, world, month=3, count=1)
+    assert year_of(world.head_a, world, year=2001).status_code == 200
+    assert not PublishedMonth.objects.filter(month__year=2001).exists()
+    year_of(world.head_a, world)
+    assert PublishedMonth.objects.filter(month__year=2025).count() == 10  # March on
