@@ -25,6 +25,7 @@ from core.errors import DomainError
 from departments.models import Department
 from grids.choices import AreaLevel
 from grids.models import Area
+from ratings.selectors import can_read_rating_rows
 from templates.models import CaseTemplate, Category
 from templates.services import create_template_from_suggestion, set_default_departments
 
@@ -113,6 +114,7 @@ def dashboard(request):
                 ("cases", _("Cases with their times")),
             )
             for filetype in ("xlsx", "csv")
+            if kind != "ratings" or can_read_rating_rows(request.user)
         ],
         "query": query,
     }

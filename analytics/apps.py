@@ -11,13 +11,11 @@ class AnalyticsConfig(AppConfig):
 
         from analytics import receivers
         from cases.models import Case, Invitation
-        from ratings.models import Rating, Score
 
         for signal in (post_save, post_delete):
             signal.connect(receivers.case_changed, sender=Case, dispatch_uid=f"stale_case_{signal}")
-            for model in (Invitation, Rating, Score):
-                signal.connect(
-                    receivers.related_changed,
-                    sender=model,
-                    dispatch_uid=f"stale_{model.__name__}_{signal}",
-                )
+            signal.connect(
+                receivers.related_changed,
+                sender=Invitation,
+                dispatch_uid=f"stale_Invitation_{signal}",
+            )

@@ -31,6 +31,7 @@ def _hours(end, start):
 
 
 def ratings_sheet(scope: Scope) -> Sheet:
+    """One row per rating (case, scores, comment): for auditors only (the view checks)."""
     criteria = list(Criterion.objects.order_by("position", "code"))
     ratings = (
         Rating.objects.filter(case__in=scope.cases().values("pk"))
@@ -75,7 +76,7 @@ def ranking_sheet(scope: Scope) -> Sheet:
         _("Mean handling time (hours)"),
         _("Declined (sent back)"),
         _("Overdue cases"),
-        _("Ratings"),
+        _("Ratings behind the scores"),
         _("Mean overall score"),
         *[c.name for c in criteria],
     ]
@@ -94,7 +95,7 @@ def ranking_sheet(scope: Scope) -> Sheet:
                 round(row["handling_mean"] / 3600, 2) if row["handling_mean"] is not None else None,
                 row["declined"],
                 row["overdue"],
-                row["ratings"],
+                row["ratings_in_mean"],
                 row["rating_mean"],
                 *[row["criteria"].get(c.code) for c in criteria],
             ]

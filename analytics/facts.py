@@ -1,6 +1,6 @@
 """Writing the daily figures (analytics.models) and keeping them fresh.
 
-Any save or delete of a case, invitation, rating or score marks its case's day
+Any save or delete of a case or invitation marks its case's day
 (the day it was raised, local time) stale. Before an indicator reads a
 period, the stale days in it are recomputed, each by a handful of GROUP BY
 queries over that day's cases, so the figures are never older than the data.
@@ -24,16 +24,16 @@ from analytics.models import (
     CaseDay,
     DeclineDay,
     DepartmentDay,
-    ScoreDay,
     StaleDay,
     TemplateDay,
     TimeDay,
 )
 from cases.choices import CaseState, InvitationState
 from cases.models import Case, Invitation
-from ratings.models import Rating, Score
 
-FACTS = (CaseDay, TimeDay, DepartmentDay, ScoreDay, DeclineDay, TemplateDay)
+#: No rating figure is kept by day: ratings are published by ended month only
+#: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
+FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay)
 BUCKET_GROWTH = 1.05
 RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
 HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
@@ -150,14 +150,6 @@ def _write_cases(cases, case_ids, tz) -> None:
         .annotate(n=Count("pk"))
     ):
         rows[(r["fact_day"], r["case__community_id"], r["case__category_id"])].dispatches = r["n"]
-    for r in (
-        Rating.objects.filter(case__in=case_ids)
-        .annotate(fact_day=day)
-        .values("fact_day", "case__community_id", "case__category_id")
-        .annotate(total=Sum("overall"), n=Count("pk"))
-    ):
-        row = rows[(r["fact_day"], r["case__community_id"], r["case__category_id"])]
-        row.rating_sum, row.rating_n = float(r["total"]), r["n"]
     CaseDay.objects.bulk_create(rows.values(), batch_size=2000)
 
 
@@ -243,38 +235,7 @@ def _write_departments(cases, case_ids, tz) -> None:
             overdue_done=r["overdue_done"],
             multi_department=r["multi_department"],
         )
-    ratings_town = "case__community__parent__parent_id"
-    for r in (
-        Rating.objects.filter(case__in=case_ids)
-        .annotate(fact_day=day)
-        .values("fact_day", ratings_town, "department_id")
-        .annotate(total=Sum("overall"), n=Count("pk"))
-    ):
-        key = (r["fact_day"], r[ratings_town], r["department_id"])
-        row = rows.get(key) or rows.setdefault(
-            key,
-            DepartmentDay(day=key[0], town_id=key[1], department_id=key[2]),
-        )
-        row.rating_sum, row.rating_n = float(r["total"]), r["n"]
     DepartmentDay.objects.bulk_create(rows.values(), batch_size=2000)
-    score_town = "rating__case__community__parent__parent_id"
-    ScoreDay.objects.bulk_create(
-        [
-            ScoreDay(
-                day=r["fact_day"],
-                town_id=r[score_town],
-                department_id=r["rating__department_id"],
-                criterion=r["criterion__code"],
-                score_sum=r["total"],
-                n=r["n"],
-            )
-            for r in Score.objects.filter(rating__case__in=case_ids)
-            .annotate(fact_day=TruncDate("rating__case__created_at", tzinfo=tz))
-            .values("fact_day", score_town, "rating__department_id", "criterion__code")
-            .annotate(total=Sum("score"), n=Count("pk"))
-        ],
-        batch_size=2000,
-    )
     DeclineDay.objects.bulk_create(
         [
             DeclineDay(

@@ -3,7 +3,8 @@
 One row per day of raising and per community (cases) or per town (times,
 departments, templates). A district's year is then a sum over tens of
 thousands of rows, whatever the number of cases. Days whose cases changed are
-marked stale and recomputed before they are read.
+marked stale and recomputed before they are read. Ratings have no daily
+figures: they are published by ended month only (``ratings.models.MonthFigure``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ class CaseDay(models.Model):
     response_n = models.PositiveIntegerField(default=0)
     handling_sum = models.FloatField(default=0)
     handling_n = models.PositiveIntegerField(default=0)
-    rating_sum = models.FloatField(default=0)
-    rating_n = models.PositiveIntegerField(default=0)
     overdue_done = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -91,31 +90,12 @@ class DepartmentDay(models.Model):
     handling_n = models.PositiveIntegerField(default=0)
     overdue_done = models.PositiveIntegerField(default=0)
     multi_department = models.PositiveIntegerField(default=0)
-    rating_sum = models.FloatField(default=0)
-    rating_n = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="department_day_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.department_id}"
-
-
-class ScoreDay(models.Model):
-    day = models.DateField()
-    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
-    department = models.ForeignKey(
-        "departments.Department", on_delete=models.CASCADE, related_name="+"
-    )
-    criterion = models.CharField(max_length=32)
-    score_sum = models.FloatField(default=0)
-    n = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["day"], name="score_day_day")]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.department_id} {self.criterion}"
 
 
 class DeclineDay(models.Model):

@@ -35,6 +35,11 @@ class Scope:
     def last_day(self) -> date:
         return timezone.localtime(self.end).date() - timedelta(days=1)
 
+    @property
+    def whole_tree(self) -> bool:
+        """The scope is the whole district (no area, or the tree's only root)."""
+        return self.area is None or self._holds_everything()
+
     def _holds_everything(self) -> bool:
         """The area is the tree's only root: filtering by it would only cost a join."""
         return self.area is not None and _only_root(self.area)

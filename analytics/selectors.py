@@ -14,19 +14,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from analytics.functions import Seconds, aggregate_with_percentiles
-from analytics.models import CaseDay, DeclineDay, DepartmentDay, ScoreDay, TemplateDay, TimeDay
+from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay, TimeDay
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
-from ratings.models import Criterion, Rating, Score
+from ratings import selectors as rating_figures
+from ratings.models import Criterion
 
 RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
 HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
@@ -83,7 +82,6 @@ def _live_overview(scope: Scope) -> dict:
         {"response_median": (RESPONSE, 0.5), "handling_median": (HANDLING, 0.5)},
     )
     response_median, handling_median = counts["response_median"], counts["handling_median"]
-    rating = Rating.objects.filter(case__in=cases.values("pk")).aggregate(mean=Avg("overall"))
     return {
         "raised": counts["raised"],
         "closed": counts["closed"],
@@ -94,7 +92,26 @@ def _live_overview(scope: Scope) -> dict:
         "response_median": _round(response_median),
         "handling_mean": _round(counts["handling_mean"]),
         "handling_median": _round(handling_median),
-        "rating_mean": _round(rating["mean"]),
+        **rating_headline(scope),
+    }
+
+
+def rating_headline(scope: Scope) -> dict:
+    """The mean rating, its number of ratings and the months it covers.
+
+    Ratings are published per department and ended month only
+    (``ratings.selectors``): the period is widened to the published months it
+    touches, and the mean is the whole district's (a smaller area's would be
+    a second way of cutting the same ratings, whose left-out remainders could
+    be subtracted from one another). Narrower scopes get no rating figure.
+    """
+    if not scope.whole_tree:
+        return {"rating_mean": None, "rating_count": 0, "rating_months": []}
+    months, figures = rating_figures.district_figures(scope.first_day, scope.last_day)
+    return {
+        "rating_mean": _round(figures.overall),
+        "rating_count": figures.count,
+        "rating_months": [f"{m:%Y-%m}" for m in months],
     }
 
 
@@ -293,8 +310,9 @@ def _live_timeliness(scope: Scope) -> dict:
 def departments(scope: Scope) -> list[dict]:
     """Cooperation and the year-end ranking (年终晒单), one row per department invited.
 
-    Scores are shown only for departments rated at least K times
-    (``JINSHAO_RATING_MIN_GROUP``); the others are ranked after them. Rank:
+    Scores are the department's published monthly figures (``_ranking``): a
+    department without K ratings in a published month of the period shows
+    none and is ranked after the others. Rank:
     by mean overall score, then by acceptance rate, within the department's
     kind and overall.
     """
@@ -304,8 +322,9 @@ def departments(scope: Scope) -> list[dict]:
 def _live_departments(scope: Scope) -> list[dict]:
     """Cooperation and the year-end ranking (年终晒单), one row per department invited.
 
-    Scores are shown only for departments rated at least K times
-    (``JINSHAO_RATING_MIN_GROUP``); the others are ranked after them. Rank:
+    Scores are the department's published monthly figures (``_ranking``): a
+    department without K ratings in a published month of the period shows
+    none and is ranked after the others. Rank:
     by mean overall score, then by acceptance rate, within the department's
     kind and overall.
     """
@@ -340,26 +359,13 @@ def _live_departments(scope: Scope) -> list[dict]:
         )
         .order_by("department__name")
     )
-    ratings = {
-        r["department_id"]: r
-        for r in Rating.objects.filter(case__in=case_ids)
-        .values("department_id")
-        .annotate(n=Count("pk"), mean=Avg("overall"))
-    }
-    scores: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for score in (
-        Score.objects.filter(rating__case__in=case_ids)
-        .values("rating__department_id", "criterion__code")
-        .annotate(mean=Avg("score"))
-    ):
-        scores[score["rating__department_id"]][score["criterion__code"]] = score["mean"]
     reasons = _top_reasons(
         invitations.filter(state=InvitationState.DECLINED)
         .values("department_id", "reason")
         .annotate(n=Count("pk"))
         .order_by("department_id", "-n", "reason")
     )
-    return _ranking(rows, ratings, scores, reasons)
+    return _ranking(scope, rows, reasons)
 
 
 def _top_reasons(rows, keep: int = 3) -> dict[int, list[dict]]:
@@ -371,14 +377,21 @@ def _top_reasons(rows, keep: int = 3) -> dict[int, list[dict]]:
     return reasons
 
 
-def _ranking(rows, ratings, scores, reasons) -> list[dict]:
-    """The ranked rows from per-department figures (live or daily, the same shape)."""
-    k = settings.JINSHAO_RATING_MIN_GROUP
+def _ranking(scope: Scope, rows, reasons) -> list[dict]:
+    """The ranked rows from per-department figures (live or daily, the same shape).
+
+    The rating columns are the department's own published figures
+    (``ratings.selectors.department_figures``): whole ended months touching
+    the period, over the whole district whatever the area asked for, each
+    department-month of fewer than K ratings left out. ``ratings`` counts
+    every rating of those months, ``ratings_in_mean`` those behind the means.
+    """
     criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
+    months, figures = rating_figures.department_figures(scope.first_day, scope.last_day)
+    counts = rating_figures.rated_counts(months)
     out = []
     for row in rows:
-        rated = ratings.get(row["department_id"], {"n": 0, "mean": None})
-        shown = rated["n"] >= k
+        rated = figures.get(row["department_id"], rating_figures.RatingFigures())
         out.append(
             {
                 "department": row["department_id"],
@@ -395,13 +408,12 @@ def _ranking(rows, ratings, scores, reasons) -> list[dict]:
                 "handling_mean": _round(row["handling_mean"]),
                 "overdue": row["overdue"],
                 "multi_department": row["multi_department"],
-                "ratings": rated["n"],
-                "scores_withheld": not shown,
-                "rating_mean": _round(rated["mean"]) if shown else None,
-                "criteria": {
-                    c.code: (_round(scores[row["department_id"]].get(c.code)) if shown else None)
-                    for c in criteria
-                },
+                "ratings": counts.get(row["department_id"], 0),
+                "ratings_in_mean": rated.count,
+                "rating_months": [f"{m:%Y-%m}" for m in months],
+                "scores_withheld": rated.withheld,
+                "rating_mean": _round(rated.overall),
+                "criteria": {c.code: _round(rated.criteria.get(c.pk)) for c in criteria},
             }
         )
 
@@ -641,8 +653,6 @@ def _daily_overview(scope: Scope) -> dict:
         rn=Sum("response_n"),
         hs=Sum("handling_sum"),
         hn=Sum("handling_n"),
-        ts=Sum("rating_sum"),
-        tn=Sum("rating_n"),
     )
     raised, closed, cancelled = (sums[k] or 0 for k in ("raised", "closed", "cancelled"))
     return {
@@ -655,7 +665,7 @@ def _daily_overview(scope: Scope) -> dict:
         "response_median": _round(_histogram_percentiles(scope, "response", [0.5])[0]),
         "handling_mean": _round(sums["hs"] / sums["hn"]) if sums["hn"] else None,
         "handling_median": _round(_histogram_percentiles(scope, "handling", [0.5])[0]),
-        "rating_mean": _round(sums["ts"] / sums["tn"]) if sums["tn"] else None,
+        **rating_headline(scope),
     }
 
 
@@ -748,7 +758,6 @@ def _daily_departments(scope: Scope) -> list[dict]:
         .annotate(n=Count("case_id", distinct=True))
     }
     rows = []
-    ratings = {}
     for r in (
         _town_days(DepartmentDay, scope)
         .values("department_id", "department__name", "department__kind")
@@ -763,8 +772,6 @@ def _daily_departments(scope: Scope) -> list[dict]:
             hn=Sum("handling_n"),
             late=Sum("overdue_done"),
             multi=Sum("multi_department"),
-            ts=Sum("rating_sum"),
-            tn=Sum("rating_n"),
         )
         .order_by("department__name")
     ):
@@ -784,22 +791,13 @@ def _daily_departments(scope: Scope) -> list[dict]:
                     "multi_department": r["multi"],
                 }
             )
-        if r["tn"]:
-            ratings[r["department_id"]] = {"n": r["tn"], "mean": r["ts"] / r["tn"]}
-    scores: dict[int, dict[str, float | None]] = defaultdict(dict)
-    for r in (
-        _town_days(ScoreDay, scope)
-        .values("department_id", "criterion")
-        .annotate(total=Sum("score_sum"), n=Sum("n"))
-    ):
-        scores[r["department_id"]][r["criterion"]] = r["total"] / r["n"] if r["n"] else None
     reasons = _top_reasons(
         _town_days(DeclineDay, scope)
         .values("department_id", "reason")
         .annotate(n=Sum("n"))
         .order_by("department_id", "-n", "reason")
     )
-    return _ranking(rows, ratings, scores, reasons)
+    return _ranking(scope, rows, reasons)
 
 
 def _daily_template_suggestions(scope: Scope) -> list[dict]:

@@ -117,3 +117,61 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion}: {self.score}"
+
+
+class PublishedMonth(models.Model):
+    """A calendar month (Asia/Shanghai) whose rating figures were fixed after it ended.
+
+    Written once, by ``ratings.services.publish_month``, together with one
+    ``MonthFigure`` per department rated in the month; never recomputed, so a
+    rating added, changed or deleted later cannot move a published figure.
+    """
+
+    month = models.DateField(_("month"), primary_key=True, help_text=_("Its first day."))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("published rating month")
+        verbose_name_plural = _("published rating months")
+        ordering = ["month"]
+        constraints = [
+            models.CheckConstraint(name="published_month_first_day", condition=Q(month__day=1))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class MonthFigure(models.Model):
+    """One department's ratings of one published month, as sums (frozen).
+
+    ``scores`` maps a criterion id (as text) to ``{"sum": int, "n": int}``.
+    Means are derived from the sums only where enough ratings stand behind
+    them (``ratings.selectors``): this row itself is never shown.
+    """
+
+    month = models.ForeignKey(
+        PublishedMonth, on_delete=models.CASCADE, related_name="figures", verbose_name=_("month")
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="rating_months",
+        verbose_name=_("department"),
+    )
+    count = models.PositiveIntegerField(_("ratings"))
+    overall_sum = models.DecimalField(_("sum of overall scores"), max_digits=14, decimal_places=2)
+    scores = models.JSONField(_("criterion sums"), default=dict)
+
+    class Meta:
+        verbose_name = _("monthly rating figure")
+        verbose_name_plural = _("monthly rating figures")
+        ordering = ["month", "department_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "department"], name="one_figure_per_department_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month_id:%Y-%m} · {self.department_id}"

@@ -1,28 +1,54 @@
-"""What department-facing views may show of ratings: aggregates over enough ratings.
+"""Every figure of ratings anyone but an auditor sees: fixed monthly sums, K or more each.
 
-A department sees its ratings only as monthly aggregates, and only for months
-with at least ``JINSHAO_RATING_MIN_GROUP`` ratings (K, default 5). The periods
-are whole calendar months, never arbitrary ranges, so two overlapping queries
-cannot be subtracted to isolate one rating; the year's total is withheld too
-when it would reveal the withheld months (fewer than K ratings among them).
-Comments are free text that can name the caller: they are never shown here.
+The one rule (docs/security.md, "Anonymous ratings"):
+
+- Ratings are published per **department and calendar month** (Asia/Shanghai)
+  and nothing finer: a month is published only after it has ended, once, and
+  its sums are then frozen (``PublishedMonth`` / ``MonthFigure``, written by
+  ``ratings.services.publish_month``).
+- A department-month with fewer than ``JINSHAO_RATING_MIN_GROUP`` (K) ratings
+  is left out of **every** figure, not only hidden: a year, a window or a
+  ranking is the sum of the department-months of K or more it covers. The
+  same for each criterion within a department-month.
+- A request for any window is widened to the whole published months it
+  touches; the month in progress is never in a figure.
+
+So every figure is a sum of disjoint, frozen cells of K or more ratings, and
+any difference of two figures is again a sum of such cells (or nothing):
+no sequence of requests isolates fewer than K ratings. Per-rating rows
+(case, scores, comment) are for auditors and superusers only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.selectors import department_ids, has_role
-from ratings.models import Criterion, Rating, Score
+from ratings.models import Criterion, MonthFigure, Rating
+
+
+def min_group() -> int:
+    """K: the fewest ratings any published figure rests on (at least 2)."""
+    return max(2, int(getattr(settings, "JINSHAO_RATING_MIN_GROUP", 5)))
+
+
+def can_read_rating_rows(user) -> bool:
+    """Per-rating rows (case, scores, comment): auditors and superusers only."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or has_role(user, Role.AUDITOR))
+    )
 
 
 def can_read_department_ratings(user, department) -> bool:
@@ -34,76 +60,182 @@ def can_read_department_ratings(user, department) -> bool:
     return department.pk in department_ids(user, [Role.STAFF, Role.DEPARTMENT_HEAD])
 
 
-def _round(value) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+# ---------------------------------------------------------------- months
 
 
-def department_year(department, year: int, *, min_group: int | None = None) -> dict:
-    """Monthly rating aggregates of ``department`` for calendar ``year`` (K-thresholded)."""
-    k = settings.JINSHAO_RATING_MIN_GROUP if min_group is None else min_group
-    tz = timezone.get_current_timezone()
-    ratings = Rating.objects.filter(
-        department=department,
-        created_at__gte=datetime(year, 1, 1, tzinfo=tz),
-        created_at__lt=datetime(year + 1, 1, 1, tzinfo=tz),
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the calendar month holding ``month``, local midnight to midnight."""
+    zone = local_zone()
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime(first.year, first.month, 1, tzinfo=zone),
+        datetime(following.year, following.month, 1, tzinfo=zone),
     )
-    by_month = {
-        row["month"].month: row
-        for row in ratings.annotate(month=TruncMonth("created_at", tzinfo=tz))
-        .values("month")
-        .annotate(count=Count("id"), overall=Avg("overall"))
+
+
+def has_ended(month: date) -> bool:
+    """True once the whole month lies in the past."""
+    return month_bounds(month)[1] <= timezone.now()
+
+
+def months_touching(first: date, last: date) -> list[date]:
+    """First days of the calendar months that overlap ``first``…``last`` (inclusive)."""
+    months = []
+    month = first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def published(months: Iterable[date]) -> list[date]:
+    """Of ``months``, those whose figures are published (publishing ended ones now).
+
+    Months before the first rating ever given hold none: they count as
+    published without a row being written, so asking for the year 1900 costs
+    no writes.
+    """
+    from ratings.services import publish_month
+
+    ended = [m for m in months if has_ended(m)]
+    first = Rating.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        return ended
+    first_month = timezone.localtime(first, local_zone()).date().replace(day=1)
+    return [publish_month(m).month if m >= first_month else m for m in ended]
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class RatingFigures:
+    """Means over the K-or-more cells combined: ``count`` ratings behind ``overall``.
+
+    ``criteria`` maps a criterion id to its mean (only criteria with K or more
+    scores in a cell are counted). ``count == 0``: nothing may be shown.
+    """
+
+    count: int = 0
+    overall: Decimal | None = None
+    criteria: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def withheld(self) -> bool:
+        return self.count == 0
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def combine(cells: Iterable[MonthFigure], k: int | None = None) -> RatingFigures:
+    """The figures of ``cells`` taken together, leaving out every cell (and criterion) under K."""
+    k = min_group() if k is None else k
+    count, overall = 0, Decimal(0)
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for cell in cells:
+        if cell.count < k:
+            continue
+        count += cell.count
+        overall += cell.overall_sum
+        for criterion_id, part in cell.scores.items():
+            if part["n"] >= k:
+                sums[int(criterion_id)][0] += part["sum"]
+                sums[int(criterion_id)][1] += part["n"]
+    if not count:
+        return RatingFigures()
+    return RatingFigures(
+        count=count,
+        overall=_round(overall / count),
+        criteria={c: _round(Decimal(total) / n) for c, (total, n) in sums.items()},
+    )
+
+
+def department_figures(first: date, last: date) -> tuple[list[date], dict[int, RatingFigures]]:
+    """Per department, its figures over the published months touching ``first``…``last``.
+
+    Returns ``(months used, {department id: figures})``; a department none of
+    whose months reaches K is absent.
+    """
+    months = published(months_touching(first, last))
+    cells: dict[int, list[MonthFigure]] = defaultdict(list)
+    for cell in MonthFigure.objects.filter(month__in=months):
+        cells[cell.department_id].append(cell)
+    figures = {dept: combine(rows) for dept, rows in cells.items()}
+    return months, {dept: f for dept, f in figures.items() if not f.withheld}
+
+
+def district_figures(first: date, last: date) -> tuple[list[date], RatingFigures]:
+    """The whole district's figures: the same cells as ``department_figures``, added up."""
+    months = published(months_touching(first, last))
+    return months, combine(MonthFigure.objects.filter(month__in=months))
+
+
+def rated_counts(months: list[date]) -> dict[int, int]:
+    """Per department, all its ratings in the published ``months`` (counts reveal no score)."""
+    counts: dict[int, int] = defaultdict(int)
+    for dept, n in MonthFigure.objects.filter(month__in=months).values_list(
+        "department_id", "count"
+    ):
+        counts[dept] += n
+    return counts
+
+
+# ---------------------------------------------------------------- a department's year
+
+
+def department_year(department, year: int) -> dict:
+    """Monthly rating figures of ``department`` for calendar ``year``, and the year's.
+
+    Shape: ``{department, year, min_group, count, withheld, overall, criteria,
+    months: [{month, published, count, withheld, overall, criteria}]}``. A month
+    is ``published`` once it has ended; its ``count`` is every rating in it,
+    its means are shown only for K or more. The year's figures are those of
+    its shown months added up (``count``: the ratings behind them), so the
+    year minus the shown months is always nothing.
+    """
+    k = min_group()
+    done = set(published(date(year, m, 1) for m in range(1, 13)))
+    cells = {
+        cell.month_id.month: cell
+        for cell in MonthFigure.objects.filter(department=department, month__in=done)
     }
     criteria = list(Criterion.objects.order_by("position", "code"))
-    scores: dict[tuple[int, int], Decimal | None] = {
-        (row["month"].month, row["criterion_id"]): row["mean"]
-        for row in Score.objects.filter(rating__in=ratings)
-        .annotate(month=TruncMonth("rating__created_at", tzinfo=tz))
-        .values("month", "criterion_id")
-        .annotate(mean=Avg("score"))
-    }
-    year_scores = dict(
-        Score.objects.filter(rating__in=ratings)
-        .values("criterion_id")
-        .annotate(mean=Avg("score"))
-        .values_list("criterion_id", "mean")
-    )
 
-    def figures(count: int, overall, means: Mapping[int, Any]) -> dict:
-        shown = count >= k
+    def shape(figures: RatingFigures) -> dict:
         return {
-            "count": count,
-            "withheld": not shown,
-            "overall": _round(overall) if shown else None,
+            "withheld": figures.withheld,
+            "overall": figures.overall,
             "criteria": [
-                {"code": c.code, "name": c.name, "mean": _round(means.get(c.pk)) if shown else None}
+                {"code": c.code, "name": c.name, "mean": figures.criteria.get(c.pk)}
                 for c in criteria
-                if c.pk in means or c.is_active
+                if c.pk in figures.criteria or c.is_active
             ],
         }
 
     months = []
-    withheld = 0
-    for month in range(1, 13):
-        row: Mapping[str, Any] = by_month.get(month, {})
-        count = int(row.get("count") or 0)
-        means = {c.pk: scores[(month, c.pk)] for c in criteria if (month, c.pk) in scores}
-        entry = {"month": month, **figures(count, row.get("overall"), means)}
-        if entry["withheld"]:
-            withheld += count
-        months.append(entry)
-    total = sum(m["count"] for m in months)
-    overall = ratings.aggregate(overall=Avg("overall"))["overall"]
-    year_figures = figures(total, overall, year_scores)
-    if 0 < withheld < k:  # the year minus the shown months would reveal the withheld ones
-        year_figures.update(withheld=True, overall=None)
-        for c in year_figures["criteria"]:
-            c["mean"] = None
+    for number in range(1, 13):
+        cell = cells.get(number)
+        months.append(
+            {
+                "month": number,
+                "published": date(year, number, 1) in done,
+                "count": cell.count if cell else 0,
+                **shape(combine([cell] if cell else [], k)),
+            }
+        )
+    whole = combine(cells.values(), k)
     return {
         "department": department,
         "year": year,
         "min_group": k,
-        **year_figures,
+        "count": whole.count,
+        **shape(whole),
         "months": months,
     }

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
+from audit import services as audit
 from cases import permissions
 from cases.choices import CaseState, EventKind
 from cases.models import Case
 from cases.services import close_case_if_rated, record_event, state_label
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
-from ratings.models import Criterion, Rating, Score
+from ratings.models import Criterion, MonthFigure, PublishedMonth, Rating, Score
 
 
 def weighted_overall(scores: dict[Criterion, int]) -> Decimal:
@@ -94,3 +98,65 @@ def rate_department(case: Case, *, actor, department, scores: Any, comment: str 
     close_case_if_rated(locked, actor=None)
     case.refresh_from_db()
     return rating
+
+
+def publish_month(month: date) -> PublishedMonth:
+    """Fix the rating figures of the ended calendar ``month`` (any day of it), once.
+
+    Writes one ``MonthFigure`` per department rated in the month (count, sum
+    of overall scores, per criterion sum and number of scores), from the
+    ratings whose rating time falls in the month, local time. A month already
+    published is returned untouched: its figures never change again, whatever
+    happens to its ratings later. Safe to call concurrently.
+    Raises ``ValueError`` for a month that has not ended.
+    """
+    from ratings.selectors import has_ended
+
+    month = month.replace(day=1)
+    existing = PublishedMonth.objects.filter(pk=month).first()
+    if existing is not None:
+        return existing
+    if not has_ended(month):
+        raise ValueError(f"{month:%Y-%m} has not ended")
+    try:
+        with transaction.atomic():
+            published = PublishedMonth.objects.create(month=month)
+            figures = _write_month_figures(published)
+            audit.record(
+                "ratings.month_published",
+                obj=published,
+                details={"departments": len(figures), "ratings": sum(f.count for f in figures)},
+            )
+    except IntegrityError:  # published meanwhile by another request
+        return PublishedMonth.objects.get(pk=month)
+    return published
+
+
+def _write_month_figures(published: PublishedMonth) -> list[MonthFigure]:
+    from ratings.selectors import month_bounds
+
+    start, end = month_bounds(published.month)
+    ratings = Rating.objects.filter(created_at__gte=start, created_at__lt=end)
+    scores: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
+    for row in (
+        Score.objects.filter(rating__in=ratings)
+        .order_by()
+        .values("rating__department_id", "criterion_id")
+        .annotate(total=Sum("score"), n=Count("pk"))
+    ):
+        scores[row["rating__department_id"]][str(row["criterion_id"])] = {
+            "sum": int(row["total"]),
+            "n": row["n"],
+        }
+    return MonthFigure.objects.bulk_create(
+        MonthFigure(
+            month=published,
+            department_id=row["department_id"],
+            count=row["n"],
+            overall_sum=row["total"],
+            scores=scores.get(row["department_id"], {}),
+        )
+        for row in ratings.order_by()
+        .values("department_id")
+        .annotate(n=Count("pk"), total=Sum("overall"))
+    )

@@ -12,7 +12,9 @@ from rest_framework.views import APIView
 from analytics import exports, selectors
 from analytics.scope import Scope, resolve_scope
 from audit.services import audit_request
+from core.errors import PermissionDenied
 from core.exports import csv_response, xlsx_response
+from ratings.selectors import can_read_rating_rows
 
 
 class ScopeQuerySerializer(serializers.Serializer):
@@ -160,6 +162,9 @@ class ExportView(IndicatorView):
     )
     def get(self, request, kind: str):  # type: ignore[override]  # the URL names the sheet
         scope, params = self.scope(request)
+        if kind == "ratings" and not can_read_rating_rows(request.user):
+            # One row is one caller's verdict on one case: auditors only (docs/security.md).
+            raise PermissionDenied(_("Only auditors may export ratings one by one."))
         audit_request(
             request,
             f"export.{kind}",

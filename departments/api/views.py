@@ -64,7 +64,7 @@ class CriterionMeanSerializer(serializers.Serializer):
 
 
 class RatingFiguresSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text=_("Ratings the figures rest on."))
     withheld = serializers.BooleanField(
         help_text=_("True when too few ratings to show figures without tracing a rater.")
     )
@@ -74,6 +74,12 @@ class RatingFiguresSerializer(serializers.Serializer):
 
 class MonthFiguresSerializer(RatingFiguresSerializer):
     month = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=_("Every rating of the month once published; means only for K or more.")
+    )
+    published = serializers.BooleanField(
+        help_text=_("The month has ended and its figures are fixed; until then none are shown.")
+    )
 
 
 class DepartmentYearSerializer(RatingFiguresSerializer):
@@ -102,7 +108,7 @@ class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def ratings(self, request, pk=None):
-        """How the department was rated, month by month (aggregates over K+ ratings only)."""
+        """How the department was rated, by ended month (fixed figures over K+ ratings only)."""
         department = self.get_object()
         if not can_read_department_ratings(request.user, department):
             raise PermissionDenied(_("You may not read the ratings of this department."))

@@ -57,7 +57,10 @@ def _invite(case, department, person, state, *, answered=None, reason=""):
 def _rate(case, department, result, conduct):
     criteria = {c.code: c for c in Criterion.objects.all()}
     rating = Rating.objects.create(
-        case=case, department=department, overall=Decimal(result + conduct) / 2
+        case=case,
+        department=department,
+        overall=Decimal(result + conduct) / 2,
+        created_at=case.completed_at,  # rated when done: March 2026, a published month
     )
     Score.objects.create(rating=rating, criterion=criteria["result"], score=result)
     Score.objects.create(rating=rating, criterion=criteria["conduct"], score=conduct)

@@ -149,3 +149,23 @@ def test_a_suggestion_becomes_a_template_in_one_click(world, sample, client):
         "城管执法局",
         "水务局",
     }
+
+
+def test_only_auditors_are_offered_and_given_the_ratings_export(world, sample, client):
+    """Rows of the ratings export name the case: commanders, leaders, the system
+    administrator get 403 (as on the case's own ratings page) and no link to it."""
+    for user in (world.commander, world.grid_leader, world.leader, world.sysadmin):
+        response = as_user(user).get(
+            reverse("api:analytics-export", args=["ratings"]), {**MARCH, "filetype": "csv"}
+        )
+        assert response.status_code == 403, user
+        assert response.json()["error"]["code"] == "permission_denied"
+    links = {}
+    for user in (world.leader, world.auditor):
+        user.is_staff = True
+        user.save()
+        client.force_login(user)
+        page = client.get(reverse("analytics-dashboard"), {"start": "2026-03-01"})
+        links[user.username] = " ".join(url for _label, url in page.context["exports"])
+    assert "exports/ratings/" not in links["leader"] and "exports/ranking/" in links["leader"]
+    assert "exports/ratings/" in links["auditor"]

@@ -17,7 +17,8 @@ def indicator(user, name, **params):
     return response.json()["data"]
 
 
-def test_headline_figures(world, sample):
+def test_headline_figures(world, sample, settings):
+    settings.JINSHAO_RATING_MIN_GROUP = 2
     data = indicator(world.auditor, "overview")
     # The district's medians come from the daily 5 % buckets (see the live/daily test).
     assert data.pop("response_median") == pytest.approx(1200.0, rel=0.05)
@@ -30,7 +31,9 @@ def test_headline_figures(world, sample):
         "dispatches": 5,
         "response_mean": 1200.0,  # 10, 30, 20 minutes
         "handling_mean": 9600.0,  # 110 and 210 minutes
-        "rating_mean": 85.0,  # 90 and 80
+        "rating_mean": 85.0,  # 90 and 80, March 2026 once it ended
+        "rating_count": 2,
+        "rating_months": ["2026-03"],
     }
 
 
@@ -109,8 +112,10 @@ def test_departments_cooperation_and_ranking(world, sample, settings):
 def test_scores_need_k_ratings(world, sample):
     rows = {r["name"]: r for r in indicator(world.auditor, "departments")}
     a = rows["城管执法局"]  # two ratings, K = 5 by default
-    assert a["ratings"] == 2 and a["scores_withheld"]
+    assert a["ratings"] == 2 and a["ratings_in_mean"] == 0 and a["scores_withheld"]
     assert a["rating_mean"] is None and set(a["criteria"].values()) == {None}
+    headline = indicator(world.auditor, "overview")
+    assert (headline["rating_mean"], headline["rating_count"]) == (None, 0)
 
 
 def test_template_suggestions(world, sample):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,12 +51,15 @@ def test_k_ratings_show_means_and_never_comments(world, case_in):
     assert "comment" not in response.content.decode()
 
 
-def test_the_year_is_withheld_when_it_would_reveal_a_withheld_month(world, case_in):
+def test_the_year_adds_up_only_the_shown_months(world, case_in):
+    """A withheld month is left out of the year, so year − shown months reveals nothing."""
     rated_in(case_in, world, month=3, count=5)
     rated_in(case_in, world, month=4, count=1, result=10)
     data = year_of(world.head_a, world).data
     assert not data["months"][2]["withheld"] and data["months"][3]["withheld"]
-    assert data["count"] == 6 and data["withheld"] and data["overall"] is None
+    assert data["months"][3]["count"] == 1 and data["months"][3]["overall"] is None
+    assert data["count"] == 5 and not data["withheld"]
+    assert data["overall"] == data["months"][2]["overall"] == "90.00"
 
 
 def test_who_may_read_a_departments_ratings(world, case_in):
@@ -68,3 +71,35 @@ def test_who_may_read_a_departments_ratings(world, case_in):
         assert response.status_code == 403, refused
         assert response.json()["error"]["code"] == "permission_denied"
     assert year_of(world.head_a, world, year="last").status_code == 400
+
+
+def test_the_month_in_progress_shows_no_figure_until_it_ends(world, case_in, monkeypatch):
+    """Ratings of this month are published only after it ends, then fixed for good."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    for _ in range(6):
+        case_in("closed", invite=("staff_a",))  # rated now: this month
+    month = year_of(world.head_a, world, year=today.year).data["months"][today.month - 1]
+    assert not month["published"] and month["withheld"] and month["overall"] is None
+    assert month["count"] == 0
+
+    later = timezone.now() + timedelta(days=40)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    month = year_of(world.head_a, world, year=today.year).data["months"][today.month - 1]
+    assert month["published"] and month["count"] == 6 and month["overall"] == "92.50"
+    case_in("closed", invite=("staff_a",))  # rated "now", in the month already published
+    Rating.objects.update(created_at=datetime.combine(today, datetime.min.time(), SHANGHAI))
+    again = year_of(world.head_a, world, year=today.year).data["months"][today.month - 1]
+    assert again == month
+
+
+def test_asking_for_long_ago_writes_nothing(world, case_in):
+    """Months before the first rating are empty without a row written for each."""
+    from ratings.models import PublishedMonth
+
+    rated_in(case_in, world, month=3, count=1)
+    assert year_of(world.head_a, world, year=2001).status_code == 200
+    assert not PublishedMonth.objects.filter(month__year=2001).exists()
+    year_of(world.head_a, world)
+    assert PublishedMonth.objects.filter(month__year=2025).count() == 10  # March on

@@ -1,6 +1,8 @@
 """Rating departments: who, when, how scores combine, and that nobody is named."""
 
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +13,7 @@ from ratings.services import rate_department
 
 pytestmark = pytest.mark.django_db
 GOOD = {"result": 100, "conduct": 90}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_the_caller_rates_each_department_and_the_last_closes_the_case(world, case_in):
@@ -97,3 +100,46 @@ def test_no_rater_is_stored_anywhere(world, case_in):
         assert related == [], model
     case = case_in("closed")
     assert not case.events.filter(kind=EventKind.RATED).exclude(actor=None).exists()
+
+
+# ---------------------------------------------------------------- publishing months
+
+
+def _rated_on(case_in, when, result: int) -> Rating:
+    rating = Rating.objects.get(case=case_in("closed", invite=("staff_a",)))
+    rating.scores.filter(criterion__code="result").update(score=result)
+    Rating.objects.filter(pk=rating.pk).update(created_at=when, overall=Decimal(result + 90) / 2)
+    return rating
+
+
+def test_an_ended_month_is_published_once_and_then_never_moves(world, case_in):
+    from audit.models import AuditRecord
+    from ratings.models import MonthFigure
+    from ratings.services import publish_month
+
+    march = datetime(2025, 3, 31, 23, 30, tzinfo=SHANGHAI)  # still March in Shanghai
+    for result in (60, 70):
+        _rated_on(case_in, march, result)
+    _rated_on(case_in, datetime(2025, 4, 1, 0, 10, tzinfo=SHANGHAI), 10)  # April already
+    publish_month(date(2025, 3, 15))
+    figure = MonthFigure.objects.get(month=date(2025, 3, 1), department=world.dept_a)
+    result_id = str(Criterion.objects.get(code="result").pk)
+    assert (figure.count, figure.overall_sum) == (2, Decimal("155.00"))
+    assert figure.scores[result_id] == {"sum": 130, "n": 2}
+    assert AuditRecord.objects.filter(action="ratings.month_published").count() == 1
+
+    _rated_on(case_in, march, 0)  # a late change to a published month
+    Rating.objects.filter(scores__score=60).delete()
+    publish_month(date(2025, 3, 1))
+    figure.refresh_from_db()
+    assert (figure.count, figure.overall_sum) == (2, Decimal("155.00"))
+    assert MonthFigure.objects.filter(month=date(2025, 3, 1)).count() == 1
+
+
+def test_a_month_in_progress_is_not_published(world, case_in):
+    from django.utils import timezone
+
+    from ratings.services import publish_month
+
+    with pytest.raises(ValueError):
+        publish_month(timezone.localdate())
