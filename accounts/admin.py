@@ -18,6 +18,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import (
@@ -227,6 +231,36 @@ class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
             for assignment in queryset.select_related("user", "area", "department"):
                 services.revoke_role(assignment, actor=request.user, ip=client_ip(request))
 
+
+class OnlyManagedAccountsDevices:
+    """An authenticator is a credential: removing one (to reset a lost phone) is for
+    accounts the reader may manage, never their own or an administrator's."""
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj.user, actor=request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj.user, actor=request.user)
+
+
+class TOTPDeviceAdmin(OnlyManagedAccountsDevices, otp_totp_admin.TOTPDeviceAdmin):
+    pass
+
+
+class StaticDeviceAdmin(OnlyManagedAccountsDevices, otp_static_admin.StaticDeviceAdmin):
+    pass
+
+
+# django-otp registers its own (importing its modules above did); ours replace them.
+for device, device_admin in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)):
+    admin.site.unregister(device)
+    admin.site.register(device, device_admin)
 
 admin.site.unregister(Group)
 

@@ -633,3 +633,21 @@ def test_bulk_grants_keep_the_rules_and_are_audited(people):
     )
     [record] = AuditRecord.objects.filter(action="role.granted_in_bulk")
     assert record.actor == root and record.details["count"] == 1
+
+
+@pytest.mark.parametrize("who", ADMINS)
+def test_no_administrator_removes_an_administrators_or_their_own_authenticator(people, who):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    devices = {
+        name: TOTPDevice.objects.create(user=people[name], name="phone", confirmed=True)
+        for name in (*ADMINS, "superuser", "business")
+    }
+    client = browser(people[who])
+    for name in (*ADMINS, "superuser"):
+        url = reverse("admin:otp_totp_totpdevice_delete", args=[devices[name].pk])
+        assert client.post(url, {"post": "yes"}).status_code == 403, (who, name)
+    business = reverse("admin:otp_totp_totpdevice_delete", args=[devices["business"].pk])
+    answer = client.post(business, {"post": "yes"}).status_code
+    assert answer == (302 if who == "secadmin" else 403)
+    assert TOTPDevice.objects.count() == (4 if who == "secadmin" else 5)
