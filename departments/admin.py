@@ -56,10 +56,9 @@ class DepartmentAdmin(RefusalsAsMessages, ImportExportModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
-        if formset.model is StaffMembership:
-            for membership in StaffMembership.objects.filter(
-                department=form.instance
-            ).select_related("user", "department"):
+        if formset.model is StaffMembership:  # the rows this page added or changed
+            touched = [*formset.new_objects, *(m for m, _fields in formset.changed_objects)]
+            for membership in touched:
                 sync_staff_role(membership, actor=request.user, ip=client_ip(request))
 
 

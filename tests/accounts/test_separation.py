@@ -651,3 +651,60 @@ def test_no_administrator_removes_an_administrators_or_their_own_authenticator(p
     answer = client.post(business, {"post": "yes"}).status_code
     assert answer == (302 if who == "secadmin" else 403)
     assert TOTPDevice.objects.count() == (4 if who == "secadmin" else 5)
+
+
+@pytest.mark.parametrize("who", ADMINS)
+def test_the_workstation_import_names_no_administrator_account(people, world, who, tmp_path):
+    from grids.resources import WorkstationResource
+
+    headers = WorkstationResource().get_export_headers()
+    path = tmp_path / "workstations.csv"
+    before = state()
+    for commander, leader in (("shenji_t", ""), ("", "anquan_t"), (people[who].username, "")):
+        row = [world.grid.code, "南桥第一网格工作站", "", "", commander, leader, ""]
+        path.write_text(tablib.Dataset(row, headers=headers).export("csv"), encoding="utf-8")
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command(
+                *("import_sheet", "workstations", str(path), "--actor", people[who].username),
+                stdout=io.StringIO(),
+                stderr=err,
+            )
+        if who == "sysadmin":
+            assert "第 1 条数据" in err.getvalue(), err.getvalue()
+    assert state() == before
+
+
+@pytest.mark.parametrize("who", (*ADMINS, "superuser"))
+def test_no_administrator_account_joins_a_departments_staff_in_the_admin(people, world, who):
+    client, root = browser(people[who]), browser(people["superuser"])
+    department_url = reverse("admin:departments_department_change", args=[world.dept_b.pk])
+    before = state()
+    for person in ("auditadmin", "secadmin", "sysadmin", who):
+        data = form_data(root.get(department_url))
+        n = int(data["memberships-TOTAL_FORMS"])
+        data.update(
+            {
+                "memberships-TOTAL_FORMS": str(n + 1),
+                f"memberships-{n}-user": str(people[person].pk),
+                f"memberships-{n}-title": "科员",
+                f"memberships-{n}-phone": "13800000007",
+                f"memberships-{n}-on_duty": "on",
+                f"memberships-{n}-is_active": "on",
+                f"memberships-{n}-department": str(world.dept_b.pk),
+            }
+        )
+        assert refused(client.post(department_url, data)), (who, person)
+        response = client.post(
+            reverse("admin:departments_staffmembership_add"),
+            {
+                "user": people[person].pk,
+                "department": world.dept_b.pk,
+                "title": "科员",
+                "phone": "13800000007",
+                "on_duty": "on",
+                "is_active": "on",
+            },
+        )
+        assert refused(response), (who, person, response.status_code)
+    assert state() == before
