@@ -1,21 +1,84 @@
-"""People and their roles in the back office."""
+"""People and their roles in the back office.
 
-from django.contrib import admin
+Every change of an account or a role goes through ``accounts.services``, which
+keeps the three administrators apart (三权分立) and audits each change with
+who made it and from where. Superuser status, groups and permissions are
+shown to superusers only; an account the reader may not manage (their own,
+an administrator's for anyone but a superuser) opens read-only.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import services
+from accounts.forms import (
+    AccountChangeForm,
+    AccountCreationForm,
+    PasswordResetForm,
+    RoleAssignmentForm,
+    RoleAssignmentFormSet,
+    for_request,
+)
 from accounts.models import RoleAssignment, User
+from audit.request import client_ip
+from core.errors import DomainError
+
+
+class RefusalsAsMessages:
+    """A refusal a service raises while saving (a race past the form's check) rolls the
+    whole page back (the admin's views are atomic) and is shown as an error."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    formset = RoleAssignmentFormSet
     fields = ("role", "area", "department")
     autocomplete_fields = ("area", "department")
     extra = 0
 
+    def get_formset(self, request, obj=None, **kwargs):
+        return for_request(super().get_formset(request, obj, **kwargs), request)
+
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RefusalsAsMessages, DjangoUserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    change_password_form = PasswordResetForm
     list_display = ("username", "name", "is_active", "is_staff", "last_login")
     list_filter = ("is_active", "is_staff", "is_superuser", "role_assignments__role")
     search_fields = ("username", "name", "email")
@@ -37,11 +100,175 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = services.SUPERUSER_ONLY_FIELDS
+        return [
+            (name, {**options, "fields": tuple(f for f in options["fields"] if f not in hidden)})
+            for name, options in fieldsets
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        return for_request(super().get_form(request, obj, **kwargs), request)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj, actor=request.user)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_account(
+                obj, fields=form.changed_data, actor=request.user, ip=client_ip(request)
+            )
+        else:
+            services.create_account(obj, actor=request.user, ip=client_ip(request))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        save_role_formset(formset, actor=request.user, ip=client_ip(request))
+        return None
+
+    def delete_model(self, request, obj):
+        services.delete_account(obj, actor=request.user, ip=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for user in queryset:
+                services.delete_account(user, actor=request.user, ip=client_ip(request))
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page, its form bound to the person resetting (for the service and audit)."""
+        for_this_request = copy.copy(self)
+        for_this_request.change_password_form = for_request(self.change_password_form, request)
+        return DjangoUserAdmin.user_change_password(for_this_request, request, id, form_url)
+
+
+def save_role_formset(formset, *, actor, ip) -> None:
+    """Save a role list edited on a person's page through the services: removals first."""
+    formset.save(commit=False)
+    for assignment in formset.deleted_objects:
+        services.revoke_role(assignment, actor=actor, ip=ip)
+    for assignment, _fields in formset.changed_objects:
+        services.change_role(
+            assignment,
+            user=assignment.user,
+            role=assignment.role,
+            area=assignment.area,
+            department=assignment.department,
+            actor=actor,
+            ip=ip,
+        )
+    for assignment in formset.new_objects:
+        granted = services.grant_role(
+            assignment.user,
+            assignment.role,
+            area=assignment.area,
+            department=assignment.department,
+            actor=actor,
+            ip=ip,
+        )
+        assignment.pk, assignment.created_at = granted.pk, granted.created_at
+
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
+    form = RoleAssignmentForm
     list_display = ("user", "role", "area", "department", "created_at")
     list_filter = ("role",)
     search_fields = ("user__username", "user__name", "area__name", "department__name")
     autocomplete_fields = ("user", "area", "department")
     list_select_related = ("user", "area", "department")
+
+    def get_form(self, request, obj=None, **kwargs):
+        return for_request(super().get_form(request, obj, **kwargs), request)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_alter_assignment(obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_alter_assignment(obj, actor=request.user)
+
+    def save_model(self, request, obj, form, change):
+        actor, ip = request.user, client_ip(request)
+        if change:
+            services.change_role(
+                obj,
+                user=obj.user,
+                role=obj.role,
+                area=obj.area,
+                department=obj.department,
+                actor=actor,
+                ip=ip,
+            )
+            return
+        granted = services.grant_role(
+            obj.user, obj.role, area=obj.area, department=obj.department, actor=actor, ip=ip
+        )
+        obj.pk, obj.created_at = granted.pk, granted.created_at
+
+    def delete_model(self, request, obj):
+        services.revoke_role(obj, actor=request.user, ip=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for assignment in queryset.select_related("user", "area", "department"):
+                services.revoke_role(assignment, actor=request.user, ip=client_ip(request))
+
+
+class OnlyManagedAccountsDevices:
+    """An authenticator is a credential: removing one (to reset a lost phone) is for
+    accounts the reader may manage, never their own or an administrator's."""
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj.user, actor=request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj.user, actor=request.user)
+
+
+class TOTPDeviceAdmin(OnlyManagedAccountsDevices, otp_totp_admin.TOTPDeviceAdmin):
+    pass
+
+
+class StaticDeviceAdmin(OnlyManagedAccountsDevices, otp_static_admin.StaticDeviceAdmin):
+    pass
+
+
+# django-otp registers its own (importing its modules above did); ours replace them.
+for device, device_admin in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)):
+    admin.site.unregister(device)
+    admin.site.register(device, device_admin)
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Groups: a group's permissions reach every member, so only a superuser sets them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "permissions")

@@ -62,14 +62,35 @@ def admin_change(sender, instance, created, **kwargs) -> None:
 
 
 def role_saved(sender, instance, created, **kwargs) -> None:
+    """A role row written around ``accounts.services`` (the shell, a fixture): still recorded.
+
+    The services record their own writes with actor and address; this net
+    catches any other ``save()``, marked ``outside_service``, so no grant
+    escapes the log and none is recorded twice.
+    """
+    from accounts.services import role_write_is_audited_by_service
+
+    if role_write_is_audited_by_service():
+        return
     services.record(
         "role.granted" if created else "role.changed",
         obj=instance,
-        details={"user": instance.user_id, "role": instance.role},
+        details={"user": instance.user_id, "role": instance.role, "outside_service": True},
     )
 
 
 def role_deleted(sender, instance, **kwargs) -> None:
+    """A role row deleted around ``accounts.services`` (a cascade, the shell): still recorded."""
+    from accounts.services import role_write_is_audited_by_service
+
+    if role_write_is_audited_by_service():
+        return
     services.record(
-        "role.revoked", details={"user": instance.user_id, "role": instance.role, "id": instance.pk}
+        "role.revoked",
+        details={
+            "user": instance.user_id,
+            "role": instance.role,
+            "id": instance.pk,
+            "outside_service": True,
+        },
     )

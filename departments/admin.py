@@ -5,9 +5,13 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from accounts.admin import RefusalsAsMessages
+from accounts.forms import for_request
+from audit.request import client_ip
 from audit.services import audit_personal_data
 from core.crypto import digest
 from core.masking import mask_phone
+from departments.forms import StaffMembershipForm, StaffMembershipFormSet
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
 from departments.services import sync_staff_role
@@ -15,6 +19,7 @@ from departments.services import sync_staff_role
 
 class StaffMembershipInline(admin.TabularInline):
     model = StaffMembership
+    formset = StaffMembershipFormSet
     fields = ("user", "title", "phone", "on_duty", "is_active")
     autocomplete_fields = ("user",)
     extra = 0
@@ -24,9 +29,12 @@ class StaffMembershipInline(admin.TabularInline):
             return self.fields
         return tuple(f for f in self.fields if f != "phone")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        return for_request(super().get_formset(request, obj, **kwargs), request)
+
 
 @admin.register(Department)
-class DepartmentAdmin(ImportExportModelAdmin):
+class DepartmentAdmin(RefusalsAsMessages, ImportExportModelAdmin):
     resource_classes = [DepartmentResource]
     list_display = ("name", "code", "level", "kind", "town", "staff_count", "is_active")
     list_filter = ("level", "kind", "town", "is_active")
@@ -48,16 +56,21 @@ class DepartmentAdmin(ImportExportModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
-        if formset.model is StaffMembership:
-            for membership in formset.queryset.model.objects.filter(department=form.instance):
-                sync_staff_role(membership)
+        if formset.model is StaffMembership:  # the rows this page added or changed
+            touched = [*formset.new_objects, *(m for m, _fields in formset.changed_objects)]
+            for membership in touched:
+                sync_staff_role(membership, actor=request.user, ip=client_ip(request))
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(ImportExportModelAdmin):
-    """Staff, with phone numbers masked unless the reader may see them (then audited)."""
+class StaffMembershipAdmin(RefusalsAsMessages, ImportExportModelAdmin):
+    """Staff, with phone numbers masked unless the reader may see them (then audited).
+
+    Staff are existing, ordinary accounts; their role comes through the role service.
+    """
 
     resource_classes = [StaffMembershipResource]
+    form = StaffMembershipForm
     list_display = ("user", "department", "title", "masked_phone", "on_duty", "is_active")
     list_filter = ("on_duty", "is_active", "department__level", "department__kind")
     search_fields = ("user__name", "user__username", "department__name")
@@ -114,6 +127,14 @@ class StaffMembershipAdmin(ImportExportModelAdmin):
     autocomplete_fields = ("user", "department")
     list_select_related = ("user", "department")
 
+    def get_form(self, request, obj=None, **kwargs):
+        return for_request(super().get_form(request, obj, **kwargs), request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        """Imports grant the staff role as the person importing, from their address."""
+        kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        return {**kwargs, "actor": request.user, "ip": client_ip(request)}
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        sync_staff_role(obj)
+        sync_staff_role(obj, actor=request.user, ip=client_ip(request))

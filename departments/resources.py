@@ -1,11 +1,11 @@
 """Spreadsheets of departments and their staff (import and export)."""
 
-from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
 from accounts.models import User
+from core.errors import DomainError
 from core.masking import is_masked, mask_phone
 from core.spreadsheets import (
     ChoiceWidget,
@@ -19,7 +19,7 @@ from core.spreadsheets import (
 )
 from departments.choices import DepartmentKind, DepartmentLevel
 from departments.models import Department, StaffMembership
-from departments.services import sync_staff_role
+from departments.services import check_staff_member, sync_staff_role
 from grids.models import Area
 
 
@@ -64,7 +64,12 @@ class DepartmentResource(SpreadsheetResource):
 
 
 class StaffMembershipResource(SpreadsheetResource):
-    """Staff: creates the person when the username is new (with no usable password yet).
+    """Staff: names existing, ordinary accounts by username; creates and renames nobody.
+
+    An unknown username, a name that is not the account's, an administrator
+    account or the importer themselves is a row error, and the file then
+    imports nothing. The staff role is granted (and taken away with an
+    inactive row) through ``accounts.services`` as ``actor`` from ``ip``.
 
     Phones are masked (``138****1234``) unless ``phones_whole`` is given, as it is
     for readers holding ``departments.view_staff_phone``. A masked number read
@@ -93,9 +98,10 @@ class StaffMembershipResource(SpreadsheetResource):
 
     select_related = ("user", "department")
 
-    def __init__(self, *, phones_whole: bool = False, **kwargs):
+    def __init__(self, *, phones_whole: bool = False, actor=None, ip=None, **kwargs):
         super().__init__(**kwargs)
         self.phones_whole = phones_whole
+        self.actor, self.ip = actor, ip
 
     def dehydrate_phone(self, membership: StaffMembership) -> str:
         return membership.phone if self.phones_whole else mask_phone(membership.phone)
@@ -127,14 +133,39 @@ class StaffMembershipResource(SpreadsheetResource):
         username = str(row.get(self.fields["username"].column_name) or "").strip()
         if not username:
             # A ValidationError makes this an invalid row, listed with the others.
-            raise ValidationError({"username": _("A username is required.")})
+            raise ValidationError({"user__username": _("A username is required.")})
+        if self.actor is None:
+            raise ValidationError(_("The import must know who imports (it names people)."))
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise ValidationError(
+                {
+                    "user__username": _(
+                        "No account “%(username)s”: the security administrator creates "
+                        "accounts; the staff list only names them."
+                    )
+                    % {"username": username}
+                }
+            )
         name = str(row.get(self.fields["person_name"].column_name) or "").strip()
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"name": name, "password": make_password(None)}
-        )
-        if not created and name and user.name != name:
-            user.name = name
-            user.save(update_fields=["name"])
+        if name and name != user.name:
+            raise ValidationError(
+                {
+                    "user__name": _(
+                        "The account “%(username)s” belongs to %(name)s: check the row "
+                        "(the import renames nobody)."
+                    )
+                    % {"username": username, "name": user.name}
+                }
+            )
+        try:
+            department = self.fields["department"].clean(row)
+        except ValueError:
+            department = None  # reported by the department column itself
+        try:
+            check_staff_member(user, department, actor=self.actor)
+        except DomainError as error:
+            raise ValidationError({"user__username": str(error)}) from None
         self._user = user
 
     def import_instance(self, instance, row, **kwargs):
@@ -142,4 +173,7 @@ class StaffMembershipResource(SpreadsheetResource):
         instance.user = self._user
 
     def after_save_instance(self, instance, row, **kwargs):
-        sync_staff_role(instance)
+        try:
+            sync_staff_role(instance, actor=self.actor, ip=self.ip)
+        except DomainError as error:
+            raise ValidationError({"user__username": str(error)}) from None

@@ -8,6 +8,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from accounts.admin import RefusalsAsMessages
+from accounts.forms import for_request
+from audit.request import client_ip
+from grids.forms import WorkstationForm
 from grids.models import Area, Workstation
 from grids.resources import AreaResource, WorkstationResource
 from grids.services import sync_workstation_roles
@@ -64,15 +68,26 @@ class AreaAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Workstation)
-class WorkstationAdmin(ImportExportModelAdmin):
+class WorkstationAdmin(RefusalsAsMessages, ImportExportModelAdmin):
+    """Workstations name existing, ordinary people; their roles come through the role service."""
+
     resource_classes = [WorkstationResource]
+    form = WorkstationForm
     list_display = ("name", "grid", "commander", "grid_leader", "phone")
     search_fields = ("name", "grid__name", "commander__name", "grid_leader__name")
     list_filter = ("grid__parent",)
     autocomplete_fields = ("grid", "commander", "grid_leader", "deputy_commanders")
     list_select_related = ("grid", "commander", "grid_leader")
 
+    def get_form(self, request, obj=None, **kwargs):
+        return for_request(super().get_form(request, obj, **kwargs), request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        """Imports grant roles as the person importing, from their address."""
+        kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        return {**kwargs, "actor": request.user, "ip": client_ip(request)}
+
     def save_related(self, request, form, formsets, change):
         """After the deputies are saved, grant the commander's and grid leader's roles."""
         super().save_related(request, form, formsets, change)
-        sync_workstation_roles(form.instance)
+        sync_workstation_roles(form.instance, actor=request.user, ip=client_ip(request))

@@ -1,9 +1,12 @@
 """Spreadsheets of the area tree and workstations (import and export)."""
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
+from accounts.choices import Role
 from accounts.models import User
+from core.errors import DomainError
 from core.spreadsheets import (
     ChoiceWidget,
     CodeListWidget,
@@ -16,7 +19,7 @@ from core.spreadsheets import (
 )
 from grids.choices import AreaLevel, CommunityKind
 from grids.models import Area, Workstation
-from grids.services import sync_workstation_roles
+from grids.services import check_workstation_people, sync_workstation_roles
 
 
 class AreaResource(SpreadsheetResource):
@@ -48,6 +51,14 @@ class AreaResource(SpreadsheetResource):
 
 
 class WorkstationResource(SpreadsheetResource):
+    """Workstations by grid code, naming existing, ordinary people by username.
+
+    ``actor`` (who imports) and ``ip`` are needed: the commander's and grid
+    leader's roles are granted through ``accounts.services`` as that person.
+    A row naming an administrator account is refused; the file then imports
+    nothing, like any bad row.
+    """
+
     grid = fields.Field(
         attribute="grid", column_name=_("Grid code"), widget=CodeWidget(Area, "code")
     )
@@ -89,5 +100,38 @@ class WorkstationResource(SpreadsheetResource):
     def get_queryset(self):
         return super().get_queryset().order_by("grid__path")
 
-    def after_save_instance(self, instance, row, **kwargs):
-        sync_workstation_roles(instance)
+    def __init__(self, *, actor=None, ip: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.actor, self.ip = actor, ip
+
+    def _check(self, posts: dict, grid) -> None:
+        problems = {}
+        for field, people in posts.items():
+            try:
+                check_workstation_people(people, grid=grid, actor=self.actor)
+            except DomainError as error:
+                problems[field] = [str(error)]
+        if problems:
+            raise ValidationError(problems)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        super().before_save_instance(instance, row, **kwargs)
+        if self.actor is None:
+            raise ValidationError(_("The import must know who imports (it names people)."))
+        people = [(instance.commander, Role.COMMANDER), (instance.grid_leader, Role.GRID_LEADER)]
+        self._check(
+            {
+                "commander": [p for p in people[:1] if p[0] is not None],
+                "grid_leader": [p for p in people[1:] if p[0] is not None],
+            },
+            instance.grid,
+        )
+
+    def save_m2m(self, instance, row, **kwargs):
+        super().save_m2m(instance, row, **kwargs)
+        deputies = [(person, None) for person in instance.deputy_commanders.all()]
+        self._check({"deputy_commanders": deputies}, instance.grid)
+        try:
+            sync_workstation_roles(instance, actor=self.actor, ip=self.ip)
+        except DomainError as error:
+            raise ValidationError(str(error)) from None

@@ -2,6 +2,11 @@
 
 All or nothing, like the admin: a file with any bad row imports nothing and
 every bad row is listed; the command then exits with status 1.
+
+``--actor USERNAME`` names who imports: the import runs with that person's
+rights (the admin's import permission) and is audited in their name. Staff
+and workstation files name people and grant roles, so they need it; the
+role rules of ``accounts.services`` apply as in the admin.
 """
 
 from __future__ import annotations
@@ -9,9 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import tablib
+from django.conf import settings
+from django.contrib.auth import get_permission_codename
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.spreadsheets import describe_errors
 from departments.resources import DepartmentResource, StaffMembershipResource
 from grids.resources import AreaResource, WorkstationResource
@@ -28,6 +36,26 @@ RESOURCES = {
     "template-fields": TemplateFieldResource,
     "criteria": CriterionResource,
 }
+
+
+#: Kinds whose rows name people and grant roles: who imports must be named.
+NAMING_PEOPLE = frozenset({"staff", "workstations"})
+
+
+def importing_actor(username: str | None, kind: str) -> User | None:
+    """The active account named by ``--actor``, holding the admin's import permission."""
+    if not username:
+        if kind in NAMING_PEOPLE:
+            raise CommandError(_("This file names people: say who imports with --actor USERNAME."))
+        return None
+    actor = User.objects.filter(username=username, is_active=True).first()
+    opts = RESOURCES[kind]._meta.model._meta
+    code = get_permission_codename(settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE, opts)
+    if actor is None or not actor.has_perm(f"{opts.app_label}.{code}"):
+        raise CommandError(
+            _("%(username)s may not import this kind of file.") % {"username": username}
+        )
+    return actor
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
@@ -49,8 +77,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check the file, change nothing."
         )
+        parser.add_argument(
+            "--actor",
+            metavar="USERNAME",
+            help="Who imports (needed for staff and workstations; audited in their name).",
+        )
 
-    def handle(self, *args, kind, file, dry_run, **opts):
+    def handle(self, *args, kind, file, dry_run, actor=None, **opts):
+        who = importing_actor(actor, kind)
         if not file.is_file():
             raise CommandError(_("No such file: %(file)s") % {"file": file})
         try:
@@ -59,8 +93,8 @@ class Command(BaseCommand):
             raise
         except Exception as exc:  # a corrupt or lying file
             raise CommandError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
-        resource = RESOURCES[kind]()
-        result = resource.import_data(dataset, dry_run=dry_run)
+        resource = RESOURCES[kind](**({"actor": who} if kind in NAMING_PEOPLE else {}))
+        result = resource.import_data(dataset, dry_run=dry_run, user=who)
         problems = describe_errors(result, resource)
         if problems:
             for line in problems:

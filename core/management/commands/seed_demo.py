@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import RoleAssignment, User
+from accounts.services import grant_roles_in_bulk
 from analytics.facts import refresh_all
 from cases.choices import CaseState, EventKind, InvitationState
 from cases.models import Case, CaseEvent, CaseNumberSequence, Invitation
@@ -323,7 +324,8 @@ class Command(BaseCommand):
         for membership in memberships:  # bulk_create skips save(), which keeps the digest
             membership.phone_digest = digest(membership.phone)
         StaffMembership.objects.bulk_create(memberships, batch_size=CHUNK)
-        RoleAssignment.objects.bulk_create(roles, batch_size=CHUNK)
+        # One checked, audited grant of every role, by the demo's superuser.
+        grant_roles_in_bulk(roles, actor=by_name["admin"], via="seed_demo")
         self.create_workstations(grids, communities, by_name)
 
     def create_workstations(self, grids, communities, by_name):
@@ -339,7 +341,7 @@ class Command(BaseCommand):
                 phone=f"021-5716{i:04d}",
             )
             station.deputy_commanders.set(by_grid[grid.pk][:2])
-            sync_workstation_roles(station)
+            sync_workstation_roles(station, actor=by_name["admin"])
 
     def create_templates(self, departments):
         categories = {}
