@@ -224,8 +224,11 @@ class CaseViewSet(
         case = self.get_object()
         context = self.case_context(case)
         if request.method == "GET":
-            invitations = _invitations_with_phones().visible_to(request.user).filter(case=case)
-            return Response(s.InvitationSerializer(invitations, many=True, context=context).data)
+            # Prefetched with the case (``get_queryset``): a visible case's invitations are
+            # exactly ``Invitation.objects.visible_to`` of it.
+            return Response(
+                s.InvitationSerializer(case.invitations.all(), many=True, context=context).data
+            )
         data = s.InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.invite_person(case, actor=request.user, **data.validated_data)
