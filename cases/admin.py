@@ -1,7 +1,7 @@
 """The case back office: the list, the case page with its transition buttons,
 and one-form pages to raise, edit, invite and rate — every change through
-``cases.services`` / ``ratings.services``; every list scoped by
-``Case.objects.visible_to``."""
+``cases.services`` / ``ratings.services``; every page scoped by its model's
+``visible_to`` through ``core.admin.ScopedAdminMixin``."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ from cases.permissions import (
     is_superuser,
 )
 from cases.resources import CaseResource
-from core.admin import run_action_form
+from core.admin import ScopedAdminMixin, run_action_form
 from core.errors import DomainError
 from departments.models import Department
 from ratings.models import Criterion
@@ -81,7 +81,7 @@ class ReadOnlyMixin:
         return False
 
 
-class InvitationInline(ReadOnlyMixin, admin.TabularInline):
+class InvitationInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = Invitation
     fields = ("department", "person", "state", "reason", "invited_at", "responded_at")
     readonly_fields = fields
@@ -95,14 +95,14 @@ def event_details(event: CaseEvent) -> str:
     return " · ".join(str(data[k]) for k in ("department", "person") if data.get(k))
 
 
-class SupervisionOrderInline(ReadOnlyMixin, admin.TabularInline):
+class SupervisionOrderInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = SupervisionOrder
     extra = 0
     fields = ("created_at", "issued_by", "instruction", "due_at", "state", "answer", "answered_by")
     readonly_fields = fields
 
 
-class ExtensionInline(ReadOnlyMixin, admin.TabularInline):
+class ExtensionInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = ExtensionRequest
     extra = 0
     fields = (
@@ -118,7 +118,7 @@ class ExtensionInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
+class CaseEventInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = CaseEvent
     fields = ("created_at", "kind", "actor", "from_state", "to_state", "concerns", "note")
     readonly_fields = fields
@@ -154,7 +154,7 @@ TRANSITION_SERVICES = {
 
 
 @admin.register(Case)
-class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
+class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
     resource_classes = [CaseResource]
     fsm_fields = ["state"]
     fsm_forms = {"send_back": ReasonForm, "cancel": ReasonForm, "reopen": ReasonForm}
@@ -203,9 +203,6 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["core/admin.css"]}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # Nothing is edited in place: drafts through "Edit draft", the rest by transitions.
@@ -641,7 +638,7 @@ class CaseAdmin(ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class InvitationAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("case", "department", "person", "state", "invited_at", "responded_at")
     list_filter = ("state", "department__kind", "department__level", "invited_at")
     search_fields = (
@@ -665,10 +662,6 @@ class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "invited_at",
         "responded_at",
     )
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible)
 
     def has_change_permission(self, request, obj=None):
         # Needed for the accept/decline actions; the fields themselves stay read-only.
@@ -701,16 +694,13 @@ class InvitationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CaseEventAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "case", "kind", "actor", "from_state", "to_state", "short_note")
     list_filter = ("kind", "created_at")
     search_fields = ("case__number", "note", "actor__name", "actor__username")
     list_select_related = ("case", "actor")
     show_full_result_count = False
     date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
 
     @admin.display(description=_("note"))
     def short_note(self, obj: CaseEvent) -> str:
@@ -722,12 +712,10 @@ class CaseNumberSequenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("year", "last")
 
 
-class CaseScopedReadOnly(ReadOnlyMixin, admin.ModelAdmin):
-    """Rows of cases: listed only for the cases the reader may see."""
+class CaseScopedReadOnly(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Rows of cases, written by services: listed only for the cases the reader may see."""
 
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible).select_related("case")
+    list_select_related = ("case",)
 
 
 @admin.register(SupervisionOrder)

@@ -41,6 +41,16 @@ AREA_READ_ROLES = (Role.VILLAGE_OFFICIAL, Role.COMMANDER, Role.GRID_LEADER, Role
 BROAD_SCOPE_DEPTH = 2
 
 
+def reads_every_case(user) -> bool:
+    """Whether ``user`` reads every case (superusers, auditors, system administrators)."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or has_role(user, READ_ALL_ROLES))
+    )
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         """The cases ``user`` may read (DESIGN.md roles; a case outside is a 404).
@@ -51,7 +61,7 @@ class CaseQuerySet(models.QuerySet):
         """
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser or has_role(user, READ_ALL_ROLES):
+        if reads_every_case(user):
             return self
         from grids.models import Area
 
@@ -98,6 +108,33 @@ class CaseQuerySet(models.QuerySet):
             deadline__lt=now,
             state__in=[CaseState.DISPATCHED, CaseState.IN_PROGRESS],
         )
+
+
+class CaseOwnedQuerySet(models.QuerySet):
+    """Rows that belong to a case: read only where the case is (NetBox's ``restrict``).
+
+    Every model with a non-null foreign key to ``Case`` (directly, or through
+    another such model) uses a subclass as its manager, naming the path to the
+    case in ``case_path``. ``core.api.viewsets.CaseScopedViewSetMixin`` and
+    ``core.admin.CaseScopedAdminMixin`` call ``visible_to`` once for every API
+    endpoint and admin page of such a model, so none can forget it;
+    ``tests/cases/test_scoping.py`` finds the models by introspection.
+    """
+
+    #: The lookup path from this model to its case (``"case"``, ``"rating__case"``).
+    case_path = "case"
+
+    def visible_to(self, user) -> models.QuerySet:
+        """The rows of the cases ``user`` may read (``Case.objects.visible_to``); none if anonymous.
+
+        A subclass narrows it further where the rows are more private than the case.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if reads_every_case(user):
+            return self.all()
+        visible = Case.objects.visible_to(user).order_by().values("pk")
+        return self.filter(**{f"{self.case_path}__in": visible})
 
 
 def refusal(message):
@@ -398,6 +435,8 @@ class Invitation(models.Model):
     invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
@@ -448,6 +487,8 @@ class CaseEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
@@ -493,6 +534,8 @@ class SupervisionStep(models.Model):
         CaseEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("supervision step")
         verbose_name_plural = _("supervision steps")
@@ -534,6 +577,8 @@ class SupervisionOrder(models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("issued at"), default=timezone.now)
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("supervision order")
         verbose_name_plural = _("supervision orders")
@@ -573,6 +618,8 @@ class ExtensionRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    objects = CaseOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("extension request")

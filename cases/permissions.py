@@ -6,8 +6,10 @@ everything (the back office acts for anyone and the timeline records who).
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.choices import Role
-from accounts.selectors import covers_area, has_role
+from accounts.selectors import area_paths, commander_ids_over, covers_area, has_role
 
 
 def is_superuser(user) -> bool:
@@ -52,22 +54,64 @@ def system_only(case, user) -> bool:
     return True
 
 
-def is_participant(case, user) -> bool:
-    """Caller, a commander over the case, or a person invited who has not declined.
+# ------------------------------------------------------------- the case's people
+# One definition, used by the room (chat.selectors), the phone rule
+# (core.masking.may_see_whole_phones) and the case's ``participants`` (API).
 
-    These are the people who work the case together and may call each other,
-    so they see each other's phone numbers unmasked.
-    """
+
+def _accepted_person_ids(case) -> set[int]:
+    """People whose invitation to ``case`` is accepted now (prefetched invitations are used)."""
     from cases.choices import InvitationState
 
+    if "invitations" in getattr(case, "_prefetched_objects_cache", {}):
+        return {i.person_id for i in case.invitations.all() if i.state == InvitationState.ACCEPTED}
+    accepted = case.invitations.filter(state=InvitationState.ACCEPTED)
+    return set(accepted.values_list("person_id", flat=True))
+
+
+def case_people_ids(case) -> set[int]:
+    """The case's people: its caller, the commanders over its community, and everyone
+    whose invitation is accepted now.
+
+    Those invited but not (yet, or any more) working it are not: a pending
+    invitation has not been taken up, and a declined, withdrawn or returned one
+    has ended. These people share the case's room and see each other's phone
+    numbers whole. Inactive commanders are left out; the caller stays.
+    """
+    return {case.caller_id} | commander_ids_over(case.community) | _accepted_person_ids(case)
+
+
+def is_case_person(case, user) -> bool:
+    """Whether ``user`` (active) is one of ``case_people_ids(case)``, without listing them."""
+    from cases.choices import InvitationState
+
+    if not (user and user.is_authenticated and user.is_active):
+        return False
     if is_caller(case, user) or is_commander_of(case, user):
         return True
-    if not (user and user.is_authenticated):
-        return False
-    return any(
-        i.person_id == user.pk and i.state != InvitationState.DECLINED
-        for i in case.invitations.all()
-    )
+    if "invitations" in getattr(case, "_prefetched_objects_cache", {}):
+        return user.pk in _accepted_person_ids(case)
+    return case.invitations.filter(person=user, state=InvitationState.ACCEPTED).exists()
+
+
+def case_person_condition(user) -> Q:
+    """``is_case_person`` as a filter on ``Case`` querysets: the cases ``user`` is one of the
+    people of (for many cases at once, e.g. the rooms with unread messages)."""
+    from cases.choices import InvitationState
+    from cases.models import Invitation
+
+    if not (user and user.is_authenticated and user.is_active):
+        return Q(pk__in=[])
+    accepted = Invitation.objects.filter(person=user, state=InvitationState.ACCEPTED)
+    condition = Q(caller=user) | Q(pk__in=accepted.values("case_id"))
+    for path in area_paths(user, [Role.COMMANDER]):
+        condition |= Q(community__path__startswith=path)
+    return condition
+
+
+def is_participant(case, user) -> bool:
+    """The older name of ``is_case_person``."""
+    return is_case_person(case, user)
 
 
 def can_read_ratings(case, user) -> bool:
@@ -80,8 +124,10 @@ def can_read_ratings(case, user) -> bool:
 
 
 def sees_phones_unmasked(user) -> bool:
-    """Administrators who keep the directory see every phone number."""
-    return is_superuser(user) or has_role(user, [Role.SYSADMIN, Role.SECADMIN])
+    """The directory rule of ``core.masking.may_see_whole_phones`` (no case)."""
+    from core.masking import may_see_whole_phones
+
+    return may_see_whole_phones(user)
 
 
 def can_supervise(case, user) -> bool:

@@ -12,14 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_request
 from cases.admin import ReadOnlyMixin
-from cases.models import Case
 from chat.choices import MessageKind
 from chat.models import Attachment, Message
 from chat.payloads import system_text
+from core.admin import ScopedAdminMixin
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class MessageAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "case", "kind", "sender", "content", "attachment_link")
     list_filter = ("kind",)
     search_fields = ("case__number", "text", "sender__name", "sender__username")
@@ -28,10 +28,6 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible)
 
     @admin.display(description=_("text"))
     def content(self, message: Message) -> str:
@@ -48,7 +44,7 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AttachmentAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "case", "kind", "uploader", "content_type", "size", "open")
     list_filter = ("kind",)
     search_fields = ("case__number", "uploader__name", "uploader__username")
@@ -67,10 +63,6 @@ class AttachmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.file_view)

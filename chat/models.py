@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, CaseOwnedQuerySet
 from chat.choices import MessageKind
 
 
@@ -48,6 +48,8 @@ class Attachment(models.Model):
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = CaseOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attachment")
@@ -98,6 +100,8 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
@@ -115,6 +119,13 @@ class Message(models.Model):
         return f"{self.case.number} #{self.pk} {self.get_kind_display()}"
 
 
+class ReadStateQuerySet(CaseOwnedQuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """A person's own read marks, of the cases they may read: how far others read is theirs."""
+        rows = super().visible_to(user)
+        return rows if getattr(user, "is_superuser", False) else rows.filter(user_id=user.pk)
+
+
 class ReadState(models.Model):
     """How far one person has read one case's room (the last message id they saw)."""
 
@@ -129,6 +140,8 @@ class ReadState(models.Model):
     )
     last_read_id = models.PositiveBigIntegerField(_("last message read"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ReadStateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("read state")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.choices import Role
-from accounts.selectors import area_paths, commander_ids_over, has_role
+from accounts.selectors import has_role
 from cases import permissions
-from cases.choices import CaseState, InvitationState
-from cases.models import Case, Invitation
+from cases.choices import CaseState
+from cases.models import Case
 from chat.models import Message, ReadState
 
 #: A room takes new messages while the case is being worked.
@@ -20,13 +20,8 @@ OPEN_STATES = (CaseState.DISPATCHED, CaseState.IN_PROGRESS, CaseState.PENDING_RA
 
 
 def member_ids(case: Case) -> set[int]:
-    """The room: the caller, the commanders over the case, everyone invited who accepted."""
-    accepted = Invitation.objects.filter(case=case, state=InvitationState.ACCEPTED)
-    return (
-        {case.caller_id}
-        | commander_ids_over(case.community)
-        | set(accepted.values_list("person_id", flat=True))
-    )
+    """The room's members: the case's people (``cases.permissions.case_people_ids``)."""
+    return permissions.case_people_ids(case)
 
 
 MEMBERS_TTL = 30
@@ -61,15 +56,9 @@ def forget_members(case_id: int) -> None:
 
 
 def is_member(case: Case, user) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if permissions.is_superuser(user) or permissions.is_caller(case, user):
-        return True
-    if permissions.is_commander_of(case, user):
-        return True
-    return Invitation.objects.filter(
-        case=case, person=user, state=InvitationState.ACCEPTED
-    ).exists()
+    """Whether ``user`` may be in the room: one of the case's people
+    (``cases.permissions.is_case_person``), or a superuser acting for them."""
+    return permissions.is_superuser(user) or permissions.is_case_person(case, user)
 
 
 def can_read(case: Case, user) -> bool:
@@ -78,15 +67,8 @@ def can_read(case: Case, user) -> bool:
 
 
 def room_cases(user):
-    """Open cases whose room ``user`` is in (for unread counts)."""
-    condition = Q(caller=user) | Q(
-        pk__in=Invitation.objects.filter(person=user, state=InvitationState.ACCEPTED).values(
-            "case_id"
-        )
-    )
-    for path in area_paths(user, [Role.COMMANDER]):
-        condition |= Q(community__path__startswith=path)
-    return Case.objects.filter(condition, state__in=OPEN_STATES)
+    """Open cases whose room ``user`` is in, as one of the case's people (for unread counts)."""
+    return Case.objects.filter(permissions.case_person_condition(user), state__in=OPEN_STATES)
 
 
 def _last_read(user, case_ref):  # noqa: D103 - the person's read mark for ``case_ref``

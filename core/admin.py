@@ -13,6 +13,20 @@ from core.errors import DomainError
 from core.models import FailedTask
 
 
+class ScopedAdminMixin:
+    """Every admin page of a scoped model lists and opens only the reader's rows.
+
+    ``get_queryset`` (the changelist, the change page, actions, exports, autocomplete)
+    is narrowed once by the model's ``visible_to(request.user)``
+    (``cases.models.CaseQuerySet``, ``cases.models.CaseOwnedQuerySet``), the admin's
+    twin of ``core.api.viewsets.ScopedViewSetMixin``. ``tests/cases/test_scoping.py``
+    checks that every admin of a case-owned model is built on it.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
 def apply_form_errors(form, error: DomainError) -> None:
     """Show a domain error on the form: per field where it names one, else on top."""
     placed = False

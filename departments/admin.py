@@ -10,7 +10,7 @@ from accounts.forms import for_request
 from audit.request import client_ip
 from audit.services import audit_personal_data
 from core.crypto import digest
-from core.masking import mask_phone
+from core.masking import mask_phone, may_see_whole_phones
 from departments.forms import StaffMembershipForm, StaffMembershipFormSet
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
@@ -25,7 +25,7 @@ class StaffMembershipInline(admin.TabularInline):
     extra = 0
 
     def get_fields(self, request, obj=None):
-        if request.user.has_perm("departments.view_staff_phone"):
+        if may_see_whole_phones(request.user):
             return self.fields
         return tuple(f for f in self.fields if f != "phone")
 
@@ -77,7 +77,7 @@ class StaffMembershipAdmin(RefusalsAsMessages, ImportExportModelAdmin):
 
     @staticmethod
     def sees_phones(request) -> bool:
-        return request.user.has_perm("departments.view_staff_phone")
+        return may_see_whole_phones(request.user)
 
     def get_list_display(self, request):
         if not self.sees_phones(request):

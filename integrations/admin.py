@@ -24,7 +24,7 @@ from import_export.admin import ImportExportModelAdmin
 from audit.services import audit_request
 from cases.admin import ReadOnlyMixin
 from cases.models import Case
-from core.admin import run_action_form
+from core.admin import ScopedAdminMixin, run_action_form
 from integrations import services
 from integrations.admin_views import import_platform_cases, may_import
 from integrations.choices import OutboundState, ReviewState
@@ -482,7 +482,7 @@ class IntakeReviewAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExternalCase)
-class ExternalCaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ExternalCaseAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("external_id", "system", "case_number", "case_state", "created_at")
     list_filter = ("system", "created_at")
     search_fields = ("external_id", "case__number")
@@ -490,10 +490,6 @@ class ExternalCaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = ("system", "external_id", "case_number", "case_state", "created_at")
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible)
 
     @admin.display(description=_("case"), ordering="case__number")
     def case_number(self, obj: ExternalCase) -> str:
@@ -507,7 +503,7 @@ class ExternalCaseAdmin(ReadOnlyMixin, admin.ModelAdmin):
 # ------------------------------------------------------------------ what goes out
 
 
-class OutboundAttemptInline(ReadOnlyMixin, admin.TabularInline):
+class OutboundAttemptInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = OutboundAttempt
     fields = ("at", "status_code", "error", "duration_ms")
     readonly_fields = fields
@@ -518,7 +514,7 @@ class OutboundAttemptInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The outbox: each status change sent back, its attempts, and "retry now"."""
 
     list_display = (
@@ -552,10 +548,6 @@ class OutboundMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = [OutboundAttemptInline]
-
-    def get_queryset(self, request):
-        visible = Case.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(case__in=visible)
 
     @admin.display(description=_("case"), ordering="case__number")
     def case_number(self, obj: OutboundMessage) -> str:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import CaseSource
+from cases.models import CaseOwnedQuerySet
 from core.crypto import EncryptedCharField, secret_digest
 from core.models import TimeStampedModel
 from integrations.choices import DeliveryOutcome, OutboundState, ReviewState
@@ -169,6 +170,8 @@ class ExternalCase(models.Model):
     )
     created_at = models.DateTimeField(_("taken in at"), default=timezone.now)
 
+    objects = CaseOwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("external case")
         verbose_name_plural = _("external cases")
@@ -304,7 +307,7 @@ class SeenSignature(models.Model):
         return f"{self.signature[:12]}… {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
-class OutboundQuerySet(models.QuerySet):
+class OutboundQuerySet(CaseOwnedQuerySet):
     def due(self, now=None) -> OutboundQuerySet:
         now = now or timezone.now()
         return self.filter(state=OutboundState.PENDING, next_attempt_at__lte=now).filter(
@@ -363,6 +366,10 @@ class OutboundMessage(models.Model):
         return f"{self.system.code} · {self.payload.get('event', '')} · {self.get_state_display()}"
 
 
+class OutboundAttemptQuerySet(CaseOwnedQuerySet):
+    case_path = "message__case"
+
+
 class OutboundAttempt(models.Model):
     """One try at delivering an outbound message."""
 
@@ -376,6 +383,8 @@ class OutboundAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    objects = OutboundAttemptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery attempt")

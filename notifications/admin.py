@@ -1,11 +1,12 @@
 from django.contrib import admin
 
 from cases.admin import ReadOnlyMixin
+from core.admin import ScopedAdminMixin
 from notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Who was told what (read-only: the services write these rows)."""
 
     list_display = ("created_at", "recipient", "kind", "case", "read_at")

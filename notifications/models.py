@@ -15,11 +15,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, CaseOwnedQuerySet
 from notifications.choices import NotificationKind
 
 
-class NotificationQuerySet(models.QuerySet):
+class NotificationQuerySet(CaseOwnedQuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """A person's own notifications; superusers (the back office) read everyone's.
+
+        Narrower than the case: nobody reads what another person was told. Wider in
+        one way: a person keeps their own notification of a case since taken from
+        them (withdrawn, returned), since it is how they learnt it.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.all() if user.is_superuser else self.filter(recipient=user)
+
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
 

@@ -6,7 +6,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 from accounts.choices import Role
 from accounts.selectors import has_role
 from cases.admin import ReadOnlyMixin
-from cases.models import Case
+from core.admin import ScopedAdminMixin
 from ratings.models import Criterion, Rating, Score
 from ratings.resources import CriterionResource, RatingResource
 
@@ -19,7 +19,7 @@ class CriterionAdmin(ImportExportModelAdmin):
     search_fields = ("name", "code")
 
 
-class ScoreInline(ReadOnlyMixin, admin.TabularInline):
+class ScoreInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
     model = Score
     fields = ("criterion", "score")
     readonly_fields = fields
@@ -27,7 +27,7 @@ class ScoreInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
+class RatingAdmin(ScopedAdminMixin, ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
     """Ratings name the case and the department, never the rater (there is none stored)."""
 
     resource_classes = [RatingResource]
@@ -39,9 +39,6 @@ class RatingAdmin(ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [ScoreInline]
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(case__in=Case.objects.visible_to(request.user))
 
     def has_view_permission(self, request, obj=None):
         """Ratings by case are for superusers and auditors; departments see aggregates only.

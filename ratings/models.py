@@ -14,6 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
+from accounts.selectors import has_role
+from cases.models import CaseOwnedQuerySet
 from grids.models import code_validator
 
 
@@ -51,6 +54,26 @@ class Criterion(models.Model):
         return self.name
 
 
+class RatingQuerySet(CaseOwnedQuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Ratings one by one (``cases.permissions.can_read_ratings``): superusers and
+        auditors, and each case's own caller; of the cases they may read."""
+        rows = super().visible_to(user)
+        if not (user and user.is_authenticated):
+            return rows  # none
+        if user.is_superuser or has_role(user, Role.AUDITOR):
+            return rows
+        return rows.filter(case__caller=user)
+
+
+class ScoreQuerySet(CaseOwnedQuerySet):
+    case_path = "rating__case"
+
+    def visible_to(self, user) -> models.QuerySet:
+        """The scores of the ratings ``user`` may read."""
+        return self.filter(rating__in=Rating.objects.visible_to(user).values("pk"))
+
+
 class Rating(models.Model):
     """The caller's verdict on one department's part in one case (anonymous)."""
 
@@ -72,6 +95,8 @@ class Rating(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(_("rated at"), default=timezone.now, db_index=True)
+
+    objects = RatingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rating")
@@ -105,6 +130,8 @@ class Score(models.Model):
     score = models.PositiveSmallIntegerField(
         _("score"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
+
+    objects = ScoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("score")

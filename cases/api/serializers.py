@@ -14,6 +14,7 @@ from accounts.api.serializers import UserBriefSerializer
 from accounts.models import User
 from cases.choices import CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
+from cases.permissions import case_people_ids
 from cases.services import available_transitions
 from core.masking import mask_phone
 from departments.models import Department
@@ -64,8 +65,8 @@ class InvitationSerializer(serializers.ModelSerializer):
     def get_phone(self, invitation: Invitation) -> str:
         """The person's work phone in that department: whole only for the case's own people.
 
-        The view puts ``unmask_phones`` in the context for administrators and
-        the case's participants; everyone else reads ``138****1234``.
+        The view puts ``unmask_phones`` in the context when
+        ``core.masking.may_see_whole_phones(asker, case)``; everyone else reads ``138****1234``.
         """
         phone = next(
             (
@@ -136,12 +137,12 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(UserBriefSerializer(many=True))
     def get_participants(self, case: Case) -> list[dict]:
-        """The people in the case's room: caller and everyone who accepted."""
-        people = {case.caller_id: case.caller}
-        for invitation in case.invitations.all():
-            if invitation.state == "accepted":
-                people.setdefault(invitation.person_id, invitation.person)
-        return UserBriefSerializer(people.values(), many=True).data
+        """The case's people (``cases.permissions.case_people_ids``), caller first: the room."""
+        ids = case_people_ids(case)
+        people = sorted(
+            User.objects.filter(pk__in=ids), key=lambda u: (u.pk != case.caller_id, u.name, u.pk)
+        )
+        return UserBriefSerializer(people, many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, case: Case) -> list[str]:

@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -23,12 +23,14 @@ from audit.services import audit_personal_data
 from cases import permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
-from cases.models import Case, ExtensionRequest, Invitation, SupervisionOrder
+from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.filters import IdFilter
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
+from core.api.viewsets import ScopedGenericViewSet
 from core.errors import PermissionDenied
+from core.masking import may_see_whole_phones
 from grids.models import Area
 from ratings.models import Rating
 from ratings.services import rate_department
@@ -75,12 +77,12 @@ class CaseFilter(django_filters.FilterSet):
 
 
 def phone_context(request, case: Case, context: dict, what: str) -> dict:
-    """``context`` plus whether phones show whole: administrators and the case's own people.
+    """``context`` plus whether phones show whole (``core.masking.may_see_whole_phones``:
+    the directory's keepers and the case's own people).
 
     Each whole showing is an audited read of personal data.
     """
-    user = request.user
-    unmask = permissions.sees_phones_unmasked(user) or permissions.is_participant(case, user)
+    unmask = may_see_whole_phones(request.user, case)
     if unmask:
         audit_personal_data(request, case, what)
     return {**context, "unmask_phones": unmask}
@@ -138,23 +140,25 @@ class CaseViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedGenericViewSet,
 ):
-    """Cases the asker may see: list with filters, read one, raise, edit a draft, move."""
+    """Cases the asker may see: list with filters, read one, raise, edit a draft, move.
 
+    A case's own lists (invitations, orders, extensions, events, ratings) read
+    their model's ``visible_to`` too, within the case found by ``get_object``.
+    """
+
+    queryset = Case.objects.select_related("community", "category")
     filterset_class = CaseFilter
     pagination_class = NewestFirstCursorPagination
     throttle_classes = [WriteThrottle]
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
-            return Case.objects.none()
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
         user = self.request.user
-        queryset = (
-            Case.objects.visible_to(user)
-            .select_related("community", "category")
-            .annotate(unread_messages=unread_subquery(user))
-        )
+        queryset = queryset.annotate(unread_messages=unread_subquery(user))
         if self.action != "list":
             queryset = queryset.select_related("caller").prefetch_related(
                 Prefetch("invitations", queryset=_invitations_with_phones())
@@ -220,6 +224,8 @@ class CaseViewSet(
         case = self.get_object()
         context = self.case_context(case)
         if request.method == "GET":
+            # Prefetched with the case (``get_queryset``): a visible case's invitations are
+            # exactly ``Invitation.objects.visible_to`` of it.
             return Response(
                 s.InvitationSerializer(case.invitations.all(), many=True, context=context).data
             )
@@ -266,7 +272,11 @@ class CaseViewSet(
         """Supervision orders (督办): leaders and grid leaders issue them."""
         case = self.get_object()
         if request.method == "GET":
-            orders = case.supervision_orders.select_related("issued_by", "answered_by")
+            orders = (
+                SupervisionOrder.objects.visible_to(request.user)
+                .filter(case=case)
+                .select_related("issued_by", "answered_by")
+            )
             return Response(s.SupervisionOrderSerializer(orders, many=True).data)
         data = s.SupervisionOrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -284,7 +294,11 @@ class CaseViewSet(
         """Extension requests (延期): handlers ask, the commander decides."""
         case = self.get_object()
         if request.method == "GET":
-            requests = case.extension_requests.select_related("requested_by", "decided_by")
+            requests = (
+                ExtensionRequest.objects.visible_to(request.user)
+                .filter(case=case)
+                .select_related("requested_by", "decided_by")
+            )
             return Response(s.ExtensionSerializer(requests, many=True).data)
         data = s.ExtensionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -295,7 +309,12 @@ class CaseViewSet(
     @action(detail=True, methods=["get"], **WHOLE_LIST)
     def events(self, request, pk=None):
         case = self.get_object()
-        events = case.events.select_related("actor").order_by("created_at", "id")
+        events = (
+            CaseEvent.objects.visible_to(request.user)
+            .filter(case=case)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
         return Response(s.EventSerializer(events, many=True).data)
 
     @extend_schema(methods=["get"], responses=s.RatingSerializer(many=True))
@@ -310,7 +329,7 @@ class CaseViewSet(
                 raise PermissionDenied(
                     _("Only the caller and auditors may read the ratings of one case.")
                 )
-            return Response(self._ratings_of(case))
+            return Response(self._ratings_of(case, request.user))
         data = s.RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():  # every department of the request, or none
@@ -324,9 +343,10 @@ class CaseViewSet(
                 )
         return Response(self.detail_data(case.pk))
 
-    def _ratings_of(self, case: Case) -> list[dict]:
+    def _ratings_of(self, case: Case, user) -> list[dict]:
         ratings = (
-            Rating.objects.filter(case=case)
+            Rating.objects.visible_to(user)
+            .filter(case=case)
             .select_related("department")
             .prefetch_related("scores__criterion")
         )
@@ -345,15 +365,12 @@ class CaseViewSet(
         ).data
 
 
-class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """One invitation; the invited person accepts or declines it."""
 
+    queryset = _invitations_with_phones()
     serializer_class = s.InvitationSerializer
     throttle_classes = [WriteThrottle]
-
-    def get_queryset(self):
-        visible = Case.objects.visible_to(self.request.user)
-        return _invitations_with_phones().filter(case__in=visible)
 
     def invitation_data(self, pk: int) -> dict:
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
@@ -390,17 +407,12 @@ class InvitationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
 
 
-class SupervisionOrderViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SupervisionOrderViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """One supervision order of a case the asker may see; handlers answer it."""
 
+    queryset = SupervisionOrder.objects.select_related("issued_by", "answered_by")
     serializer_class = s.SupervisionOrderSerializer
     throttle_classes = [WriteThrottle]
-
-    def get_queryset(self):
-        visible = Case.objects.visible_to(self.request.user)
-        return SupervisionOrder.objects.filter(case__in=visible).select_related(
-            "issued_by", "answered_by"
-        )
 
     @extend_schema(request=s.AnswerSerializer, responses=s.SupervisionOrderSerializer)
     @action(detail=True, methods=["post"])
@@ -414,17 +426,12 @@ class SupervisionOrderViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet
         return Response(s.SupervisionOrderSerializer(self.get_queryset().get(pk=order.pk)).data)
 
 
-class ExtensionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExtensionViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """One extension request of a case the asker may see; the commander decides it."""
 
+    queryset = ExtensionRequest.objects.select_related("requested_by", "decided_by")
     serializer_class = s.ExtensionSerializer
     throttle_classes = [WriteThrottle]
-
-    def get_queryset(self):
-        visible = Case.objects.visible_to(self.request.user)
-        return ExtensionRequest.objects.filter(case__in=visible).select_related(
-            "requested_by", "decided_by"
-        )
 
     def decide(self, request, *, approve: bool):
         extension = self.get_object()

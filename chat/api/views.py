@@ -116,7 +116,8 @@ class MessageListView(APIView):
             case, after=params["after"], before=params.get("before"), limit=params["limit"]
         )
         last_read = (
-            ReadState.objects.filter(case=case, user=request.user)
+            ReadState.objects.visible_to(request.user)
+            .filter(case=case)
             .values_list("last_read_id", flat=True)
             .first()
         )
@@ -198,11 +199,10 @@ class AttachmentView(APIView):
     )
     def get(self, request, pk: int):
         """The file of a message, for the people who may read its room."""
-        visible = Case.objects.visible_to(request.user)
         message = get_object_or_404(
-            Message.objects.select_related("case__community", "attachment").filter(
-                case__in=visible, attachment__isnull=False
-            ),
+            Message.objects.visible_to(request.user)
+            .select_related("case__community", "attachment")
+            .filter(attachment__isnull=False),
             pk=pk,
         )
         if not selectors.can_read(message.case, request.user):

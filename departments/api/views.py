@@ -17,11 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import audit_personal_data
-from cases import permissions
 from core.api.filters import IdFilter
 from core.api.pagination import PickerPagination
 from core.errors import PermissionDenied
-from core.masking import mask_phone
+from core.masking import mask_phone, may_see_whole_phones
 from departments.models import Department, StaffMembership
 from grids.models import Area
 from ratings.selectors import can_read_department_ratings, department_year
@@ -167,7 +166,7 @@ class StaffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
 
     def get_serializer_context(self):
-        unmask = permissions.sees_phones_unmasked(self.request.user)
+        unmask = may_see_whole_phones(self.request.user)
         if unmask and self.action == "list":
             audit_personal_data(self.request, None, "staff directory phones")
         return {**super().get_serializer_context(), "unmask_phones": unmask}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
+from core.api.viewsets import ScopedGenericViewSet
 from notifications import services
 from notifications.api.serializers import NotificationSerializer, ReadAllSerializer
 from notifications.models import Notification
@@ -26,20 +27,24 @@ class NotificationFilter(django_filters.FilterSet):
         fields = ["kind", "case"]
 
 
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """My own notifications; nobody reads another person's inbox."""
+class NotificationViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    """My own notifications; nobody reads another person's inbox.
 
+    ``Notification.objects.visible_to`` gives superusers everyone's (for the
+    admin); the inbox keeps only the asker's own.
+    """
+
+    queryset = Notification.objects.select_related("case", "event__actor")
     serializer_class = NotificationSerializer
     pagination_class = NewestFirstCursorPagination
     filterset_class = NotificationFilter
     throttle_classes = [WriteThrottle]
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
-            return Notification.objects.none()
-        return Notification.objects.filter(recipient=self.request.user).select_related(
-            "case", "event__actor"
-        )
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset
+        return queryset.filter(recipient=self.request.user)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
