@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from accounts.admin import RefusalsAsMessages
 from accounts.forms import for_request
+from accounts.models import User
 from audit.request import client_ip
 from audit.services import audit_personal_data
 from core.crypto import digest
@@ -14,7 +15,7 @@ from core.masking import mask_phone, may_see_whole_phones
 from departments.forms import StaffMembershipForm, StaffMembershipFormSet
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
-from departments.services import sync_staff_role
+from departments.services import remove_staff_members, sync_staff_role, sync_staff_roles_of
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -56,10 +57,12 @@ class DepartmentAdmin(RefusalsAsMessages, ImportExportModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
-        if formset.model is StaffMembership:  # the rows this page added or changed
+        if formset.model is StaffMembership:  # the rows this page added, changed or deleted
             touched = [*formset.new_objects, *(m for m, _fields in formset.changed_objects)]
             for membership in touched:
                 sync_staff_role(membership, actor=request.user, ip=client_ip(request))
+            for user in {m.user for m in formset.deleted_objects}:
+                sync_staff_roles_of(user, actor=request.user, ip=client_ip(request))
 
 
 @admin.register(StaffMembership)
@@ -138,3 +141,16 @@ class StaffMembershipAdmin(RefusalsAsMessages, ImportExportModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         sync_staff_role(obj, actor=request.user, ip=client_ip(request))
+        previous = form.initial.get("user") if change else None
+        if previous is not None and previous != obj.user_id:  # moved to another person
+            sync_staff_roles_of(
+                User.objects.get(pk=previous), actor=request.user, ip=client_ip(request)
+            )
+
+    def delete_model(self, request, obj):
+        remove_staff_members([obj], actor=request.user, ip=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        remove_staff_members(
+            list(queryset.select_related("user")), actor=request.user, ip=client_ip(request)
+        )

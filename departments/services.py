@@ -23,26 +23,54 @@ def check_staff_member(user, department, *, actor) -> None:
 def sync_staff_role(
     membership: StaffMembership, *, actor, ip: str | None = None, via: str = "staff"
 ) -> None:
-    """Keep the ``staff`` role of a person in line with their membership.
+    """Keep the ``staff`` roles of the membership's person in line with their memberships.
 
-    An active membership grants the staff role over its department; an
-    inactive one takes it away. Both go through ``accounts.services``
-    (checked, audited with ``actor`` and ``ip``); a membership of an
-    administrator account raises ``SeparationRefused``. The admin and the
-    spreadsheet import call this after saving a membership.
+    Called after a membership is saved (admin form, department inline,
+    spreadsheet import). See ``sync_staff_roles_of``; an active membership of
+    an administrator account raises ``SeparationRefused``.
     """
     if membership.is_active:
         check_staff_member(membership.user, membership.department, actor=actor)
-        accounts.ensure_role(
-            membership.user,
-            Role.STAFF,
-            department=membership.department,
-            actor=actor,
-            ip=ip,
-            via=via,
+    sync_staff_roles_of(membership.user, actor=actor, ip=ip, via=via)
+
+
+@transaction.atomic
+def sync_staff_roles_of(user, *, actor, ip: str | None = None, via: str = "staff") -> None:
+    """Make ``user``'s ``staff`` roles exactly the departments of their active memberships.
+
+    A membership made inactive, deleted, or moved to another department or
+    person takes its role away; an active one grants it. Both go through
+    ``accounts.services`` (checked, audited with ``actor`` and ``ip``), so
+    losing the role also ends the person's access to that department's
+    cases, sockets included. Raises ``SeparationRefused`` (nothing changed).
+    """
+    wanted = set(
+        StaffMembership.objects.filter(user=user, is_active=True).values_list(
+            "department_id", flat=True
         )
-        return
-    for assignment in RoleAssignment.objects.filter(
-        user_id=membership.user_id, role=Role.STAFF, department_id=membership.department_id
-    ).select_related("user", "department"):
-        accounts.revoke_role(assignment, actor=actor, ip=ip, via=via)
+    )
+    held = RoleAssignment.objects.filter(user=user, role=Role.STAFF).select_related(
+        "user", "department"
+    )
+    for assignment in held:
+        if assignment.department_id not in wanted:
+            accounts.revoke_role(assignment, actor=actor, ip=ip, via=via)
+    for membership in StaffMembership.objects.filter(user=user, is_active=True).select_related(
+        "department"
+    ):
+        accounts.ensure_role(
+            user, Role.STAFF, department=membership.department, actor=actor, ip=ip, via=via
+        )
+
+
+@transaction.atomic
+def remove_staff_members(memberships, *, actor, ip: str | None = None, via: str = "staff") -> int:
+    """Delete ``memberships`` (any iterable) and take their staff roles away; how many went."""
+    people = {m.user for m in memberships}
+    removed = 0
+    for membership in memberships:
+        membership.delete()
+        removed += 1
+    for user in people:
+        sync_staff_roles_of(user, actor=actor, ip=ip, via=via)
+    return removed
