@@ -88,6 +88,10 @@ class RefreshSerializer(serializers.Serializer):
         user = User.objects.filter(pk=refresh.get("user_id")).first()
         if user is None or not user.is_active:
             raise LoginEnded(_("This account is not active."), code="account_inactive")
+        if STAMP_CLAIM not in refresh.payload:  # issued before tokens were bound
+            raise LoginEnded(
+                _("This login has ended (logged out, password changed or revoked): log in again.")
+            )
         if not stamp_matches(user, refresh.get(STAMP_CLAIM)):
             raise LoginEnded(
                 _("The password has changed since this login: log in again."),

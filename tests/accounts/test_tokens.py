@@ -151,3 +151,15 @@ def test_one_refresh_token_sent_ten_times_at_once_succeeds_once(world, monkeypat
     for thread in threads:
         thread.join()
     assert sorted(codes) == [200] + [401] * 9
+
+
+def test_tokens_without_the_bindings_are_refused(world):
+    """Tokens minted as before (no password stamp, no refresh id) must log in again."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    old = RefreshToken.for_user(world.staff_a)
+    phone = APIClient()
+    phone.credentials(HTTP_AUTHORIZATION=f"Bearer {old.access_token}")
+    assert phone.get(reverse("api:me")).status_code == 401
+    answer = refresh(str(old))
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "login_ended"
