@@ -7,6 +7,14 @@ Frames are JSON objects with a ``type``. A bad frame never crashes the worker:
 - a socket that keeps flooding after ``JINSHAO_CHAT_RATE_STRIKES`` refusals is
   closed (4429).
 
+A socket lives only as long as its person's right to it. Every socket joins
+its person's access group (``core.realtime.access_group``); when the account
+or a role changes, or the person logs out, each re-checks from the database
+and closes if the right is gone (4401: inactive, password changed, logged out,
+locked out; 4403: password expired, or out of the room). Every inbound frame is
+checked the same way first, so a socket that missed the news is still shown
+out before it reads or writes anything.
+
 Errors raised by the services (``core.errors``) become ``error`` frames with
 the same codes and messages as the HTTP API, in the language of the
 handshake's ``Accept-Language`` (Chinese by default).
