@@ -73,6 +73,7 @@ class CaseRoomConsumer(JsonSocket):
             assert self.case is not None
             await self.accept()
             await self.join_group(room_group(self.case.pk))
+            await self.join_person()
             self.joined = True
             await database_sync_to_async(presence.enter)(self.case.pk, user.pk)
             await self.send_json(await database_sync_to_async(self._hello)(user))
@@ -189,11 +190,18 @@ class CaseRoomConsumer(JsonSocket):
         self._remember(message["id"])
         await self.send_json({"type": "message", "message": message})
 
-    async def room_recheck(self, event: dict) -> None:
-        """Someone left the case: if it was this socket's person, show them out."""
+    def access_refusal(self, user) -> tuple[int, str, str] | None:
+        """The account's conditions (``JsonSocket``), then membership of the room, now."""
+        refusal = super().access_refusal(user)
+        if refusal is not None:
+            return refusal
         assert self.case is not None
-        still = await database_sync_to_async(selectors.is_member)(self.case, self.scope["user"])
-        if not still:
-            with translation.override(self.language):
-                await self.send_error("removed", _("You are no longer in the room of this case."))
-            await self.close(code=CLOSE_FORBIDDEN)
+        if not selectors.is_member(self.case, user):
+            return CLOSE_FORBIDDEN, "removed", _("You are no longer in the room of this case.")
+        return None
+
+    async def room_recheck(self, event: dict) -> None:
+        """Someone left the case (withdrawn, returned, declined): if it was this socket's
+        person, show them out."""
+        if not self.ended:
+            await self.still_allowed()

@@ -239,7 +239,7 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # one error shape; cursor pages; throttled logins and writes.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.api.authentication.LoginJWTAuthentication",  # tokens end with their login
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [

@@ -59,3 +59,22 @@ def push_many(pushes: list[tuple[str, dict]]) -> list[bool]:
 def push(group: str, payload: dict) -> bool:
     """Send ``payload`` (its ``type`` names the consumer handler) to ``group``; True if sent."""
     return push_many([(group, payload)])[0]
+
+
+def access_group(user_id: int) -> str:
+    """Every socket of one person, rooms and feed alike: told when their access changes."""
+    return f"access.{user_id}"
+
+
+def access_changed(user_id: int, **reason) -> None:
+    """After the transaction commits, every socket of the person re-checks its right.
+
+    ``reason`` travels with the event: ``session`` (the SHA-256 of a session
+    key that was logged out) and ``tokens`` (True: a phone logged out) end the
+    sockets opened with them at once; anything else makes each socket ask the
+    database whether its person may still be there (and close if not).
+    """
+    from django.db import transaction
+
+    payload = {"type": "access.changed", **reason}
+    transaction.on_commit(lambda: push(access_group(user_id), payload), robust=True)

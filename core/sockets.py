@@ -7,6 +7,14 @@ Frames are JSON objects with a ``type``. A bad frame never crashes the worker:
 - a socket that keeps flooding after ``JINSHAO_CHAT_RATE_STRIKES`` refusals is
   closed (4429).
 
+A socket lives only as long as its person's right to it. Every socket joins
+its person's access group (``core.realtime.access_group``); when the account
+or a role changes, or the person logs out, each re-checks from the database
+and closes if the right is gone (4401: inactive, password changed, logged out,
+locked out; 4403: password expired, or out of the room). Every inbound frame is
+checked the same way first, so a socket that missed the news is still shown
+out before it reads or writes anything.
+
 Errors raised by the services (``core.errors``) become ``error`` frames with
 the same codes and messages as the HTTP API, in the language of the
 handshake's ``Accept-Language`` (Chinese by default).
@@ -33,10 +41,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http.request import validate_host
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.realtime import access_group
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +88,25 @@ def _second_factor_given(user, session) -> bool:
     return not twofactor.required(user) or twofactor.session_verified(session)
 
 
+def _login_of(user, session_key: str | None) -> dict:
+    """What the socket's right hangs on, as it was when it opened (``scope["login"]``)."""
+    from accounts.logins import credential_stamp
+
+    return {
+        "session": session_key,  # None: opened with a ticket (a phone)
+        "stamp": credential_stamp(user),
+        "since": timezone.now(),
+    }
+
+
+def _password_expired() -> str:
+    return _("Your password has expired: change it first (POST auth/password/).")
+
+
+def _locked_out() -> str:
+    return _("This account was locked out after failed log-ins: log in again later.")
+
+
 class SocketAuthMiddleware(BaseMiddleware):
     """``scope["user"]``: from a single-use ``?ticket=`` (phones) or the session cookie (browser)."""
 
@@ -88,10 +116,12 @@ class SocketAuthMiddleware(BaseMiddleware):
         scope = dict(scope)
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         ticket = (params.get("ticket") or [""])[0]
+        session_key = None
         if ticket:
             user = await database_sync_to_async(spend_socket_ticket)(ticket)
         elif "session" in scope and _origin_allowed(scope):
             user = await get_user(scope)
+            session_key = scope["session"].session_key
             if user.is_authenticated and not await database_sync_to_async(_second_factor_given)(
                 user, scope["session"]
             ):
@@ -99,6 +129,8 @@ class SocketAuthMiddleware(BaseMiddleware):
         else:
             user = None
         scope["user"] = user or AnonymousUser()
+        if user is not None and user.is_authenticated:
+            scope["login"] = _login_of(user, session_key)
         return await super().__call__(scope, receive, send)
 
 
@@ -124,6 +156,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         self.layer_down = False
         self.layer_down_told = False
         self.accepted = False
+        self.ended = False  # closed for lost access: nothing more is taken or sent
 
     async def accept(self, subprotocol=None, headers=None) -> None:
         await super().accept(subprotocol, headers)
@@ -242,10 +275,15 @@ class JsonSocket(AsyncWebsocketConsumer):
         await self.close(code=close_code)
 
     async def refused_anonymous(self) -> bool:
-        """Refuse (4401) a socket nobody logged in to; True if it was refused."""
+        """Refuse a socket nobody logged in to (4401), or whose password expired (4403);
+        True if it was refused."""
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            return False
+            if not user.password_expired:
+                return False
+            with translation.override(self.language):
+                await self.refuse(CLOSE_FORBIDDEN, "password_expired", _password_expired())
+            return True
         with translation.override(self.language):
             await self.refuse(
                 CLOSE_NOT_AUTHENTICATED,
@@ -253,6 +291,82 @@ class JsonSocket(AsyncWebsocketConsumer):
                 _("Log in first (a socket ticket or the session)."),
             )
         return True
+
+    # -------------------------------------------------------------- the right to stay
+
+    async def join_person(self) -> None:
+        """Hear of changes to the person's access (``core.realtime.access_changed``)."""
+        await self.join_group(access_group(self.scope["user"].pk))
+
+    def access_refusal(self, user) -> tuple[int, str, str] | None:
+        """Why the socket may no longer stay, from the database: ``(close code, error code,
+        message)``, or None. ``user`` is the person's row as read just now (None: gone or
+        inactive). Consumers add their own conditions (a room: membership).
+
+        The account must still be active, with the password the socket opened
+        under, not expired, not locked out since; a browser socket's session must
+        still exist.
+        """
+        from accounts.logins import locked_out_since, session_alive, stamp_matches
+
+        login = self.scope.get("login") or {}
+        if user is None:
+            return CLOSE_NOT_AUTHENTICATED, "account_inactive", _("This account is not active.")
+        if not stamp_matches(user, login.get("stamp")):
+            return (
+                CLOSE_NOT_AUTHENTICATED,
+                "password_changed",
+                _("The password has changed: log in again."),
+            )
+        if user.password_expired:
+            return CLOSE_FORBIDDEN, "password_expired", _password_expired()
+        if login.get("session") is not None and not session_alive(login["session"], user):
+            return CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out.")
+        if locked_out_since(user.get_username(), login.get("since") or timezone.now()):
+            return CLOSE_NOT_AUTHENTICATED, "locked_out", _locked_out()
+        return None
+
+    def _recheck(self) -> tuple[int, str, str] | None:
+        from accounts.models import User
+
+        user = User.objects.filter(pk=self.scope["user"].pk, is_active=True).first()
+        refusal = self.access_refusal(user)
+        if refusal is None:
+            # The handlers and the services they call see the person as they are now
+            # (roles included: they are cached per user object).
+            self.scope["user"] = user
+        return refusal
+
+    async def still_allowed(self) -> bool:
+        """Re-check the right to stay; if it is gone, say why and close. True if it stays."""
+        with translation.override(self.language):
+            refusal = await database_sync_to_async(self._recheck)()
+            if refusal is None:
+                return True
+            await self.end(*refusal)
+        return False
+
+    async def end(self, close_code: int, code: str, message: str) -> None:
+        await self.send_error(code, message)
+        await self.close(code=close_code)
+        self.ended = True
+
+    async def access_changed(self, event: dict) -> None:
+        """The person's access changed somewhere: end at once, or re-check."""
+        from accounts.logins import session_digest
+
+        if self.ended:
+            return
+        login = self.scope.get("login") or {}
+        session = login.get("session")
+        with translation.override(self.language):
+            if event.get("session") and session and event["session"] == session_digest(session):
+                await self.end(CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out."))
+                return
+            if event.get("tokens") and session is None:
+                await self.end(CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out."))
+                return
+        await self.still_allowed()
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -297,6 +411,8 @@ class JsonSocket(AsyncWebsocketConsumer):
                     "malformed_frame", _('A frame is a JSON object with a "type".')
                 )
                 return
+            if self.ended or not await self.still_allowed():
+                return  # nothing from a person who lost the right to be here
             handler = self.handlers.get(frame["type"])
             if handler is None:
                 await self.send_error(

@@ -34,6 +34,7 @@ class NotificationConsumer(JsonSocket):
             return
         await self.accept()
         await self.join_group(user_group(user.pk))
+        await self.join_person()
         self.joined = True
         unread = await database_sync_to_async(
             lambda: Notification.objects.unread().filter(recipient=user).count()

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenObtainSerializer
 
 from accounts.lockout import one_attempt_at_a_time
 from accounts.models import RoleAssignment, User
@@ -95,8 +95,10 @@ class LoginSerializer(TokenObtainPairSerializer):
         )
 
     def validate(self, attrs):
+        """Check the password (``self.user``); the view issues the pair once any second
+        factor is checked too (``accounts.api.tokens.token_pair``)."""
         with one_attempt_at_a_time(self.context["request"], attrs[self.username_field]):
-            return super().validate(attrs)
+            return TokenObtainSerializer.validate(self, attrs)
 
 
 class LogoutSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from axes.utils import reset as reset_lockout
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -12,7 +13,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -25,6 +25,7 @@ from accounts.api.serializers import (
     SocketTicketSerializer,
     TokenPairSerializer,
 )
+from accounts.api.tokens import SECOND_FACTOR_CLAIM, RefreshSerializer, token_pair
 from accounts.lockout import locked_out
 from accounts.selectors import waiting_counts
 from accounts.services import issue_socket_ticket
@@ -34,6 +35,7 @@ from chat.selectors import unread_by_case
 from core.api.errors import error_body
 from core.api.throttles import LoginIPThrottle, LoginUsernameThrottle, WriteThrottle
 from core.errors import ValidationFailed
+from core.realtime import access_changed
 
 
 class LoginView(TokenObtainPairView):
@@ -58,13 +60,15 @@ class LoginView(TokenObtainPairView):
         refused = _second_factor_refusal(request, serializer.user)
         if refused is not None:
             return refused
+        pair = token_pair(serializer.user, second_factor=twofactor.required(serializer.user))
+        update_last_login(None, serializer.user)
         # A success clears this username's failures from this address, as django-axes
         # does for session log-ins (whose handler would also open a session here).
         # A refused password is audited through Django's user_login_failed signal.
         ip = client_ip(request)
         reset_lockout(ip=ip, username=serializer.user.get_username())
         audit.record("auth.login", actor=serializer.user, ip=ip, details={"via": "token"})
-        return Response(serializer.validated_data, status=status.HTTP_200_OK)
+        return Response(pair, status=status.HTTP_200_OK)
 
 
 def _second_factor_refusal(request, user):
@@ -87,9 +91,15 @@ def _second_factor_refusal(request, user):
 
 
 class RefreshView(TokenRefreshView):
-    """A refresh token in, a new pair out (the old refresh token stops working)."""
+    """A refresh token in, a new pair out. The old refresh token, and the access tokens
+    it minted, stop working; of concurrent refreshes with one token, one succeeds."""
 
+    serializer_class = RefreshSerializer
     throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(responses={200: TokenPairSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(APIView):
@@ -109,6 +119,7 @@ class LogoutView(APIView):
             audit.record(
                 "auth.logout", actor=request.user, ip=client_ip(request), details={"via": "token"}
             )
+            access_changed(request.user.pk, tokens=True)  # the phones' sockets close
         except TokenError:
             raise ValidationFailed(
                 _("This refresh token is not valid."), fields={"refresh": [_("Not valid.")]}
@@ -172,11 +183,12 @@ class PasswordChangeView(APIView):
             )
         with transaction.atomic():
             user.set_password(new)
+            # Every refresh token and socket of the person ends (accounts.receivers).
             user.save(update_fields=["password", "password_changed_at"])
-            for token in OutstandingToken.objects.filter(user=user):
-                BlacklistedToken.objects.get_or_create(token=token)
             audit.record("auth.password_change", actor=user, ip=client_ip(request))
         if request.auth is None:  # a browser session: keep this one, end the others
             update_session_auth_hash(request._request, user)
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+            second_factor = twofactor.session_verified(request.session)
+        else:
+            second_factor = bool(request.auth.get(SECOND_FACTOR_CLAIM))
+        return Response(token_pair(user, second_factor=second_factor))
