@@ -19,7 +19,7 @@ from audit.models import AuditRecord, ChainHead
 
 
 def _key() -> bytes:
-    return (settings.JINSHAO_AUDIT_KEY or settings.SECRET_KEY).encode()
+    return settings.JINSHAO_AUDIT_KEY.encode()
 
 
 def _content(record: AuditRecord) -> bytes:
