@@ -180,9 +180,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
 
+# How many proxies in front of the app append to X-Forwarded-For (0: trust
+# REMOTE_ADDR only). The one notion of the client's address (core.client):
+# the API's throttles, the lock-out and the audit log all use it.
+JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
+
 # Lock-out after repeated failures (django-axes): by username and address
 # together, so nobody can lock an official out from elsewhere. The address
-# is the audit log's (JINSHAO_TRUSTED_PROXIES aware).
+# is the audit log's and the throttles' (core.client).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -193,7 +198,7 @@ AXES_FAILURE_LIMIT = env.int("JINSHAO_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("JINSHAO_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "audit.request.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for the security administrator
@@ -267,6 +272,9 @@ REST_FRAMEWORK = {
         "login": env.str("JINSHAO_LOGIN_RATE", default="10/min"),
         "writes": env.str("JINSHAO_WRITE_RATE", default="120/min"),
     },
+    # DRF's own address for any throttle not derived from core.api.throttles.AddressThrottle:
+    # the same proxies as core.client (its default trusts any X-Forwarded-For).
+    "NUM_PROXIES": JINSHAO_TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 20,
 }
@@ -353,11 +361,8 @@ JINSHAO_OVERDUE_ESCALATE_HOURS = env.int("JINSHAO_OVERDUE_ESCALATE_HOURS", defau
 JINSHAO_WORKING_CALENDAR = env.bool("JINSHAO_WORKING_CALENDAR", default=False)
 JINSHAO_WORKING_HOURS = env.str("JINSHAO_WORKING_HOURS", default="08:30-17:30")
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
-# JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top.
-# How many proxies in front of the app append to X-Forwarded-For (0: trust
-# REMOTE_ADDR only). The one notion of the client's address (core.client):
-# throttles, lock-out and the audit log all use it.
-JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
+# JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top;
+# JINSHAO_TRUSTED_PROXIES with the lock-out.
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
 # Chat rooms.
 JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)
