@@ -1,8 +1,14 @@
 """The audit log: append-only, each record chained to the one before by a keyed hash.
 
 A record's ``digest`` is HMAC-SHA256 (key ``JINSHAO_AUDIT_KEY``) over its own
-content and the previous record's digest. Changing or deleting any row with
-raw SQL breaks the chain at that row, and ``manage.py audit_verify`` names it.
+content and the previous record's digest, and each record carries the next
+``sequence`` number (1, 2, 3, ... with no gap). Changing or deleting any row
+with raw SQL breaks the chain at that row, and ``manage.py audit_verify``
+names it. Both ends are signed too (``ChainHead``): the head names the newest
+record (digest, sequence, id), the anchor the oldest kept one and the purge
+that removed the records before it, so removing records at either end, or all
+of them, is caught as well.
+
 The ORM refuses updates and deletes. On PostgreSQL a trigger refuses them too
 (migration ``0002``), so only a table owner acting on purpose, outside the
 application, can alter the log. The chain still shows that they did.
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_migrate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +55,8 @@ class AuditRecord(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     success = models.BooleanField(_("succeeded"), default=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    #: 1 for the first record ever written, then one more for each; never reused.
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
     previous_digest = models.CharField(_("previous digest"), max_length=64, editable=False)
     digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
 
@@ -72,12 +81,30 @@ class AuditRecord(models.Model):
 
 
 class ChainHead(models.Model):
-    """The digest of the newest record; its row lock orders concurrent writers."""
+    """Both ends of the chain, each signed; its row lock orders concurrent writers.
+
+    One row (pk 1), made by migration ``0005`` (and again after a flush of an
+    empty database). ``signature`` is HMAC-SHA256 under ``JINSHAO_AUDIT_KEY``
+    over (``digest``, ``sequence``, ``last_id``); ``anchor_signature`` over
+    (``anchor``, ``first_sequence``, ``purge_sequence``). See
+    ``audit.services.first_broken_link``.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    #: The newest record's digest (zeros before any).
     digest = models.CharField(max_length=64, default="0" * 64)
+    #: The newest record's sequence: how many records were ever written.
+    sequence = models.PositiveBigIntegerField(default=0)
+    #: The newest record's id.
+    last_id = models.PositiveBigIntegerField(default=0)
+    signature = models.CharField(max_length=64, blank=True, default="")
     #: The digest the oldest kept record follows (after a purge; zeros before any).
     anchor = models.CharField(max_length=64, default="0" * 64)
+    #: The oldest kept record's sequence (1 until a purge).
+    first_sequence = models.PositiveBigIntegerField(default=1)
+    #: The sequence of the ``audit.purge`` record that set the anchor (0: never purged).
+    purge_sequence = models.PositiveBigIntegerField(default=0)
+    anchor_signature = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")
@@ -85,3 +112,25 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.digest
+
+
+def _head_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    """The signed head of an empty log, after ``migrate`` and after ``flush`` (tests).
+
+    Migration ``0005`` makes it on a new database; ``flush`` removes every row,
+    the head included, and then sends ``post_migrate``.
+    """
+    if getattr(sender, "label", None) != "audit":
+        return
+    from django.db import DatabaseError, transaction
+
+    from audit.services import ensure_head
+
+    try:
+        with transaction.atomic(using=using):
+            ensure_head(using=using)
+    except DatabaseError:  # migrated back before 0005: no head columns yet
+        pass
+
+
+post_migrate.connect(_head_after_migrate, dispatch_uid="audit_chain_head")

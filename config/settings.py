@@ -6,7 +6,10 @@ the environment here, once, with typed defaults (see README "Production"):
 - ``DATABASE_URL``: SQLite file under ``var/`` by default, PostgreSQL in production.
 - ``REDIS_URL``: unset means local-memory cache (and, later, the in-memory
   channel layer); set means Redis for both.
-- ``SECRET_KEY``: required when ``DEBUG`` is off.
+- ``JINSHAO_DEMO``: the embedded demo (``bin/demo``): ``DEBUG`` on and
+  per-machine random keys under ``var/``. Off by default: production-safe.
+- ``SECRET_KEY``, ``JINSHAO_AUDIT_KEY``, ``JINSHAO_FIELD_KEY``: required, and
+  different from each other, outside the demo (``config.keys``).
 """
 
 from datetime import timedelta
@@ -14,21 +17,33 @@ from pathlib import Path
 from typing import Any
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
+
+from config import keys as config_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production-safe unless asked: the demo (bin/demo) exports JINSHAO_DEMO=1,
+# which turns DEBUG on and makes per-machine random keys under var/.
+JINSHAO_DEMO = env.bool("JINSHAO_DEMO", default=False)
+DEBUG = env.bool("DEBUG", default=JINSHAO_DEMO)
 
-_DEV_SECRET = "jinshao-embedded-demo-secret-key-not-for-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+VAR_DIR = Path(env.str("JINSHAO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# Three separate keys, none falling back to another (config.keys): Django's,
+# the audit log's (JINSHAO_AUDIT_KEY) and the field encryption's
+# (JINSHAO_FIELD_KEY). Start-up refuses a missing, short, published or shared one.
+_keys = {name: env.str(name, default="") for name in config_keys.NAMES}
+if JINSHAO_DEMO:
+    _keys = {name: _keys[name] or made for name, made in config_keys.demo_keys(VAR_DIR).items()}
+config_keys.check(_keys)
+SECRET_KEY = _keys["SECRET_KEY"]
+JINSHAO_AUDIT_KEY = _keys["JINSHAO_AUDIT_KEY"]
+JINSHAO_FIELD_KEY = _keys["JINSHAO_FIELD_KEY"]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -107,8 +122,6 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
-VAR_DIR = Path(env.str("JINSHAO_VAR_DIR", default=str(BASE_DIR / "var")))
-
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'jinshao.sqlite3'}"),
 }
@@ -167,9 +180,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
 
+# How many proxies in front of the app append to X-Forwarded-For (0: trust
+# REMOTE_ADDR only). The one notion of the client's address (core.client):
+# the API's throttles, the lock-out and the audit log all use it.
+JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
+
 # Lock-out after repeated failures (django-axes): by username and address
 # together, so nobody can lock an official out from elsewhere. The address
-# is the audit log's (JINSHAO_TRUSTED_PROXIES aware).
+# is the audit log's and the throttles' (core.client).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -180,7 +198,7 @@ AXES_FAILURE_LIMIT = env.int("JINSHAO_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("JINSHAO_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "audit.request.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for the security administrator
@@ -254,6 +272,9 @@ REST_FRAMEWORK = {
         "login": env.str("JINSHAO_LOGIN_RATE", default="10/min"),
         "writes": env.str("JINSHAO_WRITE_RATE", default="120/min"),
     },
+    # DRF's own address for any throttle not derived from core.api.throttles.AddressThrottle:
+    # the same proxies as core.client (its default trusts any X-Forwarded-For).
+    "NUM_PROXIES": JINSHAO_TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 20,
 }
@@ -340,13 +361,8 @@ JINSHAO_OVERDUE_ESCALATE_HOURS = env.int("JINSHAO_OVERDUE_ESCALATE_HOURS", defau
 JINSHAO_WORKING_CALENDAR = env.bool("JINSHAO_WORKING_CALENDAR", default=False)
 JINSHAO_WORKING_HOURS = env.str("JINSHAO_WORKING_HOURS", default="08:30-17:30")
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
-# The audit log's hash key (falls back to SECRET_KEY), and how many proxies in
-# front of the app append to X-Forwarded-For (0: trust REMOTE_ADDR only).
-JINSHAO_AUDIT_KEY = env.str("JINSHAO_AUDIT_KEY", default="")
-# Encrypts personal data at rest (core.crypto); falls back to a key derived from
-# SECRET_KEY. Changing it makes stored values unreadable: rotate with care.
-JINSHAO_FIELD_KEY = env.str("JINSHAO_FIELD_KEY", default="")
-JINSHAO_TRUSTED_PROXIES = env.int("JINSHAO_TRUSTED_PROXIES", default=0)
+# JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top;
+# JINSHAO_TRUSTED_PROXIES with the lock-out.
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
 # Chat rooms.
 JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)

@@ -1,7 +1,8 @@
 """Personal data encrypted at rest, and found again by exact value through a keyed digest.
 
-Field values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under
-``JINSHAO_FIELD_KEY``, or a key derived from ``SECRET_KEY``. The same value
+Field values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a
+key derived from ``JINSHAO_FIELD_KEY`` alone (never from ``SECRET_KEY`` or the
+audit key; ``config.keys`` refuses to start without it). The same value
 encrypts differently every time, so a column can't be searched; a separate
 HMAC digest of the normalised value serves exact-match lookups.
 """
@@ -18,8 +19,7 @@ from django.db import models
 
 
 def _key_material() -> bytes:
-    secret = settings.JINSHAO_FIELD_KEY or settings.SECRET_KEY
-    return hashlib.sha256(b"jinshao-field-key:" + secret.encode()).digest()
+    return hashlib.sha256(b"jinshao-field-key:" + settings.JINSHAO_FIELD_KEY.encode()).digest()
 
 
 def _fernet() -> Fernet:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -87,3 +88,44 @@ def test_a_cases_lists_cost_the_same_however_long(world, case_in, path):
             assert client.get(case_url(case, path)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def attempt_via(username: str, remote: str, forwarded: str):
+    return APIClient(REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded).post(
+        reverse("api:token"), {"username": username, "password": "wrong"}, format="json"
+    )
+
+
+def test_a_made_up_forwarded_for_does_not_escape_the_login_throttle(world, tight_rates, settings):
+    settings.JINSHAO_TRUSTED_PROXIES = 0  # no proxy of ours: the header is the client's word
+    for n, name in enumerate(("a", "b", "c")):
+        assert attempt_via(name, "10.0.3.1", f"198.51.100.{n}").status_code == 401
+    refused = attempt_via("d", "10.0.3.1", "198.51.100.99")
+    assert refused.status_code == 429
+
+
+def test_behind_one_proxy_the_address_it_saw_counts(world, tight_rates, settings):
+    settings.JINSHAO_TRUSTED_PROXIES = 1  # REMOTE_ADDR is our proxy; it appends what it saw
+    for n, name in enumerate(("a", "b", "c")):  # the client varies its own part of the header
+        assert attempt_via(name, "10.0.0.254", f"198.51.100.{n}, 203.0.113.5").status_code == 401
+    assert attempt_via("d", "10.0.0.254", "198.51.100.9, 203.0.113.5").status_code == 429
+    # Another client behind the same proxy is another address.
+    assert attempt_via("e", "10.0.0.254", "203.0.113.6").status_code == 401
+
+
+def test_the_throttle_the_lock_out_and_the_audit_log_see_one_address(world, settings):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    from audit.models import AuditRecord
+
+    settings.JINSHAO_TRUSTED_PROXIES = 1
+    assert attempt_via("official", "10.0.0.254", "198.51.100.7, 203.0.113.5").status_code == 401
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.5"
+    assert AccessFailureLog.objects.get().ip_address == "203.0.113.5"
+    failed = AuditRecord.objects.get(action="auth.login_failed")
+    assert failed.ip == "203.0.113.5"
+    request = RequestFactory().post(
+        "/", REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.5"
+    )
+    for throttle in (LoginIPThrottle, LoginUsernameThrottle, WriteThrottle):
+        assert throttle().get_ident(request) == "203.0.113.5"

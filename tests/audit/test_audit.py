@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -9,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit import services as audit
-from audit.models import AppendOnly, AuditRecord
+from audit.models import AppendOnly, AuditRecord, ChainHead
 from cases import services as case_services
 from cases.models import Case
 from tests.factories import PASSWORD
@@ -72,6 +74,9 @@ def test_postgresql_refuses_raw_changes_too(world, case_in):
     case_in("pending_review")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditrecord SET action = 'nothing'")
+    newest = AuditRecord.objects.order_by("-sequence").first()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditrecord WHERE id = %s", [newest.pk])
 
 
 def test_a_row_changed_by_hand_is_caught(world, case_in):
@@ -199,21 +204,24 @@ def test_exports_downloads_unmasked_reads_roles_and_admin_changes_are_recorded(
     assert audit.first_broken_link() is None
 
 
-def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_in):
+def backdate(entries, days: int) -> None:
+    """Make ``entries`` ``days`` old, re-chaining and re-signing with the key.
+
+    Only the key's holder could do this: the test plays time passing, so that
+    a legitimate purge has something old enough to remove.
+    """
     from datetime import timedelta
 
     from django.utils import timezone
 
-    case_in("dispatched")
-    old = list(AuditRecord.objects.order_by("id"))[:3]
-    long_ago = timezone.now() - timedelta(days=400)
-    for n, entry in enumerate(old):  # backdate (and re-chain) the first three, as if long ago
+    long_ago = timezone.now() - timedelta(days=days)
+    for n, entry in enumerate(entries):
         raw(
             "UPDATE audit_auditrecord SET created_at = %s WHERE id = %s",
             [long_ago + timedelta(seconds=n), entry.pk],
         )
-    previous = "0" * 64
-    for entry in AuditRecord.objects.order_by("id"):
+    previous = audit.ZERO
+    for entry in AuditRecord.objects.order_by("sequence"):
         entry.previous_digest = previous
         digest = audit.digest_of(entry)
         raw(
@@ -221,10 +229,22 @@ def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_
             [previous, digest, entry.pk],
         )
         previous = digest
-    from audit.models import ChainHead
-
-    raw("UPDATE audit_chainhead SET digest = %s WHERE id = 1", [previous])
+    head = ChainHead.objects.get()
+    raw(
+        "UPDATE audit_chainhead SET digest = %s, signature = %s WHERE id = 1",
+        [previous, audit.head_signature(previous, head.sequence, head.last_id)],
+    )
     assert audit.first_broken_link() is None
+
+
+def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case_in("dispatched")
+    old = list(AuditRecord.objects.order_by("sequence"))[:3]
+    backdate(old, days=400)
 
     with pytest.raises(CommandError, match="180"):
         call_command("audit_purge", "--before", timezone.localdate().isoformat())
@@ -233,9 +253,146 @@ def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_
     )
     assert not AuditRecord.objects.filter(pk__in=[e.pk for e in old]).exists()
     purge = AuditRecord.objects.get(action="audit.purge")
-    assert purge.details["removed"] == 3
+    assert purge.details["removed"] == 3 and purge.details["first_kept"] == 4
     assert audit.first_broken_link() is None  # the kept records verify from the anchor
-    assert ChainHead.objects.get().anchor != "0" * 64
+    head = ChainHead.objects.get()
+    assert head.anchor != audit.ZERO and head.first_sequence == 4
+    assert head.purge_sequence == purge.sequence
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "intact" in out.getvalue() and f"sequence {head.sequence}" in out.getvalue()
+    audit.record("after.purge")  # the log goes on after a purge
+    assert audit.first_broken_link() is None
+
+
+def test_a_purge_of_every_record_still_verifies(world, case_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case_in("dispatched")
+    everything = list(AuditRecord.objects.order_by("sequence"))
+    backdate(everything, days=400)
+    assert audit.purge(before=timezone.now() - timedelta(days=200)) == len(everything)
+    assert list(AuditRecord.objects.values_list("action", flat=True)) == ["audit.purge"]
+    assert audit.first_broken_link() is None
+
+
+# The three attacks of issue 12 by someone with the database but not the key.
+
+
+def test_the_newest_rows_removed_and_the_head_moved_back_are_caught(world, case_in):
+    case_in("dispatched")
+    entries = list(AuditRecord.objects.order_by("sequence"))
+    kept = entries[-3]
+    raw("DELETE FROM audit_auditrecord WHERE sequence > %s", [kept.sequence])
+    raw(
+        "UPDATE audit_chainhead SET digest = %s, sequence = %s, last_id = %s WHERE id = 1",
+        [kept.digest, kept.sequence, kept.pk],
+    )
+    assert audit.first_broken_link() == (
+        kept.pk,
+        "the chain head was changed: its signature does not match",
+    )
+    with pytest.raises(CommandError, match="signature does not match"):
+        call_command("audit_verify")
+    # Nor can the application be made to sign the moved head by writing the next record.
+    with pytest.raises(audit.ChainBroken):
+        audit.record("cover.up")
+    assert audit.first_broken_link() is not None
+
+
+def test_young_old_rows_removed_and_the_anchor_moved_are_caught(world, case_in):
+    case_in("dispatched")
+    entries = list(AuditRecord.objects.order_by("sequence"))
+    first_kept = entries[2]
+    raw("DELETE FROM audit_auditrecord WHERE sequence < %s", [first_kept.sequence])
+    # Left where it was, the anchor no longer leads to the oldest record.
+    assert audit.first_broken_link() == (
+        first_kept.pk,
+        "records before it were removed: it does not follow the anchor",
+    )
+    # Moved to it, the anchor's signature no longer matches.
+    raw(
+        "UPDATE audit_chainhead SET anchor = %s, first_sequence = %s WHERE id = 1",
+        [first_kept.previous_digest, first_kept.sequence],
+    )
+    assert audit.first_broken_link() == (0, "the anchor was changed: its signature does not match")
+    with pytest.raises(CommandError, match="at its ends: the anchor was changed"):
+        call_command("audit_verify")
+
+
+def test_young_rows_removed_after_a_real_purge_are_caught(world, case_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case_in("dispatched")
+    backdate(list(AuditRecord.objects.order_by("sequence"))[:2], days=400)
+    audit.purge(before=timezone.now() - timedelta(days=200))
+    head = ChainHead.objects.get()
+    victim = AuditRecord.objects.get(sequence=head.first_sequence)
+    follower = AuditRecord.objects.get(sequence=head.first_sequence + 1)
+    raw("DELETE FROM audit_auditrecord WHERE id = %s", [victim.pk])
+    # The real purge's signed anchor, re-used for a cut further on, does not fit.
+    raw(
+        "UPDATE audit_chainhead SET anchor = %s, first_sequence = %s WHERE id = 1",
+        [follower.previous_digest, follower.sequence],
+    )
+    assert audit.first_broken_link() == (0, "the anchor was changed: its signature does not match")
+
+
+def test_every_row_removed_is_caught(world, case_in):
+    case_in("dispatched")
+    written = AuditRecord.objects.count()
+    raw("DELETE FROM audit_auditrecord")
+    assert audit.first_broken_link() == (0, f"all {written} records were removed")
+    # Setting the head back to an empty log's needs the key.
+    raw(
+        "UPDATE audit_chainhead SET digest = %s, sequence = 0, last_id = 0 WHERE id = 1",
+        [audit.ZERO],
+    )
+    assert audit.first_broken_link() == (
+        0,
+        "the chain head was changed: its signature does not match",
+    )
+    # And without a head the log reports so, and nothing more is written.
+    raw("DELETE FROM audit_chainhead")
+    assert audit.first_broken_link() == (
+        0,
+        "the chain head is missing: the log was removed or never set up",
+    )
+    with pytest.raises(CommandError, match="chain head is missing"):
+        call_command("audit_verify")
+    with pytest.raises(audit.ChainBroken):
+        audit.record("cover.up")
+
+
+def test_a_rollback_to_a_copied_head_needs_a_copy_kept_elsewhere(world, case_in):
+    """The limit, pinned: an old head copied earlier verifies; ``--at-least`` catches it."""
+    case_in("pending_review")
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    copied = ChainHead.objects.values("digest", "sequence", "last_id", "signature").get()
+    assert f"sequence {copied['sequence']}," in out.getvalue()
+    audit.record("later.one")
+    audit.record("later.two")
+    raw("DELETE FROM audit_auditrecord WHERE sequence > %s", [copied["sequence"]])
+    raw(
+        "UPDATE audit_chainhead SET digest = %s, sequence = %s, last_id = %s, signature = %s"
+        " WHERE id = 1",
+        [copied["digest"], copied["sequence"], copied["last_id"], copied["signature"]],
+    )
+    assert audit.first_broken_link() is None  # the database alone cannot tell
+    with pytest.raises(CommandError, match="rolled back"):
+        call_command("audit_verify", "--at-least", str(copied["sequence"] + 2))
+
+
+def test_records_carry_consecutive_sequence_numbers(world, case_in):
+    case_in("dispatched")
+    numbers = list(AuditRecord.objects.order_by("id").values_list("sequence", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert ChainHead.objects.get().sequence == numbers[-1]
 
 
 def test_the_audit_administrator_exports_what_the_list_shows(world, client, case_in):
@@ -271,3 +428,32 @@ def test_imports_are_audited(world, tmp_path):
     call_command("import_sheet", "criteria", str(sheet))
     entry = AuditRecord.objects.get(action="import.criterion")
     assert entry.success and entry.details["new"] == 1 and entry.details["rows"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_numbers_and_signs_an_existing_log():
+    """A log written before sequence numbers verifies after migrating, and still shows cuts."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("audit", "0004_purge_past_retention")]
+    latest = [("audit", "0006_sequence_required")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Record, Head = old.get_model("audit", "AuditRecord"), old.get_model("audit", "ChainHead")
+    previous = audit.ZERO
+    for n in range(3):
+        entry = Record(action=f"old.{n}", previous_digest=previous, details={})
+        entry.digest = audit.digest_of(entry)
+        entry.save()
+        previous = entry.digest
+    Head.objects.update_or_create(pk=1, defaults={"digest": previous})
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(latest)
+    assert list(AuditRecord.objects.order_by("id").values_list("sequence", flat=True)) == [1, 2, 3]
+    assert audit.first_broken_link() is None
+    audit.record("new.one")
+    assert audit.first_broken_link() is None
+    raw("DELETE FROM audit_auditrecord WHERE sequence = 1")
+    assert audit.first_broken_link()[1].startswith("records before it were removed")

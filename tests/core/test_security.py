@@ -28,10 +28,13 @@ def test_pages_carry_the_security_headers(client, world):
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL", "REDIS_URL")}
+    ours = ("DEBUG", "DATABASE_URL", "REDIS_URL", "JINSHAO_DEMO", "JINSHAO_VAR_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in ours}
     env.update(
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
+        JINSHAO_AUDIT_KEY=secrets.token_urlsafe(50),
+        JINSHAO_FIELD_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="jinshao.example.cn",
         DJANGO_SETTINGS_MODULE="config.settings",
     )
