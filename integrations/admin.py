@@ -214,6 +214,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "outcome",
         "status_code",
         "error_code",
+        "times",
         "case_number",
         "review_link",
     )
@@ -230,6 +231,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "outcome",
         "status_code",
         "error_code",
+        "times",
         "message",
         "case_number",
         "review_link",
