@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from audit.services import audit_personal_data
 from core.crypto import digest
 from core.masking import mask_phone
+from core.spreadsheets import SpreadsheetAdmin
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
 from departments.services import sync_staff_role
@@ -26,7 +26,7 @@ class StaffMembershipInline(admin.TabularInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(ImportExportModelAdmin):
+class DepartmentAdmin(SpreadsheetAdmin):
     resource_classes = [DepartmentResource]
     list_display = ("name", "code", "level", "kind", "town", "staff_count", "is_active")
     list_filter = ("level", "kind", "town", "is_active")
@@ -54,7 +54,7 @@ class DepartmentAdmin(ImportExportModelAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(ImportExportModelAdmin):
+class StaffMembershipAdmin(SpreadsheetAdmin):
     """Staff, with phone numbers masked unless the reader may see them (then audited)."""
 
     resource_classes = [StaffMembershipResource]

@@ -6,15 +6,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
+from core.spreadsheets import SpreadsheetAdmin
 from grids.models import Area, Workstation
 from grids.resources import AreaResource, WorkstationResource
 from grids.services import sync_workstation_roles
 
 
 @admin.register(Area)
-class AreaAdmin(ImportExportModelAdmin):
+class AreaAdmin(SpreadsheetAdmin):
     """The tree: ordered by path, names indented by level, a link to each subtree."""
 
     resource_classes = [AreaResource]
@@ -64,7 +64,7 @@ class AreaAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Workstation)
-class WorkstationAdmin(ImportExportModelAdmin):
+class WorkstationAdmin(SpreadsheetAdmin):
     resource_classes = [WorkstationResource]
     list_display = ("name", "grid", "commander", "grid_leader", "phone")
     search_fields = ("name", "grid__name", "commander__name", "grid_leader__name")
