@@ -136,6 +136,8 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
         )
     _check_quota(sender, size or 0)
     checked = media.check_upload(kind, file, max_bytes=limit)
+    width: int | None
+    height: int | None
     if kind == MessageKind.IMAGE:
         stamped = media.watermark_image(
             file,

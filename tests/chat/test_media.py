@@ -655,9 +655,7 @@ def test_a_jpeg_is_checked_decoded_at_an_eighth_of_its_size(decoded_sizes):
     assert decoded_sizes == [(250, 200)]
 
 
-def test_a_large_jpeg_is_decoded_scaled_down_and_stored_within_the_bound(
-    settings, decoded_sizes
-):
+def test_a_large_jpeg_is_decoded_scaled_down_and_stored_within_the_bound(settings, decoded_sizes):
     settings.JINSHAO_IMAGE_MAX_SIDE = 400
     image = stamped(image_bytes("JPEG", (2400, 1800)))
     assert max(image.size) <= 400 and image.size[0] / image.size[1] == pytest.approx(4 / 3, 0.02)
