@@ -12,6 +12,7 @@ bad cursor: 404 ``not_found`` in the one error shape.
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -56,6 +57,8 @@ class NewestFirstCursorPagination(CursorPagination):
                 # A naive time (DRF never writes one) only warns; refuse it like the rest.
                 warnings.simplefilter("error", RuntimeWarning)
                 value = field.get_prep_value(position)
+                if isinstance(value, datetime):
+                    value.astimezone(UTC)  # as stored: years 1 to 9999 only (SQLite raises)
                 field.get_db_prep_value(value, connection, prepared=True)
         except (DjangoValidationError, ValueError, TypeError, OverflowError, RuntimeWarning):
             raise invalid from None
