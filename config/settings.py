@@ -378,6 +378,8 @@ JINSHAO_INTAKE_REFUSALS_PER_ADDRESS = env.int("JINSHAO_INTAKE_REFUSALS_PER_ADDRE
 JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS = env.int(
     "JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS", default=600
 )
+# From all addresses together, refusals kept one by one per window (then counted).
+JINSHAO_INTAKE_KEPT_REFUSALS = env.int("JINSHAO_INTAKE_KEPT_REFUSALS", default=1000)
 # Photos: the longest side kept (larger ones are stored scaled down), and how many
 # images one server process decodes at once.
 JINSHAO_IMAGE_MAX_SIDE = env.int("JINSHAO_IMAGE_MAX_SIDE", default=4096)

@@ -425,18 +425,20 @@ def record_throttled(
     error: DomainError,
     remote_addr: str | None,
     since: datetime,
+    status_code: int = 429,
 ) -> Delivery:
-    """Count one throttled request (429) in the window's one row for its address and system.
+    """Count one refused request in the window's one row for its system, address and status.
 
-    Throttled requests are not kept one by one: the first of a window (since
-    ``since``) makes a row, every further one adds to its ``times``. Two
-    processes racing on the first may make two rows; never more than that.
+    Throttled requests (429), and refusals past the window's budget of kept
+    ones (``remote_addr`` ``None``), are not kept one by one: the first of a
+    window (since ``since``) makes a row, every further one adds to its
+    ``times``. Two processes racing on the first may make two rows; never more.
     """
     rows = Delivery.objects.filter(
         system=system,
         channel=channel,
         remote_addr=remote_addr,
-        status_code=429,
+        status_code=status_code,
         received_at__gte=since,
     )
     row = rows.order_by("id").first()
@@ -447,7 +449,7 @@ def record_throttled(
     return record_delivery(
         system,
         channel=channel,
-        status_code=429,
+        status_code=status_code,
         outcome=DeliveryOutcome.REFUSED,
         error=error,
         remote_addr=remote_addr,

@@ -11,7 +11,11 @@ windows of ``JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS``:
   and kept one by one, as before;
 - past that, every request from the address (on either door) is answered 429
   before it is read, and the window's 429s are kept as one row whose
-  ``times`` counts them (``services.record_throttled``).
+  ``times`` counts them (``services.record_throttled``);
+- from all addresses together, at most ``JINSHAO_INTAKE_KEPT_REFUSALS``
+  refusals a window are kept one by one; past that they are still answered as
+  usual but counted in one row (no address) per door and status, so many
+  addresses together cannot fill the table either.
 
 Accepted deliveries never count. The counters live in the shared cache (Redis
 in production: ``incr`` is atomic there, so several server processes share
@@ -69,11 +73,25 @@ def retry_after(request) -> int | None:
 
 
 def count_refusal(request) -> None:
-    """Count one refusal of an unauthenticated request against its address."""
+    """Count one refusal of an unauthenticated request against its address, and in all."""
     window = current_window()
-    key = _key(client_ip(request), window)
-    cache.add(key, 0, timeout=window.seconds)
+    for key in (_key(client_ip(request), window), _all_key(window)):
+        _incr(key, window.seconds)
+
+
+def refusals_may_be_kept() -> bool:
+    """Whether this window's refusals (counted so far, from all addresses) may be kept one by one."""
+    count = cache.get(_all_key(current_window())) or 0
+    return count <= settings.JINSHAO_INTAKE_KEPT_REFUSALS
+
+
+def _all_key(window: Window) -> str:
+    return f"intake-refusals:all:{window.index}"
+
+
+def _incr(key: str, timeout: int) -> None:
+    cache.add(key, 0, timeout=timeout)
     try:
         cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window.seconds)
+        cache.set(key, 1, timeout=timeout)

@@ -89,20 +89,30 @@ class IntakeView(APIView):
             with transaction.atomic():
                 result = services.take_in(found, intake)
         except DomainError as exc:
-            if found is None or isinstance(exc, services.IntakeRefused):
-                throttles.count_refusal(request)  # not authenticated: counted by address
-            code = exc.http_status
-            services.record_delivery(
-                found,
-                channel="intake",
-                status_code=code,
-                outcome=DeliveryOutcome.REFUSED,
-                external_id=_external_id(body),
-                error=exc,
-                remote_addr=client_ip(request),
-                body=body,
-            )
-            return Response(error_body(exc.code, str(exc), exc.fields), status=code)
+            unauthenticated = found is None or isinstance(exc, services.IntakeRefused)
+            if unauthenticated:
+                throttles.count_refusal(request)  # counted by address, and in all
+            if unauthenticated and not throttles.refusals_may_be_kept():
+                services.record_throttled(
+                    found,
+                    channel="intake",
+                    error=exc,
+                    remote_addr=None,
+                    since=throttles.current_window().started_at,
+                    status_code=exc.http_status,
+                )
+            else:
+                services.record_delivery(
+                    found,
+                    channel="intake",
+                    status_code=exc.http_status,
+                    outcome=DeliveryOutcome.REFUSED,
+                    external_id=_external_id(body),
+                    error=exc,
+                    remote_addr=client_ip(request),
+                    body=body,
+                )
+            return Response(error_body(exc.code, str(exc), exc.fields), status=exc.http_status)
         code = services.OUTCOME_STATUS[DeliveryOutcome(result.outcome)]
         services.record_delivery(
             found,

@@ -187,6 +187,16 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         raise
     except DomainError as exc:
+        if system is None and not throttles.refusals_may_be_kept():
+            services.record_throttled(
+                None,
+                channel=CHANNEL,
+                error=exc,
+                remote_addr=None,
+                since=throttles.current_window().started_at,
+                status_code=exc.http_status,
+            )
+            raise
         _record(
             request, system, exc.http_status, DeliveryOutcome.REFUSED, external_id, kept, error=exc
         )

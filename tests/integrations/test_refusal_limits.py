@@ -164,3 +164,28 @@ def test_a_post_may_carry_the_key_in_the_header(open311, client):
     data = open311_params()
     del data["api_key"]
     assert open311_post(client, data, HTTP_X_API_KEY=KEY).status_code == 201
+
+
+def test_many_addresses_together_cannot_fill_the_log_either(settings, platform, open311, client):
+    settings.JINSHAO_INTAKE_KEPT_REFUSALS = 5
+    intake = [
+        post_signed(client, platform, platform_case(), secret="x", REMOTE_ADDR=f"10.1.0.{n}")
+        for n in range(1, 9)
+    ]
+    open311 = [
+        open311_post(client, open311_params(api_key="x"), REMOTE_ADDR=f"10.2.0.{n}")
+        for n in range(1, 5)
+    ]
+    # Every one is answered as usual (no address went past its own limit)...
+    assert [r.status_code for r in intake] == [401] * 8
+    assert [r.status_code for r in open311] == [403] * 4
+    # ...but past the budget they are counted, one row per door and status, with no address.
+    assert Delivery.objects.filter(times=1).exclude(remote_addr=None).count() == 5
+    counted = {
+        (d.channel, d.status_code): d.times for d in Delivery.objects.filter(remote_addr=None)
+    }
+    assert counted == {("intake", 401): 3, ("open311", 403): 4}
+    assert Delivery.objects.aggregate(n=Sum("times"))["n"] == 12
+    # Accepted deliveries are always kept, one by one.
+    assert post_signed(client, platform, platform_case(), REMOTE_ADDR="10.9.9.9").status_code == 201
+    assert Delivery.objects.filter(outcome="created").count() == 1
