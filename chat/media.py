@@ -6,12 +6,22 @@ recognises the format by its signature, decodes images fully and reads audio
 and video containers far enough to know what they hold and how long they last.
 Every refusal is a :class:`~core.errors.ValidationFailed` naming the ``file``
 field (or ``kind`` for an unknown kind).
+
+Memory is bounded for images, whoever sends them: the pixel count is read
+from the header and refused over ``MAX_IMAGE_PIXELS`` before anything is
+decoded; a JPEG is decoded scaled down by libjpeg (``Image.draft``) both to
+check it and to stamp it; the stored photo's longest side is at most
+``JINSHAO_IMAGE_MAX_SIDE``; and one server process decodes at most
+``JINSHAO_IMAGE_WORKERS`` images at once (a semaphore; a photo that waits
+longer than ``DECODE_WAIT_SECONDS`` is refused as ``busy``, 503).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
+import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -19,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -31,7 +42,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from core.errors import ValidationFailed
+from core.errors import DomainError, ValidationFailed
 
 KINDS = ("image", "voice", "video", "file")
 
@@ -39,6 +50,31 @@ MAX_IMAGE_PIXELS = 40_000_000
 MAX_VOICE_MINUTES = 10
 MAX_VIDEO_MINUTES = 5
 WATERMARK_QUALITY = 85
+#: How long a photo may wait for one of the process's decoding slots.
+DECODE_WAIT_SECONDS = 30.0
+_JPEG_FORMATS = ("JPEG", "MPO")
+
+
+class Busy(DomainError):
+    """Every decoding slot of this process stayed taken: try again shortly (nothing was kept)."""
+
+    code = "busy"
+    http_status = 503
+
+
+#: At most this many images are decoded at once in one process (each may take
+#: up to MAX_IMAGE_PIXELS × 4 bytes while it is decoded).
+_decoding = threading.BoundedSemaphore(max(1, settings.JINSHAO_IMAGE_WORKERS))
+
+
+@contextmanager
+def _decoding_slot() -> Iterator[None]:
+    if not _decoding.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise Busy(_("The server is busy with other photos; send this one again in a moment."))
+    try:
+        yield
+    finally:
+        _decoding.release()
 
 
 @dataclass(frozen=True)
@@ -74,20 +110,28 @@ def check_upload(kind: str, file: IO[bytes], *, max_bytes: int) -> CheckedUpload
 def watermark_image(file: IO[bytes], *, lines: list[str], font_path: str | None = None) -> bytes:
     """Stamp ``lines`` in the bottom-right corner of a photo; return it as a JPEG.
 
-    The photo is turned upright from its EXIF orientation and re-encoded
+    The photo is turned upright from its EXIF orientation, scaled down to at
+    most ``JINSHAO_IMAGE_MAX_SIDE`` on its longest side, and re-encoded
     without any metadata: photos taken on site carry their GPS position.
     ``font_path`` names a TrueType/OpenType font; production points it at a
     CJK font so Chinese names render. Without it Pillow's built-in font is
     used, which only covers Latin text, so callers pass ASCII lines then.
     Call it on a file that ``check_upload(kind="image")`` accepted.
     """
-    image = _open_upright(file)
-    if lines:
-        _stamp(image, lines, font_path)
-    out = io.BytesIO()
-    # Only what is passed here is written: no EXIF, GPS, XMP or ICC profile.
-    image.save(out, "JPEG", quality=WATERMARK_QUALITY)
-    return out.getvalue()
+    with _decoding_slot():
+        image = _open_upright(file)
+        if lines:
+            _stamp(image, lines, font_path)
+        out = io.BytesIO()
+        # Only what is passed here is written: no EXIF, GPS, XMP or ICC profile.
+        image.save(out, "JPEG", quality=WATERMARK_QUALITY)
+        return out.getvalue()
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of an image, read from its header (nothing is decoded)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 # --- Reading -----------------------------------------------------------------
@@ -139,6 +183,11 @@ _HEIF_BRANDS = frozenset(b"heic heix heim heis hevc hevx mif1 msf1 avif avis".sp
 def _check_image(data: bytes) -> CheckedUpload:
     if _ftyp_brand(data) in _HEIF_BRANDS:
         raise _refuse(_("HEIC photos are not supported; please send a JPEG or PNG photo."))
+    with _decoding_slot():
+        return _checked_image(data)
+
+
+def _checked_image(data: bytes) -> CheckedUpload:
     try:
         with _bomb_warnings_as_errors():
             content_type, extension, width, height = _decode_image(data)
@@ -157,9 +206,14 @@ def _decode_image(data: bytes) -> tuple[str, str, int, int]:
         image.verify()
     # verify() leaves the image unusable and does not decode the pixels: open again.
     with Image.open(io.BytesIO(data), formats=formats) as image:
+        width, height = image.size
+        if image.format in _JPEG_FORMATS:
+            # libjpeg decodes at 1/8 scale: every byte is still read (a truncated
+            # file still fails), in 1/64 of the memory.
+            image.draft(None, (1, 1))
         image.load()
         content_type, extension = _IMAGE_TYPES[str(image.format)]
-        return content_type, extension, image.width, image.height
+        return content_type, extension, width, height
 
 
 def _check_pixels(size: tuple[int, int]) -> None:
@@ -539,6 +593,7 @@ def _open_upright(file: IO[bytes]) -> Image.Image:
             Image.open(io.BytesIO(data), formats=list(_IMAGE_TYPES)) as original,
         ):
             _check_pixels(original.size)
+            _shrink(original, settings.JINSHAO_IMAGE_MAX_SIDE)
             image = ImageOps.exif_transpose(original)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels() from None
@@ -555,6 +610,22 @@ def _open_upright(file: IO[bytes]) -> Image.Image:
         image = image.convert("RGB")
     image.info.clear()
     return image
+
+
+def _shrink(image: Image.Image, max_side: int) -> None:
+    """Bring ``image`` (opened, not yet decoded) to at most ``max_side`` on its longest side.
+
+    A JPEG is decoded scaled down by a power of two (``draft``) as far as it
+    stays over half ``max_side``; then ``thumbnail`` reduces what is left.
+    Other formats are decoded whole (within ``MAX_IMAGE_PIXELS``) and reduced.
+    """
+    longest = max(image.size)
+    if longest <= max_side:
+        return
+    if image.format in _JPEG_FORMATS:
+        ratio = (max_side / 2) / longest
+        image.draft(None, (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
+    image.thumbnail((max_side, max_side))
 
 
 def _stamp(image: Image.Image, lines: list[str], font_path: str | None) -> None:

@@ -136,27 +136,30 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
         )
     _check_quota(sender, size or 0)
     checked = media.check_upload(kind, file, max_bytes=limit)
+    width: int | None
+    height: int | None
     if kind == MessageKind.IMAGE:
-        content = ContentFile(
-            media.watermark_image(
-                file,
-                lines=_watermark_lines(case, sender),
-                font_path=settings.JINSHAO_WATERMARK_FONT,
-            )
+        stamped = media.watermark_image(
+            file,
+            lines=_watermark_lines(case, sender),
+            font_path=settings.JINSHAO_WATERMARK_FONT,
         )
+        content = ContentFile(stamped)
         extension, content_type = ".jpg", "image/jpeg"
+        width, height = media.image_size(stamped)  # upright and within the stored bound
     else:
         file.seek(0)
         content = ContentFile(file.read())
         extension, content_type = checked.extension, checked.content_type
+        width, height = checked.width, checked.height
     attachment = Attachment(
         case=case,
         uploader=sender,
         kind=kind,
         content_type=content_type,
         size=content.size,
-        width=checked.width,
-        height=checked.height,
+        width=width,
+        height=height,
         duration_ms=checked.duration_ms,
     )
     attachment.file.save(f"upload{extension}", content, save=False)  # storage, not yet the db

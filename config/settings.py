@@ -387,6 +387,24 @@ JINSHAO_UPLOAD_QUOTA_BYTES = env.int("JINSHAO_UPLOAD_QUOTA_BYTES", default=500 *
 JINSHAO_WATERMARK_FONT = env.str("JINSHAO_WATERMARK_FONT", default="") or None
 # Handling limit in hours by priority, used when a case has no template limit.
 JINSHAO_HANDLING_LIMIT_HOURS = {"low": 168, "normal": 72, "high": 24, "urgent": 4}
+# Bounds on what strangers and big files can cost (issue 12, part 6; see docs/security.md).
+# Intake and Open311: refusals of unauthenticated requests per client address and
+# window; past the limit the address is answered 429 and counted in one row.
+JINSHAO_INTAKE_REFUSALS_PER_ADDRESS = env.int("JINSHAO_INTAKE_REFUSALS_PER_ADDRESS", default=20)
+JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS = env.int(
+    "JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS", default=600
+)
+# From all addresses together, refusals kept one by one per window (then counted).
+JINSHAO_INTAKE_KEPT_REFUSALS = env.int("JINSHAO_INTAKE_KEPT_REFUSALS", default=1000)
+# Photos: the longest side kept (larger ones are stored scaled down), and how many
+# images one server process decodes at once.
+JINSHAO_IMAGE_MAX_SIDE = env.int("JINSHAO_IMAGE_MAX_SIDE", default=4096)
+JINSHAO_IMAGE_WORKERS = env.int("JINSHAO_IMAGE_WORKERS", default=2)
+# Spreadsheet imports: data rows, and bytes of an xlsx once unpacked.
+JINSHAO_IMPORT_MAX_ROWS = env.int("JINSHAO_IMPORT_MAX_ROWS", default=10_000)
+JINSHAO_IMPORT_MAX_UNPACKED_BYTES = env.int(
+    "JINSHAO_IMPORT_MAX_UNPACKED_BYTES", default=50 * 1024 * 1024
+)
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from accounts.admin import RefusalsAsMessages
 from accounts.forms import for_request
@@ -12,6 +11,7 @@ from audit.request import client_ip
 from audit.services import audit_personal_data
 from core.crypto import digest
 from core.masking import mask_phone, may_see_whole_phones
+from core.spreadsheets import SpreadsheetAdmin
 from departments.forms import StaffMembershipForm, StaffMembershipFormSet
 from departments.models import Department, StaffMembership
 from departments.resources import DepartmentResource, StaffMembershipResource
@@ -35,7 +35,7 @@ class StaffMembershipInline(admin.TabularInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(RefusalsAsMessages, ImportExportModelAdmin):
+class DepartmentAdmin(RefusalsAsMessages, SpreadsheetAdmin):
     resource_classes = [DepartmentResource]
     list_display = ("name", "code", "level", "kind", "town", "staff_count", "is_active")
     list_filter = ("level", "kind", "town", "is_active")
@@ -66,7 +66,7 @@ class DepartmentAdmin(RefusalsAsMessages, ImportExportModelAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(RefusalsAsMessages, ImportExportModelAdmin):
+class StaffMembershipAdmin(RefusalsAsMessages, SpreadsheetAdmin):
     """Staff, with phone numbers masked unless the reader may see them (then audited).
 
     Staff are existing, ordinary accounts; their role comes through the role service.

@@ -6,11 +6,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from accounts.admin import RefusalsAsMessages
 from accounts.forms import for_request
 from audit.request import client_ip
+from core.spreadsheets import SpreadsheetAdmin
 from grids.forms import WorkstationForm
 from grids.models import Area, Workstation
 from grids.resources import AreaResource, WorkstationResource
@@ -18,7 +18,7 @@ from grids.services import sync_workstation_roles
 
 
 @admin.register(Area)
-class AreaAdmin(ImportExportModelAdmin):
+class AreaAdmin(SpreadsheetAdmin):
     """The tree: ordered by path, names indented by level, a link to each subtree."""
 
     resource_classes = [AreaResource]
@@ -68,7 +68,7 @@ class AreaAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Workstation)
-class WorkstationAdmin(RefusalsAsMessages, ImportExportModelAdmin):
+class WorkstationAdmin(RefusalsAsMessages, SpreadsheetAdmin):
     """Workstations name existing, ordinary people; their roles come through the role service."""
 
     resource_classes = [WorkstationResource]

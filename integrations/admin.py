@@ -19,12 +19,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from audit.services import audit_request
 from cases.admin import ReadOnlyMixin
 from cases.models import Case
 from core.admin import ScopedAdminMixin, run_action_form
+from core.spreadsheets import SpreadsheetAdmin
 from integrations import services
 from integrations.admin_views import import_platform_cases, may_import
 from integrations.choices import OutboundState, ReviewState
@@ -178,7 +178,7 @@ class ExternalSystemAdmin(admin.ModelAdmin):
         return self._secret_page(request, obj) or super().response_change(request, obj)
 
 
-class MappingAdmin(ImportExportModelAdmin):
+class MappingAdmin(SpreadsheetAdmin):
     list_filter = ("system",)
     list_per_page = 100
 
@@ -214,6 +214,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "outcome",
         "status_code",
         "error_code",
+        "times",
         "case_number",
         "review_link",
     )
@@ -230,6 +231,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "outcome",
         "status_code",
         "error_code",
+        "times",
         "message",
         "case_number",
         "review_link",

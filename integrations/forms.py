@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import zipfile
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.spreadsheets import ImportTooLarge, check_xlsx_archive
 from grids.models import Area
 from integrations.models import AreaMapping, CategoryMapping, ExternalSystem, new_secret
 from templates.choices import Priority
@@ -199,11 +199,6 @@ def _priority_value(text: str) -> str:
     return text
 
 
-def _unpacked_size(upload) -> int:
-    with zipfile.ZipFile(upload) as archive:
-        return sum(info.file_size for info in archive.infolist())
-
-
 def read_workbook(upload) -> list[tuple]:
     """The first sheet's rows; a file that is not a real .xlsx is refused, not guessed at."""
     import openpyxl
@@ -220,8 +215,10 @@ def read_workbook(upload) -> list[tuple]:
         raise not_xlsx
     try:
         upload.seek(0)
-        if _unpacked_size(upload) > MAX_UNPACKED_BYTES:
-            raise forms.ValidationError(_("The workbook is too large once unpacked."))
+        try:
+            check_xlsx_archive(upload.read(), max_unpacked=MAX_UNPACKED_BYTES)
+        except ImportTooLarge as exc:
+            raise forms.ValidationError(str(exc)) from None
         upload.seek(0)
         book = openpyxl.load_workbook(upload, read_only=True, data_only=True)
         try:

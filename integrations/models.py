@@ -281,6 +281,14 @@ class Delivery(models.Model):
     remote_addr = models.GenericIPAddressField(_("address"), null=True, blank=True)
     body = models.TextField(_("body"), blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    times = models.PositiveIntegerField(
+        _("times"),
+        default=1,
+        help_text=_(
+            "How many requests this row stands for: throttled refusals from one address "
+            "are counted in one row per window, not kept one by one."
+        ),
+    )
 
     class Meta:
         verbose_name = _("inbound delivery")

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -188,7 +189,9 @@ def _text(data: dict, key: str, limit: int, errors: dict, *, required: bool = Fa
         errors[key] = [_("Expected text.")]
         return ""
     value = str(value).strip()
-    if required and not value:
+    if "\x00" in value:
+        errors[key] = [_("Text may not contain NUL characters.")]
+    elif required and not value:
         errors[key] = [_("This field is required.")]
     elif len(value) > limit:
         errors[key] = [_("At most %(limit)s characters.") % {"limit": limit}]
@@ -412,6 +415,44 @@ def record_delivery(
         review=result.review if result is not None else None,
         remote_addr=remote_addr,
         body=body,
+    )
+
+
+def record_throttled(
+    system: ExternalSystem | None,
+    *,
+    channel: str,
+    error: DomainError,
+    remote_addr: str | None,
+    since: datetime,
+    status_code: int = 429,
+) -> Delivery:
+    """Count one refused request in the window's one row for its system, address and status.
+
+    Throttled requests (429), and refusals past the window's budget of kept
+    ones (``remote_addr`` ``None``), are not kept one by one: the first of a
+    window (since ``since``) makes a row, every further one adds to its
+    ``times``. Two processes racing on the first may make two rows; never more.
+    """
+    rows = Delivery.objects.filter(
+        system=system,
+        channel=channel,
+        remote_addr=remote_addr,
+        status_code=status_code,
+        received_at__gte=since,
+    )
+    row = rows.order_by("id").first()
+    if row is not None:
+        Delivery.objects.filter(pk=row.pk).update(times=F("times") + 1)
+        row.times += 1
+        return row
+    return record_delivery(
+        system,
+        channel=channel,
+        status_code=status_code,
+        outcome=DeliveryOutcome.REFUSED,
+        error=error,
+        remote_addr=remote_addr,
     )
 
 

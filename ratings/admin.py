@@ -1,18 +1,19 @@
 """Rating criteria (configured) and ratings (read-only, anonymous)."""
 
 from django.contrib import admin
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from import_export.admin import ExportMixin
 
 from accounts.choices import Role
 from accounts.selectors import has_role
 from cases.admin import ReadOnlyMixin
 from core.admin import ScopedAdminMixin
+from core.spreadsheets import SpreadsheetAdmin
 from ratings.models import Criterion, Rating, Score
 from ratings.resources import CriterionResource, RatingResource
 
 
 @admin.register(Criterion)
-class CriterionAdmin(ImportExportModelAdmin):
+class CriterionAdmin(SpreadsheetAdmin):
     resource_classes = [CriterionResource]
     list_display = ("name", "code", "weight", "position", "is_active")
     list_filter = ("is_active",)

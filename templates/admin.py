@@ -3,14 +3,14 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
+from core.spreadsheets import SpreadsheetAdmin
 from templates.models import CaseTemplate, Category, TemplateField
 from templates.resources import CaseTemplateResource, CategoryResource, TemplateFieldResource
 
 
 @admin.register(Category)
-class CategoryAdmin(ImportExportModelAdmin):
+class CategoryAdmin(SpreadsheetAdmin):
     resource_classes = [CategoryResource]
     list_display = ("__str__", "code", "parent", "position", "is_active")
     list_filter = ("is_active", "parent")
@@ -26,7 +26,7 @@ class TemplateFieldInline(admin.TabularInline):
 
 
 @admin.register(CaseTemplate)
-class CaseTemplateAdmin(ImportExportModelAdmin):
+class CaseTemplateAdmin(SpreadsheetAdmin):
     resource_classes = [CaseTemplateResource]
     list_display = (
         "name",
@@ -52,7 +52,7 @@ class CaseTemplateAdmin(ImportExportModelAdmin):
 
 
 @admin.register(TemplateField)
-class TemplateFieldAdmin(ImportExportModelAdmin):
+class TemplateFieldAdmin(SpreadsheetAdmin):
     resource_classes = [TemplateFieldResource]
     list_display = ("label", "key", "template", "kind", "required", "position")
     list_filter = ("kind", "required", "template")

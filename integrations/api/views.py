@@ -4,7 +4,9 @@ Authentication is the signature, not a user: HMAC-SHA256 with the system's
 shared secret over ``"<X-Jinshao-Timestamp>." + body``, sent as
 ``X-Jinshao-Signature: sha256=<hex>``; the timestamp must be within
 ``JINSHAO_INTAKE_WINDOW_SECONDS`` of our clock and a signature is accepted
-once. Every request, refused or not, is kept as a ``Delivery``.
+once. Every request, refused or not, is kept as a ``Delivery``, except that an
+address refused too often is answered 429 before its request is read, and those
+429s are counted in one row per window (``integrations.throttles``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from audit.request import client_ip
 from core.api.errors import error_body
 from core.api.throttles import WriteThrottle
 from core.errors import DomainError, ValidationFailed
-from integrations import services
+from integrations import services, throttles
 from integrations.api.serializers import (
     DismissSerializer,
     IntakeAnswerSerializer,
@@ -67,8 +69,11 @@ class IntakeView(APIView):
         auth=[],
     )
     def post(self, request, system: str):
-        body = request.body
         found = ExternalSystem.objects.filter(code=system).first()
+        wait = throttles.retry_after(request)
+        if wait is not None:
+            return _throttled(request, found, wait)
+        body = request.body
         try:
             if found is None:
                 raise services.IntakeRefused(_("No such system."), code="unknown_system")
@@ -84,18 +89,30 @@ class IntakeView(APIView):
             with transaction.atomic():
                 result = services.take_in(found, intake)
         except DomainError as exc:
-            code = exc.http_status
-            services.record_delivery(
-                found,
-                channel="intake",
-                status_code=code,
-                outcome=DeliveryOutcome.REFUSED,
-                external_id=_external_id(body),
-                error=exc,
-                remote_addr=client_ip(request),
-                body=body,
-            )
-            return Response(error_body(exc.code, str(exc), exc.fields), status=code)
+            unauthenticated = found is None or isinstance(exc, services.IntakeRefused)
+            if unauthenticated:
+                throttles.count_refusal(request)  # counted by address, and in all
+            if unauthenticated and not throttles.refusals_may_be_kept():
+                services.record_throttled(
+                    found,
+                    channel="intake",
+                    error=exc,
+                    remote_addr=None,
+                    since=throttles.current_window().started_at,
+                    status_code=exc.http_status,
+                )
+            else:
+                services.record_delivery(
+                    found,
+                    channel="intake",
+                    status_code=exc.http_status,
+                    outcome=DeliveryOutcome.REFUSED,
+                    external_id=_external_id(body),
+                    error=exc,
+                    remote_addr=client_ip(request),
+                    body=body,
+                )
+            return Response(error_body(exc.code, str(exc), exc.fields), status=exc.http_status)
         code = services.OUTCOME_STATUS[DeliveryOutcome(result.outcome)]
         services.record_delivery(
             found,
@@ -108,6 +125,27 @@ class IntakeView(APIView):
             body=body,
         )
         return Response(_answer(result), status=code)
+
+
+def _throttled(request, found: ExternalSystem | None, wait: int) -> Response:
+    """429 before the request is read: its address was refused too often in this window."""
+    error = DomainError(
+        _("Too many refused requests from this address; try again in %(seconds)d seconds.")
+        % {"seconds": wait},
+        code="throttled",
+    )
+    services.record_throttled(
+        found,
+        channel="intake",
+        error=error,
+        remote_addr=client_ip(request),
+        since=throttles.current_window().started_at,
+    )
+    return Response(
+        error_body(error.code, str(error)),
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _json(body: bytes):

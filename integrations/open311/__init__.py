@@ -14,7 +14,10 @@ Endpoints (under ``/open311/v2/``, each ``.json`` or ``.xml``):
   kept anywhere (case, review queue, delivery log); ``media_url`` is kept only
   among what was sent.
 - ``GET requests``, ``GET requests/{id}``: the cases the key's system filed,
-  and no other; ``service_request_id`` is our case number.
+  and no other; ``service_request_id`` is our case number. The key is sent
+  in the ``X-Api-Key`` header (a POST may also carry it in its form).
+  GeoReport allows ``api_key`` in the query string; we refuse it there (400,
+  ``open311_key_in_url``), because URLs are written to access logs.
 - ``GET tokens/{token}``: a request waiting for review answers with a token
   (``review-<id>``); this tells its case number once a commander made the case.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,7 +56,10 @@ def form_params(request: HttpRequest) -> QueryDict:
                     _("Send the parameters form-encoded (application/x-www-form-urlencoded).")
                 )
             return QueryDict()
-        return request.POST
+        params = request.POST
+        if any("\x00" in key + "".join(values) for key, values in params.lists()):
+            raise Open311Error(_("The request contains a NUL character."))
+        return params
     except RequestDataTooBig:
         raise Open311Error(_("The request is too large."), status=413) from None
     except (SuspiciousOperation, MultiPartParserError):
@@ -253,11 +256,15 @@ def _window(params: QueryDict, errors: Errors) -> tuple[datetime | None, datetim
         return None, None
     if start is None and end is None:
         end = timezone.now()
-    if start is None:
-        assert end is not None
-        start = end - WINDOW
-    if end is None:
-        end = start + WINDOW
+    try:
+        if start is None:
+            assert end is not None
+            start = end - WINDOW
+        if end is None:
+            end = start + WINDOW
+    except OverflowError:  # a date at the very edge of the calendar
+        errors["start_date"] = [_("The dates are out of range.")]
+        return None, None
     if end < start:
         errors["end_date"] = [_("The end comes before the start.")]
     elif end - start > WINDOW:
@@ -270,6 +277,11 @@ def _date_param(params: QueryDict, key: str, errors: Errors) -> datetime | None:
     if not value:
         return None
     moment = _moment(value)
+    try:
+        if moment is not None:
+            moment.astimezone(UTC)  # as the database will store it
+    except OverflowError:
+        moment = None
     if moment is None:
         errors[key] = [_("Expected an ISO 8601 date and time, e.g. 2024-05-01T08:00:00+08:00.")]
     return moment

@@ -4,12 +4,16 @@ Plain Django views (not the phone API: no session, no token, no OpenAPI
 entry), CSRF-exempt because the callers are machines that authenticate with
 ``api_key`` on every request. ``GET services`` and a service definition are
 public; everything about requests needs the key and sees only the requests
-its own system filed.
+its own system filed. The key travels in the POSTed form or in the
+``X-Api-Key`` header (GETs), never in the URL (a departure from GeoReport,
+which allows it there: URLs end up in access logs). Refusals of a missing or
+wrong key count against the client's address (``integrations.throttles``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -20,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from audit.request import client_ip
 from core.errors import DomainError
-from integrations import services
+from integrations import services, throttles
 from integrations.choices import DeliveryOutcome
 from integrations.models import ExternalSystem
 from integrations.open311 import formats, parsing, selectors
@@ -41,6 +45,8 @@ def endpoint(*methods: str) -> Callable:
             try:
                 if fmt not in formats.FORMATS:
                     raise not_found(_("Use .json or .xml."))
+                if _has_nul(request, kwargs):
+                    raise Open311Error(_("The request contains a NUL character."))
                 if request.method not in allowed:
                     error = Open311Error(_("Method not allowed."), status=405)
                     response = formats.render_error(fmt, error)
@@ -55,9 +61,48 @@ def endpoint(*methods: str) -> Callable:
     return decorate
 
 
-def _system(params: QueryDict) -> ExternalSystem:
-    system = selectors.system_for_key(str(params.get("api_key", "")))
+def _has_nul(request: HttpRequest, kwargs: dict) -> bool:
+    """A NUL in the path or the query: no text column can hold it (PostgreSQL refuses it)."""
+    values = [
+        *kwargs.values(),
+        *(v for _k, vs in parsing.query_params(request).lists() for v in vs),
+    ]
+    return any("\x00" in str(value) for value in values) or any(
+        "\x00" in key for key in parsing.query_params(request)
+    )
+
+
+def _api_key(request: HttpRequest, form: QueryDict | None = None) -> str:
+    """The key from the POSTed form or the ``X-Api-Key`` header; never from the URL.
+
+    A query string is written to every access log on the way (proxies, the
+    server), so a key sent there is refused before it is looked at.
+    """
+    if "api_key" in parsing.query_params(request):
+        raise Open311Error(
+            _(
+                "Send api_key in the request body or in the X-Api-Key header, never in "
+                "the URL: URLs are written to logs. Treat this key as exposed."
+            ),
+            code="open311_key_in_url",
+        )
+    if form is not None and "api_key" in form:
+        return str(form.get("api_key", ""))
+    return request.headers.get("X-Api-Key", "")
+
+
+def _system(request: HttpRequest, form: QueryDict | None = None) -> ExternalSystem:
+    """The active system the request's key names; a refusal counts against its address."""
+    wait = throttles.retry_after(request)
+    if wait is not None:
+        raise Throttled(wait)
+    try:
+        system = selectors.system_for_key(_api_key(request, form))
+    except Open311Error:
+        throttles.count_refusal(request)
+        raise
     if system is None:
+        throttles.count_refusal(request)
         raise forbidden()
     return system
 
@@ -80,15 +125,15 @@ def service_definition(request: HttpRequest, fmt: str, service_code: str) -> Htt
 def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         return _post_request(request, fmt)
+    system = _system(request)
     params = parsing.query_params(request)
-    system = _system(params)
     cases = selectors.find_requests(system, parsing.request_query(params))
     return formats.render(fmt, "service_requests", [formats.service_request(c) for c in cases])
 
 
 @endpoint("GET")
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
-    system = _system(parsing.query_params(request))
+    system = _system(request)
     case = selectors.requests_of(system).filter(number=request_id).first()
     if case is None:
         raise not_found(_("No service request has the id %(id)s.") % {"id": request_id})
@@ -97,10 +142,10 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 
 @endpoint("GET")
 def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
-    system = _system(parsing.query_params(request))
+    system = _system(request)
     prefix, _dash, number = token.partition("-")
     review = None
-    if prefix == "review" and number.isdigit():
+    if prefix == "review" and re.fullmatch(r"[0-9]{1,18}", number):  # fits a bigint
         review = selectors.review_of(system, int(number))
     if review is None:
         raise not_found(_("No token %(token)s.") % {"token": token})
@@ -108,14 +153,21 @@ def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
 
 
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Take a service request in; every attempt, refusals included, is kept as a Delivery."""
+    """Take a service request in; every attempt, refusals included, is kept as a Delivery.
+
+    Throttled attempts (the address refused too often, or the system over its
+    rate) are counted in one row per window instead (``integrations.throttles``).
+    """
     system: ExternalSystem | None = None
     kept: dict = {}
     external_id = ""
     try:
-        params = parsing.form_params(request)
+        wait = throttles.retry_after(request)
+        if wait is not None:
+            raise Throttled(wait)
+        params = _form(request)
         kept, external_id = parsing.kept_params(params), parsing.given_external_id(params)
-        system = _system(params if "api_key" in params else parsing.query_params(request))
+        system = _system(request, params)
         throttle = SystemPostThrottle(system)
         if not throttle.allow_request(request, None):
             raise Throttled(throttle.wait())
@@ -125,12 +177,40 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
             result = services.take_in(system, intake)
             status = 200 if result.outcome == DeliveryOutcome.DUPLICATE else 201
             _record(request, system, status, result.outcome, external_id, kept, result=result)
+    except Throttled as exc:
+        services.record_throttled(
+            system,
+            channel=CHANNEL,
+            error=exc,
+            remote_addr=client_ip(request),
+            since=throttles.current_window().started_at,
+        )
+        raise
     except DomainError as exc:
+        if system is None and not throttles.refusals_may_be_kept():
+            services.record_throttled(
+                None,
+                channel=CHANNEL,
+                error=exc,
+                remote_addr=None,
+                since=throttles.current_window().started_at,
+                status_code=exc.http_status,
+            )
+            raise
         _record(
             request, system, exc.http_status, DeliveryOutcome.REFUSED, external_id, kept, error=exc
         )
         raise
     return formats.render(fmt, "service_requests", [formats.posted(result)], status=status)
+
+
+def _form(request: HttpRequest) -> QueryDict:
+    """The POSTed parameters; a body we cannot read (before any key) counts as a refusal."""
+    try:
+        return parsing.form_params(request)
+    except Open311Error:
+        throttles.count_refusal(request)
+        raise
 
 
 def _record(

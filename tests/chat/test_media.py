@@ -605,3 +605,95 @@ def test_a_watermark_font_that_is_not_there_fails_the_start_up_checks(settings, 
     assert [e.id for e in watermark_font(None)] == ["chat.E002"]
     settings.JINSHAO_WATERMARK_FONT = None
     assert watermark_font(None) == []
+
+
+# --- Bounded memory ----------------------------------------------------------------
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) claims ``width`` × ``height``."""
+    data = bytearray(image_bytes("JPEG", (16, 16)))
+    sof = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+@pytest.fixture
+def decoded_sizes(monkeypatch):
+    """The size of every image Pillow decodes (``load``), to see how large it was decoded."""
+    from PIL import ImageFile
+
+    sizes: list[tuple[int, int]] = []
+    original = ImageFile.ImageFile.load
+
+    def load(self):
+        sizes.append(self.size)
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return sizes
+
+
+@pytest.mark.parametrize(
+    "data",
+    [png_header(30_000, 30_000), jpeg_claiming(30_000, 30_000), jpeg_claiming(8_000, 6_000)],
+    ids=["png-900-mpx", "jpeg-900-mpx", "jpeg-48-mpx"],
+)
+def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(data, decoded_sizes):
+    assert len(data) < 2_000  # tiny on disk, gigabytes once decoded
+    error = refused("image", data)
+    assert "40" in error.message  # the limit, in millions of pixels
+    with pytest.raises(ValidationFailed) as caught:
+        watermark_image(io.BytesIO(data), lines=LINES)
+    assert caught.value.message == error.message
+    assert decoded_sizes == []  # nothing was decoded
+
+
+def test_a_jpeg_is_checked_decoded_at_an_eighth_of_its_size(decoded_sizes):
+    checked = check("image", image_bytes("JPEG", (2000, 1600)))
+    assert (checked.width, checked.height) == (2000, 1600)  # the photo's own size is reported
+    assert decoded_sizes == [(250, 200)]
+
+
+def test_a_large_jpeg_is_decoded_scaled_down_and_stored_within_the_bound(settings, decoded_sizes):
+    settings.JINSHAO_IMAGE_MAX_SIDE = 400
+    image = stamped(image_bytes("JPEG", (2400, 1800)))
+    assert max(image.size) <= 400 and image.size[0] / image.size[1] == pytest.approx(4 / 3, 0.02)
+    assert set(decoded_sizes) == {(300, 225)}  # libjpeg at 1/8, not 2400 × 1800
+
+
+def test_other_formats_are_stored_within_the_bound_too(settings):
+    settings.JINSHAO_IMAGE_MAX_SIDE = 300
+    assert stamped(image_bytes("PNG", (1200, 800))).size == (300, 200)
+    assert stamped(image_bytes("PNG", (200, 120))).size == (200, 120)  # small: as it was
+
+
+def test_a_sideways_photo_is_turned_and_bounded(settings):
+    settings.JINSHAO_IMAGE_MAX_SIDE = 100
+    width, height = stamped(jpeg_with_gps((400, 200), orientation=6)).size
+    assert height == 2 * width and 50 <= height <= 100
+
+
+def test_no_more_images_are_decoded_at_once_than_the_slots(monkeypatch):
+    import threading
+
+    from chat import media
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(media, "_decoding", slots)
+    monkeypatch.setattr(media, "DECODE_WAIT_SECONDS", 0.01)
+    opened = []
+    monkeypatch.setattr(media.Image, "open", lambda *a, **k: opened.append(1))
+
+    assert slots.acquire(blocking=False)  # another request is decoding
+    try:
+        with pytest.raises(media.Busy) as caught:
+            check_upload("image", io.BytesIO(image_bytes()), max_bytes=LIMIT)
+        assert caught.value.http_status == 503 and caught.value.code == "busy"
+        with pytest.raises(media.Busy):
+            watermark_image(io.BytesIO(image_bytes()), lines=LINES)
+        assert opened == []  # nothing was even opened while waiting
+    finally:
+        slots.release()
+    assert slots.acquire(blocking=False)  # every slot taken was given back
+    slots.release()

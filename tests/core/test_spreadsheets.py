@@ -433,3 +433,135 @@ def test_exports_cost_a_fixed_number_of_queries(world, case_in, django_assert_ma
         assert len(CaseResource().export(queryset=Case.objects.all())) == 16
     with django_assert_max_num_queries(len(few_ratings.captured_queries)):
         assert len(RatingResource().export(queryset=Rating.objects.all())) == 32
+
+
+# ------------------------------------------------------------------ bounds
+
+
+def many_rows_xlsx(rows: int) -> bytes:
+    """A criteria workbook of ``rows`` data rows, written in streaming mode (fast, small)."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["代码", "名称", "权重", "排序", "启用"])
+    for n in range(rows):
+        sheet.append([f"bulk{n}", f"准则{n}", "1", n, "是"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def bomb_xlsx(unpacked: int) -> bytes:
+    """A real workbook whose sheet XML is padded to ``unpacked`` bytes (a few KB packed)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(many_rows_xlsx(1)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * unpacked)
+            bomb.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def admin_upload(client, data: bytes, name: str = "criteria.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    return client.post(
+        reverse("admin:ratings_criterion_import"),
+        {"resource": 0, "format": 0, "import_file": SimpleUploadedFile(name, data)},
+    )
+
+
+def test_the_admin_refuses_a_sheet_over_the_row_limit_naming_it(settings, client, world):
+    from core.spreadsheets import _too_many_rows
+
+    settings.JINSHAO_IMPORT_MAX_ROWS = 50
+    client.force_login(world.superuser)
+
+    response = admin_upload(client, many_rows_xlsx(51))
+
+    assert response.status_code == 200 and response.context.get("confirm_form") is None
+    errors = response.context["form"].errors["import_file"]
+    assert errors == [str(_too_many_rows(50))] and "50" in errors[0]
+    assert not Criterion.objects.filter(code__startswith="bulk").exists()
+    # At the limit, the same file is previewed as usual.
+    at_limit = admin_upload(client, many_rows_xlsx(50))
+    assert at_limit.context["confirm_form"] is not None
+
+
+def test_reading_stops_at_the_limit_instead_of_reading_every_row(settings, monkeypatch):
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    from core.spreadsheets import ImportTooLarge, read_xlsx
+
+    data = many_rows_xlsx(5_000)
+    read = []
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            read.append(1)
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    with pytest.raises(ImportTooLarge):
+        read_xlsx(data, max_rows=100)
+    assert len(read) <= 102  # the header, the rows allowed, the one too many
+
+
+def test_a_csv_over_the_row_limit_is_refused_too(settings, client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    settings.JINSHAO_IMPORT_MAX_ROWS = 3
+    client.force_login(world.superuser)
+    text = "代码,名称,权重,排序,启用\n" + "".join(f"bulk{n},准则{n},1,{n},是\n" for n in range(4))
+    response = client.post(
+        reverse("admin:ratings_criterion_import"),
+        {"resource": 0, "format": 1, "import_file": SimpleUploadedFile("c.csv", text.encode())},
+    )
+    assert any("3" in e for e in response.context["form"].errors["import_file"])
+    assert not Criterion.objects.filter(code__startswith="bulk").exists()
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(settings, client, world, monkeypatch):
+    import openpyxl
+
+    settings.JINSHAO_IMPORT_MAX_UNPACKED_BYTES = 2 * 1024 * 1024
+    data = bomb_xlsx(3 * 1024 * 1024)
+    assert len(data) < 50_000  # small on disk
+    opened = []
+    real_load = openpyxl.load_workbook
+    monkeypatch.setattr(
+        openpyxl, "load_workbook", lambda *a, **k: opened.append(1) or real_load(*a, **k)
+    )
+    client.force_login(world.superuser)
+
+    response = admin_upload(client, data)
+
+    errors = response.context["form"].errors["import_file"]
+    assert any("2.0" in e and "MB" in e for e in errors), errors
+    assert opened == [] and not Criterion.objects.filter(code="bulk0").exists()
+
+
+def test_a_member_packed_past_the_ratio_is_refused(settings):
+    from core.spreadsheets import MAX_RATIO, ImportTooLarge, check_xlsx_archive
+
+    with pytest.raises(ImportTooLarge) as caught:
+        check_xlsx_archive(bomb_xlsx(2 * 1024 * 1024))  # spaces pack far past the ratio
+    assert str(MAX_RATIO) in str(caught.value) and "sheet" in str(caught.value)
+
+
+def test_import_sheet_refuses_past_the_limits_and_imports_nothing(settings, tmp_path):
+    settings.JINSHAO_IMPORT_MAX_ROWS = 10
+    path = tmp_path / "criteria.xlsx"
+    path.write_bytes(many_rows_xlsx(11))
+    with pytest.raises(CommandError) as caught:
+        call_command("import_sheet", "criteria", str(path))
+    assert "10" in str(caught.value)
+    assert not Criterion.objects.filter(code__startswith="bulk").exists()

@@ -41,7 +41,7 @@ def platform_case(**overrides) -> dict:
     }
 
 
-def post_signed(client, system, data, *, secret=SECRET, timestamp=None, body=None):
+def post_signed(client, system, data, *, secret=SECRET, timestamp=None, body=None, **extra):
     body = body if body is not None else json.dumps(data, ensure_ascii=False).encode()
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
     return client.post(
@@ -50,6 +50,7 @@ def post_signed(client, system, data, *, secret=SECRET, timestamp=None, body=Non
         content_type="application/json",
         HTTP_X_JINSHAO_TIMESTAMP=timestamp,
         HTTP_X_JINSHAO_SIGNATURE=sign(secret, timestamp, body),
+        **extra,
     )
 
 

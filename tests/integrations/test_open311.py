@@ -289,7 +289,7 @@ def test_xml_answers_escape_what_the_client_wrote(client, world, system):
     tricky = '<b>占道</b> & "引号" ]]> \x0b末尾'
     post(client, params(description=tricky))
 
-    response = client.get(url("requests", "xml"), {"api_key": KEY})
+    response = client.get(url("requests", "xml"), HTTP_X_API_KEY=KEY)
 
     (item,) = xml_items(response, "request")
     assert item["description"].text == '<b>占道</b> & "引号" ]]> 末尾'
@@ -352,7 +352,7 @@ def test_the_token_tells_the_case_once_it_is_made(client, world, system):
     del data["attribute[community]"]
     token = post(client, data).json()[0]["token"]
 
-    waiting = client.get(url("token", token=token), {"api_key": KEY})
+    waiting = client.get(url("token", token=token), HTTP_X_API_KEY=KEY)
     assert waiting.json() == [{"service_request_id": None, "token": token}]
 
     from integrations.services import resolve_review
@@ -361,9 +361,9 @@ def test_the_token_tells_the_case_once_it_is_made(client, world, system):
     case = resolve_review(
         review, actor=world.commander, template=world.template, community=world.community
     )
-    made = client.get(url("token", token=token), {"api_key": KEY})
+    made = client.get(url("token", token=token), HTTP_X_API_KEY=KEY)
     assert made.json() == [{"service_request_id": case.number, "token": token}]
-    assert client.get(url("token", token=token), {"api_key": "x"}).status_code == 403
+    assert client.get(url("token", token=token), HTTP_X_API_KEY="x").status_code == 403
 
 
 def test_a_wrong_api_key_is_refused_and_kept_as_a_refusal(client, world, system):
@@ -479,7 +479,7 @@ def filed(world, system, other_system, client):
 
 
 def listed(client, fmt="json", **query):
-    return client.get(url("requests", fmt), {"api_key": KEY, **query})
+    return client.get(url("requests", fmt), query, HTTP_X_API_KEY=KEY)
 
 
 def test_get_requests_lists_this_systems_cases_newest_first(client, filed):
@@ -567,7 +567,7 @@ def test_an_offset_sent_unescaped_still_reads(client, filed):
 
 def test_get_requests_needs_the_key(client, filed):
     assert client.get(url("requests")).status_code == 403
-    assert client.get(url("requests"), {"api_key": "wrong"}).json()[0]["code"] == 403
+    assert client.get(url("requests"), HTTP_X_API_KEY="wrong").json()[0]["code"] == 403
 
 
 def test_get_requests_in_xml(client, filed):
@@ -584,23 +584,23 @@ def test_get_requests_in_xml(client, filed):
 
 def test_get_one_request(client, filed):
     number = filed["fresh"].number
-    response = client.get(url("request", request_id=number), {"api_key": KEY})
+    response = client.get(url("request", request_id=number), HTTP_X_API_KEY=KEY)
     assert response.status_code == 200
     assert [r["service_request_id"] for r in response.json()] == [number]
-    xml = client.get(url("request", "xml", request_id=number), {"api_key": KEY})
+    xml = client.get(url("request", "xml", request_id=number), HTTP_X_API_KEY=KEY)
     (item,) = xml_items(xml, "request")
     assert item["service_request_id"].text == number
 
 
 def test_another_systems_request_is_a_404_like_an_unknown_one(client, filed):
-    foreign = client.get(url("request", request_id=filed["foreign"].number), {"api_key": KEY})
-    unknown = client.get(url("request", request_id="FX-1999-000001"), {"api_key": KEY})
+    foreign = client.get(url("request", request_id=filed["foreign"].number), HTTP_X_API_KEY=KEY)
+    unknown = client.get(url("request", request_id="FX-1999-000001"), HTTP_X_API_KEY=KEY)
 
     assert foreign.status_code == unknown.status_code == 404
     assert foreign.json()[0]["code"] == 404
     assert (
         client.get(
-            url("request", request_id=filed["foreign"].number), {"api_key": OTHER_KEY}
+            url("request", request_id=filed["foreign"].number), HTTP_X_API_KEY=OTHER_KEY
         ).status_code
         == 200
     )
@@ -611,3 +611,32 @@ def test_gets_are_not_kept_as_deliveries(client, filed):
     listed(client)
     client.get(url("services"))
     assert Delivery.objects.count() == before == 1
+
+
+# ------------------------------------------------------------------ hostile ids and dates
+
+
+@pytest.mark.parametrize("token", ["review-²", "review-99999999999999999999", "review--1"])
+def test_a_forged_token_is_a_404_not_a_500(client, filed, token):
+    response = client.get(url("token", token=token), HTTP_X_API_KEY=KEY)
+    assert response.status_code == 404
+    assert response.json()[0]["code"] == 404
+
+
+def test_a_nul_in_the_path_or_the_query_is_a_400(client, filed):
+    number = filed["fresh"].number
+    assert client.get(url("request", request_id=number + "\x00"), HTTP_X_API_KEY=KEY).json() == [
+        {
+            "code": 400,
+            "description": client.get(url("services"), {"q": "\x00"}).json()[0]["description"],
+        }
+    ]
+    assert listed(client, service_request_id="FX\x00").status_code == 400
+    assert post(client, params(description="占道\x00")).status_code == 400
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59-14:00"])
+def test_dates_at_the_edge_of_the_calendar_are_400s(client, filed, day):
+    response = listed(client, start_date=day)
+    assert response.status_code == 400
+    assert response.json()[0]["description"].split(":")[0] in ("start_date", "end_date")

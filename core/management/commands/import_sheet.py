@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.spreadsheets import describe_errors
+from core.spreadsheets import ImportTooLarge, describe_errors, read_csv, read_xlsx
 from departments.resources import DepartmentResource, StaffMembershipResource
 from grids.resources import AreaResource, WorkstationResource
 from ratings.resources import CriterionResource
@@ -59,12 +59,13 @@ def importing_actor(username: str | None, kind: str) -> User | None:
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
-    """Read an xlsx or csv file (chosen by its extension) into a dataset."""
+    """Read an xlsx or csv file (chosen by its extension) into a dataset, within the
+    import bounds (``core.spreadsheets``: rows, unpacked size)."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
+        return read_xlsx(path.read_bytes())
     if suffix == ".csv":
-        return tablib.Dataset().load(path.read_text(encoding="utf-8-sig"), format="csv")
+        return read_csv(path.read_text(encoding="utf-8-sig"))
     raise CommandError(_("Give an .xlsx or .csv file."))
 
 
@@ -91,6 +92,8 @@ class Command(BaseCommand):
             dataset = load_dataset(file)
         except CommandError:
             raise
+        except ImportTooLarge as exc:
+            raise CommandError(str(exc)) from exc
         except Exception as exc:  # a corrupt or lying file
             raise CommandError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
         resource = RESOURCES[kind](**({"actor": who} if kind in NAMING_PEOPLE else {}))
