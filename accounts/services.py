@@ -196,7 +196,7 @@ def _check_actor_may(actor, user, role: str, action: str) -> None:
     if user is not None and user.pk is not None and user.pk == actor.pk:
         raise _refuse(
             "role.own",
-            _("Nobody changes their own roles: ask the security administrator."),
+            _("Nobody changes their own roles: ask another security administrator or a superuser."),
         )
     if role in ADMIN_ROLES:
         if not actor.is_superuser:
@@ -429,7 +429,10 @@ def grant_roles_in_bulk(
     for a in assignments:
         if a.user_id == actor.pk:
             raise _refuse(
-                "role.own", _("Nobody changes their own roles: ask the security administrator.")
+                "role.own",
+                _(
+                    "Nobody changes their own roles: ask another security administrator or a superuser."
+                ),
             )
         by_user[a.user_id].add(a.role)
     for user_id, role in RoleAssignment.objects.filter(user_id__in=by_user).values_list(

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "import_export",
     "rest_framework",
+    "rest_framework_simplejwt",  # its messages in Chinese
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",

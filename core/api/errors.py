@@ -90,6 +90,13 @@ def exception_handler(exc, context):
         body = error_body(code, _("The request is not valid."), _flatten(exc.detail))
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        if isinstance(detail, dict):  # simplejwt's {"detail", "code", "messages"}
+            code = str(detail.get("code") or code)
+            detail = detail.get("detail", "")
+            if code == "token_not_valid":  # unreadable, expired, blacklisted: one answer
+                detail = _(
+                    "This login token is not valid (expired, ended or damaged): log in again."
+                )
         body = error_body(code, str(detail))
     response.data = body
     return response

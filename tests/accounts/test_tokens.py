@@ -163,3 +163,26 @@ def test_tokens_without_the_bindings_are_refused(world):
     assert phone.get(reverse("api:me")).status_code == 401
     answer = refresh(str(old))
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "login_ended"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_refused_token_is_told_in_one_plain_sentence(world, language):
+    """A spent refresh token, a damaged one and a damaged access token each get one
+    sentence in the asker's language, not the token library's inner structure."""
+    phone = login(world.staff_a)
+    assert refresh(phone.refresh_token).status_code == 200  # spends it
+    url = reverse("api:token-refresh")
+    answers = [
+        APIClient().post(
+            url, {"refresh": phone.refresh_token}, format="json", HTTP_ACCEPT_LANGUAGE=language
+        ),
+        APIClient().post(url, {"refresh": "garbage"}, format="json", HTTP_ACCEPT_LANGUAGE=language),
+        APIClient(HTTP_AUTHORIZATION="Bearer garbage").get(
+            reverse("api:me"), HTTP_ACCEPT_LANGUAGE=language
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 401
+        message = answer.json()["error"]["message"]
+        assert "ErrorDetail" not in message and "{" not in message, message
+        assert ("登录" in message) == (language == "zh-hans"), message

@@ -174,7 +174,7 @@ def test_logout_revokes_the_refresh_token(world):
         == 204
     )
     again = APIClient().post(refresh, {"refresh": fresh.refresh_token}, format="json")
-    assert again.status_code == 401 and again.json()["error"]["code"] == "authentication_failed"
+    assert again.status_code == 401 and again.json()["error"]["code"] == "token_not_valid"
 
 
 def test_wrong_password_is_refused_in_the_error_shape(world):
