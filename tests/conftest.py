@@ -74,6 +74,41 @@ class World:
         }
 
 
+def _services() -> dict[str, bool]:
+    """Which real services this run has: PostgreSQL (the default database) and Redis."""
+    import os
+
+    from django.db import connection
+
+    return {
+        "postgres": connection.vendor == "postgresql",
+        "redis": bool(os.environ.get("REDIS_URL")),
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` or ``redis`` need that service; without it they are skipped,
+    unless ``JINSHAO_REQUIRE_SERVICES`` is set (CI's second pass), where a missing service
+    is an error: a race or two-process test must never silently not run."""
+    import os
+
+    have = _services()
+    required = os.environ.get("JINSHAO_REQUIRE_SERVICES") == "1"
+    missing = sorted(name for name, up in have.items() if not up)
+    if required and missing:
+        raise pytest.UsageError(
+            "JINSHAO_REQUIRE_SERVICES=1 but this run has no " + " and ".join(missing)
+        )
+    reasons = {
+        "postgres": "needs PostgreSQL (DATABASE_URL)",
+        "redis": "needs Redis (REDIS_URL)",
+    }
+    for item in items:
+        for name, reason in reasons.items():
+            if name in item.keywords and not have[name]:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(autouse=True)
 def _second_factor_off(settings):
     """Most tests are about other things; tests/accounts/test_two_factors.py turns it on."""

@@ -15,7 +15,6 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -27,7 +26,6 @@ from tests.factories import PASSWORD
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"),
 ]
 ATTEMPTS = 50
 HASHING_SECONDS = 0.5  # about what PBKDF2 with Django's default iterations takes

@@ -67,7 +67,7 @@ def test_the_orm_refuses_to_change_or_delete(world, case_in):
         entry.save()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the trigger is PostgreSQL's (DATABASE_URL)")
+@pytest.mark.postgres  # the trigger is PostgreSQL's
 def test_postgresql_refuses_raw_changes_too(world, case_in):
     from django.db import DatabaseError, transaction
 

@@ -11,7 +11,6 @@ import threading
 from functools import partial
 
 import pytest
-from django.db import connection
 
 from accounts.choices import Role
 from cases import services
@@ -24,7 +23,6 @@ from tests.factories import UserFactory, grant
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"),
 ]
 ROUNDS = 5
 

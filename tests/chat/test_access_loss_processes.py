@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import urllib.request
 
 import pytest
@@ -25,13 +24,7 @@ from tests.factories import PASSWORD
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (
-            os.environ.get("REDIS_URL")
-            and os.environ.get("DATABASE_URL", "").startswith("postgres")
-        ),
-        reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as in CI",
-    ),
+    pytest.mark.redis,
 ]
 
 

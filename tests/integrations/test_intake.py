@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.choices import Role
@@ -176,7 +175,7 @@ def test_a_body_that_is_not_json_is_400(platform, client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.postgres
 def test_two_concurrent_deliveries_of_one_id_make_one_case(world, platform):
     from integrations.services import parse_platform_case, take_in
     from tests.cases.test_concurrency import race
