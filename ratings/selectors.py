@@ -134,8 +134,24 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def uniform(cell: MonthFigure) -> bool:
+    """Whether every rating of ``cell`` carries a score for every criterion the cell has.
+
+    A criterion switched on or off during the month leaves some ratings without
+    it; their overall is then a different mean of the other criteria, and the
+    cell's overall and criterion means together would be equations with the
+    odd ratings as the unknowns (with one odd rating, its score exactly). Such
+    a cell gives its overall (a mean of K or more ratings) and no criterion mean.
+    """
+    return all(part["n"] == cell.count for part in cell.scores.values())
+
+
 def combine(cells: Iterable[MonthFigure], k: int | None = None) -> RatingFigures:
-    """The figures of ``cells`` taken together, leaving out every cell (and criterion) under K."""
+    """The figures of ``cells`` taken together, leaving out every cell under K.
+
+    Criterion means come only from cells whose ratings all carry every
+    criterion (``uniform``), so each figure is over whole cells of K or more.
+    """
     k = min_group() if k is None else k
     count, overall = 0, Decimal(0)
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -144,10 +160,11 @@ def combine(cells: Iterable[MonthFigure], k: int | None = None) -> RatingFigures
             continue
         count += cell.count
         overall += cell.overall_sum
+        if not uniform(cell):
+            continue
         for criterion_id, part in cell.scores.items():
-            if part["n"] >= k:
-                sums[int(criterion_id)][0] += part["sum"]
-                sums[int(criterion_id)][1] += part["n"]
+            sums[int(criterion_id)][0] += part["sum"]
+            sums[int(criterion_id)][1] += part["n"]
     if not count:
         return RatingFigures()
     return RatingFigures(
