@@ -51,7 +51,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
-from PIL import ExifTags, Image, ImageDraw, ImageFont, ImageMath, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFont, ImageMath, ImageOps
 
 from core.errors import DomainError, ValidationFailed
 
@@ -96,7 +96,7 @@ class CheckedUpload:
     content_type: str  # the sniffed type, never the client's
     extension: str  # with the dot, matching content_type
     size: int  # bytes
-    width: int | None = None
+    width: int | None = None  # pixels, as seen: a photo upright, a video by its matrix
     height: int | None = None
     duration_ms: int | None = None
 
@@ -124,9 +124,10 @@ def watermark_image(file: IO[bytes], *, lines: list[str], font_path: str | None 
     The photo is turned upright from its EXIF orientation, scaled down to at
     most ``JINSHAO_IMAGE_MAX_SIDE`` on its longest side, and re-encoded
     without any metadata: photos taken on site carry their GPS position.
-    ``font_path`` names a TrueType/OpenType font; production points it at a
-    CJK font so Chinese names render. Without it Pillow's built-in font is
-    used, which only covers Latin text, so callers pass ASCII lines then.
+    ``font_path`` names a TrueType/OpenType font, normally ``watermark_font()``
+    (a CJK font, so Chinese names render). Without it Pillow's built-in font
+    is used, which only covers Latin text, so callers pass ASCII lines then;
+    ``font_draws`` tells whether a font has every character of a line.
     Call it on a file that ``check_upload(kind="image")`` accepted.
     """
     with _decoding_slot():
@@ -702,11 +703,14 @@ def to_rgb(image: Image.Image) -> Image.Image:
     16-bit, 32-bit and float samples are scaled to 8 bits by their range
     (``_sample_range``), never clipped; premultiplied alpha is undone and
     transparent parts become white, as they look in a chat; CMYK, YCbCr, LAB
-    and HSV are converted. Raises ``ValidationFailed`` for a mode Pillow
+    and HSV are converted; an RGB or CMYK picture with an ICC profile (a
+    phone's Display P3, a print shop's CMYK) is converted to sRGB by it, as
+    the profile is not kept. Raises ``ValidationFailed`` for a mode Pillow
     cannot convert.
     """
     mode = image.mode
     try:
+        image = _in_srgb(image)
         if mode in ("I", "F") or mode.startswith("I;16"):
             image = _to_eight_bits(image)
         if image.mode in ("RGBa", "La"):  # premultiplied alpha
@@ -724,6 +728,32 @@ def to_rgb(image: Image.Image) -> Image.Image:
             )
             % {"mode": mode}
         ) from None
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+#: Modes whose embedded ICC profile is applied, the colour space it must describe,
+#: and the mode of the result.
+_PROFILED_MODES = {"RGB": ("RGB", "RGB"), "RGBA": ("RGB", "RGBA"), "CMYK": ("CMYK", "RGB")}
+
+
+def _in_srgb(image: Image.Image) -> Image.Image:
+    """``image`` converted to sRGB by its embedded ICC profile; as it is without a usable one."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in _PROFILED_MODES:
+        return image
+    if "transparency" in image.info:  # a transparent colour: made alpha before colours change
+        image = image.convert("RGBA")
+    space, output_mode = _PROFILED_MODES[image.mode]
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != space:
+            return image
+        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # a broken profile
+        return image
+    assert converted is not None  # returned unless inPlace
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    return converted
 
 
 def _to_eight_bits(image: Image.Image) -> Image.Image:

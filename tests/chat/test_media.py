@@ -993,3 +993,94 @@ def test_the_stamp_shows_the_chinese_name_it_is_given(cjk_font):
     assert changed_pixels(first, (255, 255, 255), corner) > 100
     assert first.crop(corner).tobytes() == again.crop(corner).tobytes()
     assert ImageChops.difference(first.crop(corner), second.crop(corner)).getbbox() is not None
+
+
+# --- Colour profiles ----------------------------------------------------------------
+
+#: sRGB's primaries in the profile connection space (D50).
+SRGB_RED = (0.4361, 0.2225, 0.0139)
+SRGB_GREEN = (0.3851, 0.7169, 0.0971)
+SRGB_BLUE = (0.1431, 0.0606, 0.7141)
+RED_FULL, GREEN_FULL = (255, 0, 0), (0, 255, 0)
+
+
+def icc_profile(red, green, blue, gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 display profile: primaries (D50 XYZ) and one gamma curve."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+    text = b"test profile"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text) + 1) + text + b"\0" + bytes(78)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*red)),
+        (b"gXYZ", xyz(*green)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(
+            ">I4sI4s4s4s", offset + len(data), b"none", 0x02100000, b"mntr", b"RGB ", b"XYZ "
+        )
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + bytes(48)
+    )
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+#: A display whose red and green primaries are sRGB's green and red: its "red" is green.
+SWAPPED = icc_profile(SRGB_GREEN, SRGB_RED, SRGB_BLUE)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "JPEG", icc_profile=SWAPPED),
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "PNG", icc_profile=SWAPPED),
+        saved(Image.new("RGBA", (64, 48), (255, 0, 0, 255)), "PNG", icc_profile=SWAPPED),
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "WEBP", icc_profile=SWAPPED),
+    ],
+    ids=["jpeg", "png", "png-rgba", "webp"],
+)
+def test_a_photo_in_another_colour_space_is_stored_in_srgb(data):
+    stored = stamped(data, lines=[])
+    assert near(mean_colour(stored), GREEN_FULL, tolerance=8), mean_colour(stored)
+    assert "icc_profile" not in stored.info  # the profile is applied, not kept
+
+
+def test_a_transparent_colour_stays_transparent_under_a_profile():
+    # The key colour is one the profile changes: matched before the conversion, not after.
+    picture = Image.new("RGB", (64, 16), (0, 0, 255))
+    picture.paste(RED_FULL, (0, 0, 32, 16))
+    stored = stamped(saved(picture, "PNG", transparency=RED_FULL, icc_profile=SWAPPED), lines=[])
+    assert near(mean_colour(stored, (4, 4, 28, 12)), WHITE, tolerance=4)
+    assert near(mean_colour(stored, (36, 4, 60, 12)), (0, 0, 255), tolerance=8)
+
+
+def test_a_broken_or_mismatched_profile_is_ignored():
+    red = Image.new("RGB", (64, 48), (255, 0, 0))
+    assert near(
+        mean_colour(stamped(saved(red, "PNG", icc_profile=b"not a profile"), lines=[])), RED_FULL
+    )
+    cmyk = Image.new("CMYK", (64, 48), (0, 255, 255, 0))
+    stored = stamped(saved(cmyk, "JPEG", icc_profile=SWAPPED), lines=[])  # RGB profile, CMYK pixels
+    assert near(mean_colour(stored), RED_FULL, tolerance=4)
