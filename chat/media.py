@@ -17,8 +17,9 @@ longer than ``DECODE_WAIT_SECONDS`` is refused as ``busy``, 503).
 
 Sizes are the upright picture's: a phone photo turned by its EXIF orientation
 is reported, stored and recorded as it is seen. Every colour mode is turned
-into 8-bit RGB faithfully (``to_rgb``): 16-bit and float samples are scaled
-by their range, transparency goes onto white, CMYK, LAB and HSV are converted.
+into 8-bit sRGB faithfully (``to_rgb``): 16-bit and float samples are scaled
+by their range, transparency goes onto white, CMYK, LAB and HSV are
+converted, and an embedded ICC profile is applied before it is dropped.
 
 The watermark needs a font with Chinese glyphs to draw a person's name: the
 font ``JINSHAO_WATERMARK_FONT`` names, else the first of ``CJK_FONTS`` that is
@@ -143,9 +144,10 @@ def watermark_image(file: IO[bytes], *, lines: list[str], font_path: str | None 
 def image_size(data: bytes) -> tuple[int, int]:
     """Width and height in pixels of an image as it is seen, read from its header.
 
-    Nothing is decoded, except a PNG whose EXIF follows its pixels. A picture whose EXIF orientation turns it by 90° or
-    270° (5 to 8, as phones write portrait shots) is as wide as it is high
-    in its file, and as high as its file is wide.
+    Nothing is decoded, except a PNG whose EXIF follows its pixels. A picture
+    whose EXIF orientation turns it by 90° or 270° (5 to 8, as phones write
+    portrait shots) is as wide as it is high in its file, and as high as its
+    file is wide.
     """
     with Image.open(io.BytesIO(data)) as image:
         return _upright_size(image)
