@@ -16,7 +16,7 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from mutagen.ogg import OggPage
-from PIL import ExifTags, Image, ImageChops, ImageFont, ImageStat
+from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
 from chat import media
 from chat.media import KINDS, CheckedUpload, check_upload, image_size, to_rgb, watermark_image
@@ -949,8 +949,6 @@ def cjk_font(settings) -> str:
 
 def glyph(font: ImageFont.FreeTypeFont, char: str) -> bytes:
     canvas = Image.new("L", (64, 64))
-    from PIL import ImageDraw
-
     ImageDraw.Draw(canvas).text((8, 8), char, font=font, fill=255)
     return canvas.tobytes()
 
@@ -965,8 +963,16 @@ def test_the_installed_watermark_font_draws_chinese_names_not_boxes(cjk_font):
     assert media.font_draws(cjk_font, "张三丰 2026-11-30 14:03 FX-2026-000123")
 
 
-def test_a_font_without_chinese_is_told_apart(settings):
-    latin = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+@pytest.fixture
+def latin_font(tmp_path) -> str:
+    """Pillow's own font (Aileron), which has Latin letters and no Chinese, as a file."""
+    path = tmp_path / "aileron.ttf"
+    path.write_bytes(ImageFont.load_default(size=32).font_bytes)
+    return str(path)
+
+
+def test_a_font_without_chinese_is_told_apart(settings, latin_font):
+    latin = latin_font
     assert media.font_draws(latin, "wangwu 14:03")
     assert not media.font_draws(latin, "张三丰")
     from chat.checks import watermark_font

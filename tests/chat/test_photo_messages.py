@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageFont
 
 from chat import media
 from chat.models import Attachment
@@ -119,9 +119,10 @@ def test_the_stored_photo_is_stamped_with_the_chinese_name_and_the_time(
 
 @pytest.mark.django_db
 def test_a_name_the_font_cannot_draw_falls_back_to_the_username(
-    world, case_in, monkeypatch, fixed_clock
+    world, case_in, monkeypatch, fixed_clock, tmp_path
 ):
-    latin = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    latin = str(tmp_path / "aileron.ttf")  # Pillow's own font: Latin letters, no Chinese
+    (tmp_path / "aileron.ttf").write_bytes(ImageFont.load_default(size=32).font_bytes)
     monkeypatch.setattr(media, "watermark_font", lambda: latin)
     case = case_in("in_progress", invite=("staff_a",))
     photo = png_bytes((400, 300), (255, 255, 255))
