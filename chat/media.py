@@ -14,12 +14,24 @@ check it and to stamp it; the stored photo's longest side is at most
 ``JINSHAO_IMAGE_MAX_SIDE``; and one server process decodes at most
 ``JINSHAO_IMAGE_WORKERS`` images at once (a semaphore; a photo that waits
 longer than ``DECODE_WAIT_SECONDS`` is refused as ``busy``, 503).
+
+Sizes are the upright picture's: a phone photo turned by its EXIF orientation
+is reported, stored and recorded as it is seen. Every colour mode is turned
+into 8-bit sRGB faithfully (``to_rgb``): 16-bit and float samples are scaled
+by their range, transparency goes onto white, CMYK, LAB and HSV are
+converted, and an embedded ICC profile is applied before it is dropped.
+
+The watermark needs a font with Chinese glyphs to draw a person's name: the
+font ``JINSHAO_WATERMARK_FONT`` names, else the first of ``CJK_FONTS`` that is
+installed (``bin/setup`` installs Debian's ``fonts-wqy-microhei``).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import os
 import struct
 import threading
 import warnings
@@ -40,7 +52,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFont, ImageMath, ImageOps
 
 from core.errors import DomainError, ValidationFailed
 
@@ -85,7 +97,7 @@ class CheckedUpload:
     content_type: str  # the sniffed type, never the client's
     extension: str  # with the dot, matching content_type
     size: int  # bytes
-    width: int | None = None
+    width: int | None = None  # pixels, as seen: a photo upright, a video by its matrix
     height: int | None = None
     duration_ms: int | None = None
 
@@ -113,9 +125,10 @@ def watermark_image(file: IO[bytes], *, lines: list[str], font_path: str | None 
     The photo is turned upright from its EXIF orientation, scaled down to at
     most ``JINSHAO_IMAGE_MAX_SIDE`` on its longest side, and re-encoded
     without any metadata: photos taken on site carry their GPS position.
-    ``font_path`` names a TrueType/OpenType font; production points it at a
-    CJK font so Chinese names render. Without it Pillow's built-in font is
-    used, which only covers Latin text, so callers pass ASCII lines then.
+    ``font_path`` names a TrueType/OpenType font, normally ``watermark_font()``
+    (a CJK font, so Chinese names render). Without it Pillow's built-in font
+    is used, which only covers Latin text, so callers pass ASCII lines then;
+    ``font_draws`` tells whether a font has every character of a line.
     Call it on a file that ``check_upload(kind="image")`` accepted.
     """
     with _decoding_slot():
@@ -129,9 +142,62 @@ def watermark_image(file: IO[bytes], *, lines: list[str], font_path: str | None 
 
 
 def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height of an image, read from its header (nothing is decoded)."""
+    """Width and height in pixels of an image as it is seen, read from its header.
+
+    Nothing is decoded, except a PNG whose EXIF follows its pixels. A picture
+    whose EXIF orientation turns it by 90° or 270° (5 to 8, as phones write
+    portrait shots) is as wide as it is high in its file, and as high as its
+    file is wide.
+    """
     with Image.open(io.BytesIO(data)) as image:
-        return image.size
+        return _upright_size(image)
+
+
+#: Where the usual CJK font packages put their fonts, searched in this order
+#: when ``JINSHAO_WATERMARK_FONT`` names none: Debian/Ubuntu's
+#: ``fonts-wqy-microhei`` (which ``bin/setup`` installs), ``fonts-wqy-zenhei``
+#: and ``fonts-noto-cjk``; Fedora's and Alpine's Noto CJK; macOS.
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+)
+#: A private-use code point no font draws: it shows the font's ``.notdef`` glyph.
+_NOT_IN_ANY_FONT = "\U0010fffd"
+
+
+def watermark_font() -> str | None:
+    """Path of the font the watermark uses: ``JINSHAO_WATERMARK_FONT``, else an installed CJK font.
+
+    ``None`` when neither exists (the start-up checks warn about it).
+    """
+    return settings.JINSHAO_WATERMARK_FONT or _installed_cjk_font()
+
+
+@functools.cache
+def _installed_cjk_font() -> str | None:
+    return next((path for path in CJK_FONTS if os.path.isfile(path)), None)
+
+
+def font_draws(font_path: str, text: str) -> bool:
+    """Whether the font at ``font_path`` has a glyph for every character of ``text``.
+
+    A missing glyph would be drawn as the font's ``.notdef`` box ("tofu"), so
+    each character's bitmap is compared with that box's. Raises ``OSError``
+    when the font cannot be loaded.
+    """
+    font = ImageFont.truetype(font_path, 32)
+    missing = _glyph_bitmap(font, _NOT_IN_ANY_FONT)
+    return all(char.isspace() or _glyph_bitmap(font, char) != missing for char in text)
+
+
+def _glyph_bitmap(font: ImageFont.FreeTypeFont, char: str) -> bytes:
+    canvas = Image.new("L", (64, 64))
+    ImageDraw.Draw(canvas).text((8, 8), char, font=font, fill=255)
+    return canvas.tobytes()
 
 
 # --- Reading -----------------------------------------------------------------
@@ -180,9 +246,26 @@ _IMAGE_TYPES = {
 _HEIF_BRANDS = frozenset(b"heic heix heim heis hevc hevx mif1 msf1 avif avis".split())
 
 
+#: Image formats Pillow reads but a photo is not accepted in, by their signature,
+#: so that the refusal names them (TIFF is where 16-bit, float and LAB images come from).
+_OTHER_IMAGE_FORMATS = (
+    (b"II*\0", "TIFF"),
+    (b"MM\0*", "TIFF"),
+    (b"8BPS", "PSD"),
+    (b"\0\0\0\x0cjP  \r\n", "JPEG 2000"),
+    (b"\xffO\xffQ", "JPEG 2000"),
+)
+
+
 def _check_image(data: bytes) -> CheckedUpload:
     if _ftyp_brand(data) in _HEIF_BRANDS:
         raise _refuse(_("HEIC photos are not supported; please send a JPEG or PNG photo."))
+    for signature, name in _OTHER_IMAGE_FORMATS:
+        if data.startswith(signature):
+            raise _refuse(
+                _("%(format)s images are not supported; please send a JPEG or PNG photo.")
+                % {"format": name}
+            )
     with _decoding_slot():
         return _checked_image(data)
 
@@ -206,7 +289,7 @@ def _decode_image(data: bytes) -> tuple[str, str, int, int]:
         image.verify()
     # verify() leaves the image unusable and does not decode the pixels: open again.
     with Image.open(io.BytesIO(data), formats=formats) as image:
-        width, height = image.size
+        width, height = _upright_size(image)
         if image.format in _JPEG_FORMATS:
             # libjpeg decodes at 1/8 scale: every byte is still read (a truncated
             # file still fails), in 1/64 of the memory.
@@ -214,6 +297,13 @@ def _decode_image(data: bytes) -> tuple[str, str, int, int]:
         image.load()
         content_type, extension = _IMAGE_TYPES[str(image.format)]
         return content_type, extension, width, height
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """Width and height once turned by the EXIF orientation, as ``ImageOps.exif_transpose`` does."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation)
+    width, height = image.size
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _check_pixels(size: tuple[int, int]) -> None:
@@ -601,15 +691,102 @@ def _open_upright(file: IO[bytes]) -> Image.Image:
         raise _refuse(_("This file is not a valid image.")) from None
     finally:
         file.seek(0)
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        # Transparent parts become white, as they look in a chat, not black.
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        image = image.convert("RGB")
+    image = to_rgb(image)
     image.info.clear()
     return image
+
+
+# --- Colours -------------------------------------------------------------------
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """``image`` (any mode Pillow opens) as 8-bit RGB with its colours kept.
+
+    16-bit, 32-bit and float samples are scaled to 8 bits by their range
+    (``_sample_range``), never clipped; premultiplied alpha is undone and
+    transparent parts become white, as they look in a chat; CMYK, YCbCr, LAB
+    and HSV are converted; an RGB or CMYK picture with an ICC profile (a
+    phone's Display P3, a print shop's CMYK) is converted to sRGB by it, as
+    the profile is not kept. Raises ``ValidationFailed`` for a mode Pillow
+    cannot convert.
+    """
+    mode = image.mode
+    try:
+        image = _in_srgb(image)
+        if mode in ("I", "F") or mode.startswith("I;16"):
+            image = _to_eight_bits(image)
+        if image.mode in ("RGBa", "La"):  # premultiplied alpha
+            image = image.convert(image.mode.upper())
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            return flat
+        return image.convert("RGB")
+    except Exception:  # Pillow raises ValueError or OSError for modes it cannot convert
+        raise _refuse(
+            _(
+                "The colours of this image (%(mode)s) cannot be read; please send a JPEG or PNG photo."
+            )
+            % {"mode": mode}
+        ) from None
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+#: Modes whose embedded ICC profile is applied, the colour space it must describe,
+#: and the mode of the result.
+_PROFILED_MODES = {"RGB": ("RGB", "RGB"), "RGBA": ("RGB", "RGBA"), "CMYK": ("CMYK", "RGB")}
+
+
+def _in_srgb(image: Image.Image) -> Image.Image:
+    """``image`` converted to sRGB by its embedded ICC profile; as it is without a usable one."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in _PROFILED_MODES:
+        return image
+    if "transparency" in image.info:  # a transparent colour: made alpha before colours change
+        image = image.convert("RGBA")
+    space, output_mode = _PROFILED_MODES[image.mode]
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != space:
+            return image
+        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # a broken profile
+        return image
+    assert converted is not None  # returned unless inPlace
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    return converted
+
+
+def _to_eight_bits(image: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit or float grey image as ``L`` (``LA`` with a transparent value)."""
+    wide = image if image.mode in ("I", "F") else image.convert("I")
+    low, high = _sample_range(image)
+    scale = 255 / (high - low)
+    grey = wide.point(lambda value: (value - low) * scale + 0.5).convert("L")
+    transparent = image.info.get("transparency")
+    if not isinstance(transparent, int | float):
+        return grey
+    opaque = ImageMath.lambda_eval(lambda ops: ops["notequal"](ops["wide"], transparent), wide=wide)
+    return Image.merge("LA", (grey, opaque.point(lambda value: value * 255).convert("L")))
+
+
+def _sample_range(image: Image.Image) -> tuple[float, float]:
+    """The darkest and brightest values a sample of ``image`` can take.
+
+    16-bit modes span 0 to 65535, and so does an ``I`` image whose values fit
+    there (older Pillow reads 16-bit PNG so); a float image 0.0 to 1.0 when
+    its values fit there. Otherwise the image's own extremes are its range.
+    """
+    if image.mode.startswith("I;16"):
+        return 0, 65535
+    extrema = image.getextrema()  # one band here: (lowest, highest)
+    low, high = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
+    if image.mode == "I" and low >= 0 and high <= 65535:
+        return 0, 65535
+    if image.mode == "F" and low >= 0 and high <= 1:
+        return 0.0, 1.0
+    return (low, high) if high > low else (0, 255)
 
 
 def _shrink(image: Image.Image, max_side: int) -> None:

@@ -139,14 +139,14 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
     width: int | None
     height: int | None
     if kind == MessageKind.IMAGE:
+        font = media.watermark_font()
         stamped = media.watermark_image(
-            file,
-            lines=_watermark_lines(case, sender),
-            font_path=settings.JINSHAO_WATERMARK_FONT,
+            file, lines=_watermark_lines(case, sender, font), font_path=font
         )
         content = ContentFile(stamped)
         extension, content_type = ".jpg", "image/jpeg"
-        width, height = media.image_size(stamped)  # upright and within the stored bound
+        # The stored photo's own size: upright and within the bound, whatever the upload said.
+        width, height = media.image_size(stamped)
     else:
         file.seek(0)
         content = ContentFile(file.read())
@@ -201,8 +201,10 @@ def _check_quota(sender, size: int) -> None:
         )
 
 
-def _watermark_lines(case: Case, sender) -> list[str]:
-    who = str(sender) if settings.JINSHAO_WATERMARK_FONT else sender.get_username()
+def _watermark_lines(case: Case, sender, font: str | None) -> list[str]:
+    """Who (their name, or their username where the font cannot draw it), when, which case."""
+    name = str(sender)
+    who = name if font and media.font_draws(font, name) else sender.get_username()
     when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     return [who, when, case.number]
 

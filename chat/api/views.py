@@ -42,8 +42,20 @@ class MessageSerializer(serializers.Serializer):
             "url": serializers.CharField(),
             "content_type": serializers.CharField(),
             "size": serializers.IntegerField(),
-            "width": serializers.IntegerField(allow_null=True),
-            "height": serializers.IntegerField(allow_null=True),
+            "width": serializers.IntegerField(
+                allow_null=True,
+                help_text=gettext_lazy(
+                    "Width in pixels as the picture is seen: for a photo, the stored copy's, "
+                    "upright whatever the phone's orientation tag said. Empty for sound and files."
+                ),
+            ),
+            "height": serializers.IntegerField(
+                allow_null=True,
+                help_text=gettext_lazy(
+                    "Height in pixels as the picture is seen: for a photo, the stored copy's, "
+                    "upright whatever the phone's orientation tag said. Empty for sound and files."
+                ),
+            ),
             "duration_ms": serializers.IntegerField(allow_null=True),
         },
         allow_null=True,

@@ -16,9 +16,10 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from mutagen.ogg import OggPage
-from PIL import ExifTags, Image, ImageChops
+from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
-from chat.media import KINDS, CheckedUpload, check_upload, watermark_image
+from chat import media
+from chat.media import KINDS, CheckedUpload, check_upload, image_size, to_rgb, watermark_image
 from core.errors import ValidationFailed
 
 LIMIT = 5 * 1024 * 1024
@@ -299,9 +300,9 @@ def test_a_multi_picture_jpeg_from_a_phone_is_a_jpeg():
     assert (checked.content_type, checked.extension, checked.width) == ("image/jpeg", ".jpg", 48)
 
 
-def test_a_photo_with_exif_and_gps_is_accepted():
-    checked = check("image", jpeg_with_gps())
-    assert (checked.content_type, checked.width, checked.height) == ("image/jpeg", 40, 20)
+def test_a_photo_with_exif_and_gps_is_accepted_with_its_upright_size():
+    checked = check("image", jpeg_with_gps((40, 20), orientation=6))
+    assert (checked.content_type, checked.width, checked.height) == ("image/jpeg", 20, 40)
 
 
 def test_a_truncated_jpeg_is_refused():
@@ -697,3 +698,395 @@ def test_no_more_images_are_decoded_at_once_than_the_slots(monkeypatch):
         slots.release()
     assert slots.acquire(blocking=False)  # every slot taken was given back
     slots.release()
+
+
+# --- Phone photos: orientation and colour modes ----------------------------------------
+
+RED, BLUE, GREY = (220, 20, 20), (20, 20, 220), (128, 128, 128)
+#: How a viewer turns the stored picture for each EXIF orientation, and its inverse,
+#: with which the test writes the sideways file of an upright picture.
+TURN_BACK = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,  # shown turned 90° clockwise, so written turned back
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def upright_picture(orientation: int) -> Image.Image:
+    """What the person saw: grey, a red block top left and a blue one top right.
+
+    Portrait (300 × 400) for the orientations a phone uses when held upright
+    (5 to 8), landscape (400 × 300) otherwise; the file is 400 × 300 either way.
+    """
+    size = (300, 400) if orientation >= 5 else (400, 300)
+    picture = Image.new("RGB", size, GREY)
+    picture.paste(RED, (0, 0, 60, 60))
+    picture.paste(BLUE, (size[0] - 60, 0, size[0], 60))
+    return picture
+
+
+def oriented_jpeg(orientation: int) -> bytes:
+    """The upright picture as a phone writes it: pixels as the sensor saw them, plus EXIF."""
+    picture = upright_picture(orientation)
+    turn = TURN_BACK[orientation]
+    sensor = picture if turn is None else picture.transpose(turn)
+    assert sensor.size == (400, 300)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    out = io.BytesIO()
+    sensor.save(out, "JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+def near(pixel, colour, tolerance: int = 12) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_photo_is_checked_stored_and_measured_upright_in_every_orientation(orientation):
+    data = oriented_jpeg(orientation)
+    upright = upright_picture(orientation).size
+    checked = check("image", data)
+    assert (checked.width, checked.height) == upright
+    assert image_size(data) == upright
+    stored_bytes = watermark_image(io.BytesIO(data), lines=[])
+    stored = Image.open(io.BytesIO(stored_bytes))
+    assert stored.size == upright and image_size(stored_bytes) == upright
+    width = upright[0]
+    assert near(stored.getpixel((30, 30)), RED)  # the person's top left is the stored top left
+    assert near(stored.getpixel((width - 30, 30)), BLUE)
+    assert near(stored.getpixel((width // 2, 200)), GREY)
+    assert len(stored.getexif()) == 0  # and no orientation left to turn it twice
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def raw_png(
+    width: int, height: int, depth: int, colour_type: int, pixel, *, trns: bytes = b""
+) -> bytes:
+    """A PNG written sample by sample, at any bit depth (Pillow writes no 16-bit colour PNG).
+
+    ``pixel(x, y)`` gives the samples of one pixel (grey; grey and alpha; RGB; RGBA);
+    samples of under 8 bits are packed from the high bit, as the PNG specification says.
+    """
+    rows = b""
+    for y in range(height):
+        samples = [value for x in range(width) for value in pixel(x, y)]
+        if depth == 16:
+            row = struct.pack(f">{len(samples)}H", *samples)
+        elif depth == 8:
+            row = bytes(samples)
+        else:
+            bits = "".join(format(value, f"0{depth}b") for value in samples)
+            bits += "0" * (-len(bits) % 8)
+            row = int(bits, 2).to_bytes(len(bits) // 8, "big")
+        rows += b"\0" + row
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + (png_chunk(b"tRNS", trns) if trns else b"")
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def saved(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def with_palette(image: Image.Image) -> Image.Image:
+    image.putpalette([0, 0, 0, 10, 200, 30] + [0] * (254 * 3))
+    return image
+
+
+WHITE = (255, 255, 255)
+# Files as cameras, scanners, editors and phones write them, and the colour each one shows.
+PHOTO_FILES = {
+    "png-16-bit-grey-mid": (raw_png(64, 48, 16, 0, lambda x, y: (32768,)), GREY),
+    "png-16-bit-grey-dark": (raw_png(64, 48, 16, 0, lambda x, y: (8224,)), (32, 32, 32)),
+    "png-16-bit-grey-alpha": (raw_png(64, 48, 16, 4, lambda x, y: (32768, 65535)), GREY),
+    "png-16-bit-grey-transparent": (raw_png(64, 48, 16, 4, lambda x, y: (0, 0)), WHITE),
+    "png-16-bit-rgb": (raw_png(64, 48, 16, 2, lambda x, y: (56540, 5140, 5140)), RED),
+    "png-16-bit-rgba-transparent": (raw_png(64, 48, 16, 6, lambda x, y: (0, 0, 0, 0)), WHITE),
+    "png-2-bit-grey": (raw_png(64, 48, 2, 0, lambda x, y: (2,)), (170, 170, 170)),
+    "png-1-bit": (saved(Image.new("1", (64, 48), 1), "PNG"), WHITE),
+    "png-L": (saved(Image.new("L", (64, 48), 128), "PNG"), GREY),
+    "png-L-transparent-key": (saved(Image.new("L", (64, 48), 0), "PNG", transparency=0), WHITE),
+    "png-LA-half-transparent-black": (saved(Image.new("LA", (64, 48), (0, 128)), "PNG"), GREY),
+    "png-P": (saved(with_palette(Image.new("P", (64, 48), 1)), "PNG"), (10, 200, 30)),
+    "png-P-transparent": (
+        saved(with_palette(Image.new("P", (64, 48), 1)), "PNG", transparency=1),
+        WHITE,
+    ),
+    "png-RGB": (saved(Image.new("RGB", (64, 48), RED), "PNG"), RED),
+    "png-RGBA-transparent": (saved(Image.new("RGBA", (64, 48), (*RED, 0)), "PNG"), WHITE),
+    "jpeg-L": (saved(Image.new("L", (64, 48), 128), "JPEG"), GREY),
+    "jpeg-CMYK": (saved(Image.new("CMYK", (64, 48), (0, 255, 255, 0)), "JPEG"), (255, 0, 0)),
+    "gif-P": (saved(with_palette(Image.new("P", (64, 48), 1)), "GIF"), (10, 200, 30)),
+    "gif-P-transparent": (
+        saved(with_palette(Image.new("P", (64, 48), 1)), "GIF", transparency=1),
+        WHITE,
+    ),
+    "webp-RGBA-transparent": (saved(Image.new("RGBA", (64, 48), (*RED, 0)), "WEBP"), WHITE),
+}
+
+
+def mean_colour(image: Image.Image, box=None) -> tuple[float, ...]:
+    region = image.convert("RGB") if box is None else image.convert("RGB").crop(box)
+    return tuple(ImageStat.Stat(region).mean)
+
+
+@pytest.mark.parametrize(("data", "colour"), PHOTO_FILES.values(), ids=PHOTO_FILES.keys())
+def test_every_kind_of_photo_file_keeps_its_colours_when_stored(data, colour):
+    checked = check("image", data)
+    stored = stamped(data, lines=[])
+    assert stored.mode == "RGB" and stored.size == (checked.width, checked.height) == (64, 48)
+    assert near(mean_colour(stored), colour, tolerance=4), mean_colour(stored)
+
+
+def test_a_16_bit_grey_scan_keeps_its_tones_from_black_to_white():
+    levels = (0, 16384, 32768, 49152, 65535)  # five stripes, 16 pixels wide
+    data = raw_png(80, 16, 16, 0, lambda x, y: (levels[x // 16],))
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")  # read as 16-bit, not 8
+    stored = stamped(data, lines=[])
+    greys = [mean_colour(stored, (16 * n + 4, 4, 16 * n + 12, 12))[0] for n in range(5)]
+    for grey, expected in zip(greys, (0, 64, 128, 191, 255), strict=True):
+        assert abs(grey - expected) <= 4, greys
+
+
+def test_the_transparent_value_of_a_16_bit_grey_image_becomes_white():
+    data = raw_png(64, 16, 16, 0, lambda x, y: (1000 if x < 32 else 32768,), trns=b"\x03\xe8")
+    assert Image.open(io.BytesIO(data)).info["transparency"] == 1000
+    stored = stamped(data, lines=[])
+    assert near(mean_colour(stored, (4, 4, 28, 12)), WHITE, tolerance=4)
+    assert near(mean_colour(stored, (36, 4, 60, 12)), GREY, tolerance=4)
+
+
+# Every mode Pillow has, a pixel in it, and the colour that pixel shows (on white).
+MODE_PIXELS = {
+    "1": (1, WHITE),
+    "L": (100, (100, 100, 100)),
+    "LA": ((100, 255), (100, 100, 100)),
+    "La": ((50, 128), (177, 177, 177)),  # premultiplied: 50 + 255 × (1 − 128/255)
+    "P": (1, (10, 200, 30)),
+    "PA": ((1, 255), (10, 200, 30)),
+    "RGB": ((10, 200, 30), (10, 200, 30)),
+    "RGBA": ((10, 200, 30, 0), WHITE),
+    "RGBa": ((5, 100, 15, 128), (132, 227, 142)),
+    "RGBX": ((10, 200, 30, 0), (10, 200, 30)),
+    "CMYK": ((0, 255, 255, 0), (255, 0, 0)),
+    "YCbCr": ((128, 128, 128), GREY),
+    "LAB": ((128, 128, 128), (119, 119, 119)),  # L* 50, neutral: sRGB 119
+    "HSV": ((0, 255, 255), (255, 0, 0)),
+    "I": (32768, GREY),
+    "I;16": (32768, GREY),
+    "I;16L": (32768, GREY),
+    "I;16B": (32768, GREY),
+    "I;16N": (32768, GREY),
+    "F": (0.5, GREY),
+}
+
+
+def test_every_mode_pillow_has_is_covered():
+    assert set(Image.MODES) <= set(MODE_PIXELS)
+
+
+@pytest.mark.parametrize(("mode", "value", "colour"), [(m, *v) for m, v in MODE_PIXELS.items()])
+def test_every_colour_mode_becomes_the_rgb_it_shows(mode, value, colour):
+    image = Image.new(mode, (8, 8), value)
+    if mode in ("P", "PA"):
+        with_palette(image)
+    flat = to_rgb(image)
+    assert flat.mode == "RGB" and flat.size == (8, 8)
+    assert near(flat.getpixel((4, 4)), colour, tolerance=3), flat.getpixel((4, 4))
+
+
+def test_a_wide_integer_image_is_scaled_by_its_own_range():
+    image = Image.new("I", (2, 1), -1000)
+    image.putpixel((1, 0), 100_000)
+    flat = to_rgb(image)
+    assert (flat.getpixel((0, 0)), flat.getpixel((1, 0))) == ((0, 0, 0), WHITE)
+
+
+def test_a_mode_that_cannot_be_converted_is_refused_plainly(monkeypatch):
+    def cannot(self, *args, **kwargs):
+        raise ValueError("conversion from LAB to RGB not supported")
+
+    monkeypatch.setattr(Image.Image, "convert", cannot)
+    with pytest.raises(ValidationFailed) as caught:
+        to_rgb(Image.new("LAB", (4, 4)))
+    assert type(caught.value) is ValidationFailed
+    assert caught.value.fields["file"] == [caught.value.message]
+    assert "LAB" in caught.value.message and "ValueError" not in caught.value.message
+
+
+def test_a_tiff_is_refused_by_name():
+    tiff = saved(Image.new("I;16", (8, 8), 32768), "TIFF")
+    assert "TIFF" in refused("image", tiff).message
+
+
+# --- The watermark in Chinese ---------------------------------------------------------
+
+
+@pytest.fixture
+def cjk_font(settings) -> str:
+    """The font the watermark finds by itself (none configured), as production does."""
+    settings.JINSHAO_WATERMARK_FONT = None
+    font = media.watermark_font()
+    assert font is not None, "no CJK font installed: run bin/setup"
+    return font
+
+
+def glyph(font: ImageFont.FreeTypeFont, char: str) -> bytes:
+    canvas = Image.new("L", (64, 64))
+    ImageDraw.Draw(canvas).text((8, 8), char, font=font, fill=255)
+    return canvas.tobytes()
+
+
+def test_the_installed_watermark_font_draws_chinese_names_not_boxes(cjk_font):
+    font = ImageFont.truetype(cjk_font, 32)
+    notdef = glyph(font, "\U0010fffd")  # no font has it: the box it draws instead
+    bitmaps = {char: glyph(font, char) for char in "张三丰李四"}
+    assert all(bitmap != notdef for bitmap in bitmaps.values())
+    assert all(any(bitmap) for bitmap in bitmaps.values())  # not blank either
+    assert len(set(bitmaps.values())) == 5  # five characters, five different glyphs
+    assert media.font_draws(cjk_font, "张三丰 2026-11-30 14:03 FX-2026-000123")
+
+
+@pytest.fixture
+def latin_font(tmp_path) -> str:
+    """Pillow's own font (Aileron), which has Latin letters and no Chinese, as a file."""
+    path = tmp_path / "aileron.ttf"
+    path.write_bytes(ImageFont.load_default(size=32).font_bytes)
+    return str(path)
+
+
+def test_a_font_without_chinese_is_told_apart(settings, latin_font):
+    latin = latin_font
+    assert media.font_draws(latin, "wangwu 14:03")
+    assert not media.font_draws(latin, "张三丰")
+    from chat.checks import watermark_font
+
+    settings.JINSHAO_WATERMARK_FONT = latin
+    assert [e.id for e in watermark_font(None)] == ["chat.E003"]
+
+
+def test_a_missing_cjk_font_is_a_start_up_warning(settings, monkeypatch):
+    from chat.checks import watermark_font
+
+    settings.JINSHAO_WATERMARK_FONT = None
+    monkeypatch.setattr(media, "_installed_cjk_font", lambda: None)
+    assert [e.id for e in watermark_font(None)] == ["chat.W001"]
+
+
+def test_the_stamp_shows_the_chinese_name_it_is_given(cjk_font):
+    photo = image_bytes("PNG", (400, 300), color=(255, 255, 255))
+    when = ["2026-11-30 14:03", "FX-2026-000123"]
+    first = stamped(photo, lines=["张三丰", *when], font_path=cjk_font)
+    second = stamped(photo, lines=["李四", *when], font_path=cjk_font)
+    again = stamped(photo, lines=["张三丰", *when], font_path=cjk_font)
+    corner = (200, 200, 400, 300)
+    assert changed_pixels(first, (255, 255, 255), corner) > 100
+    assert first.crop(corner).tobytes() == again.crop(corner).tobytes()
+    assert ImageChops.difference(first.crop(corner), second.crop(corner)).getbbox() is not None
+
+
+# --- Colour profiles ----------------------------------------------------------------
+
+#: sRGB's primaries in the profile connection space (D50).
+SRGB_RED = (0.4361, 0.2225, 0.0139)
+SRGB_GREEN = (0.3851, 0.7169, 0.0971)
+SRGB_BLUE = (0.1431, 0.0606, 0.7141)
+RED_FULL, GREEN_FULL = (255, 0, 0), (0, 255, 0)
+
+
+def icc_profile(red, green, blue, gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 display profile: primaries (D50 XYZ) and one gamma curve."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+    text = b"test profile"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text) + 1) + text + b"\0" + bytes(78)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*red)),
+        (b"gXYZ", xyz(*green)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(
+            ">I4sI4s4s4s", offset + len(data), b"none", 0x02100000, b"mntr", b"RGB ", b"XYZ "
+        )
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + bytes(48)
+    )
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+#: A display whose red and green primaries are sRGB's green and red: its "red" is green.
+SWAPPED = icc_profile(SRGB_GREEN, SRGB_RED, SRGB_BLUE)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "JPEG", icc_profile=SWAPPED),
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "PNG", icc_profile=SWAPPED),
+        saved(Image.new("RGBA", (64, 48), (255, 0, 0, 255)), "PNG", icc_profile=SWAPPED),
+        saved(Image.new("RGB", (64, 48), (255, 0, 0)), "WEBP", icc_profile=SWAPPED),
+    ],
+    ids=["jpeg", "png", "png-rgba", "webp"],
+)
+def test_a_photo_in_another_colour_space_is_stored_in_srgb(data):
+    stored = stamped(data, lines=[])
+    assert near(mean_colour(stored), GREEN_FULL, tolerance=8), mean_colour(stored)
+    assert "icc_profile" not in stored.info  # the profile is applied, not kept
+
+
+def test_a_transparent_colour_stays_transparent_under_a_profile():
+    # The key colour is one the profile changes: matched before the conversion, not after.
+    picture = Image.new("RGB", (64, 16), (0, 0, 255))
+    picture.paste(RED_FULL, (0, 0, 32, 16))
+    stored = stamped(saved(picture, "PNG", transparency=RED_FULL, icc_profile=SWAPPED), lines=[])
+    assert near(mean_colour(stored, (4, 4, 28, 12)), WHITE, tolerance=4)
+    assert near(mean_colour(stored, (36, 4, 60, 12)), (0, 0, 255), tolerance=8)
+
+
+def test_a_broken_or_mismatched_profile_is_ignored():
+    red = Image.new("RGB", (64, 48), (255, 0, 0))
+    assert near(
+        mean_colour(stamped(saved(red, "PNG", icc_profile=b"not a profile"), lines=[])), RED_FULL
+    )
+    cmyk = Image.new("CMYK", (64, 48), (0, 255, 255, 0))
+    stored = stamped(saved(cmyk, "JPEG", icc_profile=SWAPPED), lines=[])  # RGB profile, CMYK pixels
+    assert near(mean_colour(stored), RED_FULL, tolerance=4)
