@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import pytest
+import requests
 from django.urls import reverse
 from django.utils import timezone
+from georeport import georeport as georeport_module
+from georeport.georeport import GeoReport
 from PIL import Image
 
 from cases import services as case_services
@@ -388,3 +393,85 @@ def test_a_retry_with_the_same_id_keeps_the_first_photo(client, system):
 
     assert again.status_code == 200
     assert ExternalCase.objects.get().media_file.name == kept
+
+
+# ------------------------------------------------------------------ a third-party client
+
+
+class KeyedRequests(SimpleNamespace):
+    """``requests`` as the georeport client calls it, with our key in the X-Api-Key header.
+
+    georeport 0.3.1 reads only; it sends no key (GeoReport lets a GET carry it in
+    the query string, which we refuse: URLs are logged), so the test gives it the
+    header a deployment would configure in front of it.
+    """
+
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+
+    def get(self, address, **kwargs):
+        return requests.get(address, headers={"X-Api-Key": self.key}, timeout=10, **kwargs)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_maintained_third_party_client_discovers_posts_with_a_photo_and_reads_back(
+    live_server, world, system, monkeypatch, fmt
+):
+    """georeport (PyPI, 2025) for services, definitions and reads; POST and discovery as
+    GeoReport clients send them (``three``'s multipart ``media``; georeport cannot post)."""
+    base = f"{live_server.url}/open311"
+
+    # Discovery: the client's root address comes from the document, not from us.
+    discovery = requests.get(f"{base}/discovery.{fmt}", timeout=10)
+    assert discovery.status_code == 200
+    if fmt == "json":
+        endpoint = discovery.json()["endpoints"][0]
+        root_address = endpoint["url"]
+        assert "application/json" in endpoint["formats"]
+    else:
+        root_address = ET.fromstring(discovery.content).findtext("endpoints/endpoint/url")
+    assert root_address == f"{live_server.url}/open311/v2/"
+
+    client = GeoReport(root_address, output_format=fmt)
+    services = client.get_service_list()
+    codes = [s["service_code"] for s in services] if fmt == "json" else [services["service_code"]]
+    assert codes == ["street_vending"]
+    definition = client.get_service_definition("street_vending")
+    attributes = definition["attributes"] if fmt == "json" else definition["attributes"]
+    assert attributes
+
+    # POST as a GeoReport client sends it: form fields and the photo as multipart ``media``.
+    posted = requests.post(
+        f"{root_address}requests.{fmt}",
+        data={**params(first_name="三", last_name="张")},
+        files={"media": ("IMG_0001.JPG", photo_bytes(), "image/jpeg")},
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    if fmt == "json":
+        number = posted.json()[0]["service_request_id"]
+    else:
+        number = ET.fromstring(posted.content).findtext("request/service_request_id")
+
+    monkeypatch.setattr(georeport_module, "requests", KeyedRequests(KEY))
+    shown = client.get_service_request(number)
+    assert shown["service_request_id"] == number
+    assert shown["media_url"] == f"{root_address}requests/{number}/media.jpg"
+    listed = client.get_service_requests(service_request_id=number)
+    listed = listed if isinstance(listed, list) else [listed]
+    assert [r["service_request_id"] for r in listed] == [number]
+
+    photo = requests.get(shown["media_url"], headers={"X-Api-Key": KEY}, timeout=10)
+    assert photo.status_code == 200
+    assert photo.headers["Content-Type"] == "image/jpeg"
+    with Image.open(io.BytesIO(photo.content)) as image:
+        assert image.size == (64, 48)
+
+    # The client's error handling sees GeoReport's errors, not an HTML page.
+    missing = requests.get(f"{root_address}requests/NO-SUCH.{fmt}", headers={"X-Api-Key": KEY})
+    assert missing.status_code == 404
+    if fmt == "json":
+        assert json.loads(missing.content)[0]["code"] == 404
+    else:
+        assert ET.fromstring(missing.content).findtext("error/code") == "404"
