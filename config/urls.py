@@ -21,8 +21,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
-    # GeoReport v2 for Open311 clients and city systems (integrations.open311).
-    path("open311/v2/", include("integrations.open311.urls")),
+    # Open311 for city systems and third-party clients: discovery, GeoReport v2 under v2/,
+    # and GeoReport's error list for every other address below /open311/ (integrations.open311).
+    path("open311/", include("integrations.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI starts with an inline script: the one page outside the CSP.
     path(

@@ -43,6 +43,16 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+#: The longest ``media_url`` kept (GeoReport sets no bound; browsers handle 2,000).
+MEDIA_URL_MAX = 1000
+
+
+def open311_media_path(instance: ExternalCase, filename: str) -> str:
+    """``open311/<yyyy>/<mm>/<random>.jpg``: nothing of the sender's file name."""
+    now = timezone.now()
+    return f"open311/{now:%Y/%m}/{secrets.token_hex(16)}.jpg"
+
+
 class ExternalSystem(TimeStampedModel):
     """A system that files cases here (signed intake or Open311) and is told of their progress."""
 
@@ -169,6 +179,14 @@ class ExternalCase(models.Model):
         verbose_name=_("case"),
     )
     created_at = models.DateTimeField(_("taken in at"), default=timezone.now)
+    #: The photo's address the sender gave (GeoReport ``media_url``): linked, never fetched.
+    media_url = models.URLField(_("photo link"), max_length=MEDIA_URL_MAX, blank=True)
+    #: The photo the sender uploaded (GeoReport ``media``), checked and re-encoded without
+    #: its metadata; posted to the case's room once the room opens (``integrations.services``).
+    media_file = models.FileField(
+        _("photo sent"), upload_to=open311_media_path, max_length=200, blank=True
+    )
+    media_posted = models.BooleanField(_("photo posted to the room"), default=False)
 
     objects = CaseOwnedQuerySet.as_manager()
 

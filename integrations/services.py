@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -63,6 +65,9 @@ class IntakeRefused(DomainError):
 
     code = "intake_refused"
     http_status = 401
+
+
+logger = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ signing
@@ -133,6 +138,10 @@ class IntakeRequest:
     community: Any = None
     problems: list[dict] = field(default_factory=list)
     payload: dict = field(default_factory=dict)
+    #: A photo's address the sender gave: linked on the case, never fetched (see ``link_media``).
+    media_url: str = ""
+    #: A photo the sender uploaded, already checked and re-encoded as JPEG (Open311 ``media``).
+    photo: bytes = b""
 
     def case_fields(self) -> dict:
         """The case's own fields, JSON-safe (kept with a delivery waiting for review)."""
@@ -144,6 +153,7 @@ class IntakeRequest:
             "longitude": str(self.longitude) if self.longitude is not None else None,
             "priority": self.priority,
             "answers": self.answers,
+            "media_url": self.media_url,
         }
 
     @classmethod
@@ -343,6 +353,13 @@ def take_in(system: ExternalSystem, request: IntakeRequest) -> IntakeResult:
     if known is not None:
         return known
     caller, problems = check_request(request)
+    if problems and request.photo:
+        message = _(
+            "A photo can only be received with a request we can file at once; this one "
+            "would wait for review (%(problem)s). Send it without the photo, or give "
+            "the photo as media_url."
+        ) % {"problem": "; ".join(describe_problem(p) for p in problems)}
+        raise ValidationFailed(message, fields={"media": [message]})
     try:
         with transaction.atomic():
             if problems:
@@ -382,7 +399,17 @@ def _create(system: ExternalSystem, request: IntakeRequest, *, caller) -> Case:
         source=system.source,
         external_id=f"{system.code}:{request.external_id}",
     )
-    link = ExternalCase.objects.create(system=system, external_id=request.external_id, case=case)
+    link = ExternalCase(
+        system=system, external_id=request.external_id, case=case, media_url=request.media_url
+    )
+    if request.photo:
+        link.media_file.save("photo.jpg", ContentFile(request.photo), save=False)
+    try:
+        link.save()
+    except BaseException:
+        if link.media_file:
+            link.media_file.delete(save=False)  # no orphan file
+        raise
     _enqueue(link, case.events.get(kind=EventKind.CREATED))  # the link did not exist yet
     return case
 
@@ -579,7 +606,46 @@ def queue_status(event: CaseEvent) -> OutboundMessage | None:
     link = ExternalCase.objects.filter(case=case).select_related("system").first()
     if link is None:
         return None
+    post_photo(link, event)
     return _enqueue(link, event)
+
+
+def post_photo(link: ExternalCase, event: CaseEvent) -> bool:
+    """Post the photo the sender uploaded to the case's room, once the room is open.
+
+    The case is taken in as a draft, whose room is closed; the first state
+    change that opens it (dispatch) posts the photo through the room's own
+    pipeline (``chat.services.post_attachment``: type sniffed, size bounded,
+    re-encoded, watermarked), as the case's caller, with a caption naming the
+    system. Returns whether it was posted now. A refusal (the caller's upload
+    quota, say) is logged and leaves the step that opened the room alone; the
+    next state change tries again.
+    """
+    from chat import selectors as chat_selectors
+    from chat import services as chat_services
+
+    if not link.media_file or link.media_posted or event.to_state not in chat_selectors.OPEN_STATES:
+        return False
+    case = event.case
+    if case.caller is None:
+        return False
+    try:
+        with transaction.atomic(), link.media_file.open("rb") as photo:
+            posted = chat_services.post_attachment(
+                case,
+                sender=case.caller,
+                kind="image",
+                file=photo,
+                caption=_("Photo sent with the report by %(system)s.")
+                % {"system": link.system.name},
+                client_id=f"open311-photo-{link.pk}",
+            )
+            ExternalCase.objects.filter(pk=link.pk).update(media_posted=True)
+    except (DomainError, OSError):
+        logger.warning("The photo of case %s could not be posted to its room.", case.number)
+        return False
+    link.media_posted = True
+    return posted.created
 
 
 def _enqueue(link: ExternalCase, event: CaseEvent) -> OutboundMessage | None:

@@ -11,8 +11,21 @@ Endpoints (under ``/open311/v2/``, each ``.json`` or ``.xml``):
   community's village official as caller, or waits in the review queue.
   ``first_name``, ``last_name``, ``phone``, ``email``, ``device_id``,
   ``account_id`` are accepted and dropped: no personal data of the reporter is
-  kept anywhere (case, review queue, delivery log); ``media_url`` is kept only
-  among what was sent.
+  kept anywhere (case, review queue, delivery log).
+- The report's photo: ``media_url`` (an http or https address) is linked on
+  the case as given and never fetched (a server that fetches what a client
+  names can be made to call internal hosts); a multipart ``media`` file is
+  checked as the case room checks photos (type read from the content, size
+  bounded by ``JINSHAO_UPLOAD_LIMITS["image"]``), re-encoded without its
+  metadata, kept with the case, and posted to the room, watermarked, when the
+  room opens (dispatch). A file that is not an acceptable photo, or one sent
+  with a request that would wait for review, is a 400 naming ``media``.
+  ``GET requests`` answers ``media_url`` with the address the system sent, or
+  else the address of ``requests/{id}/media.jpg``, the uploaded photo, which
+  answers only to the same system's key.
+- ``GET /open311/discovery.json`` / ``.xml``: GeoReport's service discovery
+  (public). Every other address under ``/open311/`` answers GeoReport's error
+  list (404), in XML when it ends in ``.xml``, else JSON.
 - ``GET requests``, ``GET requests/{id}``: the cases the key's system filed,
   and no other; ``service_request_id`` is our case number. The key is sent
   in the ``X-Api-Key`` header (a POST may also carry it in its form).

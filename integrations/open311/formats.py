@@ -37,7 +37,13 @@ ITEMS = {
     "attributes": "attribute",
     "values": "value",
     "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
 }
+#: GeoReport v2's specification, as discovery documents name it.
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+#: The formats discovery lists, as GeoReport spells them.
+DISCOVERY_FORMATS = ["text/xml", "application/json"]
 #: Characters XML 1.0 cannot carry at all (even escaped): dropped from the XML answer.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -89,8 +95,37 @@ def _datatype_hint(field: TemplateField) -> str:
     return ""
 
 
-def service_request(case: Case) -> dict[str, Any]:
-    """A case as GeoReport shows a service request (``case.accepted``: see selectors)."""
+def discovery(
+    *, url: str, changeset: datetime | None, contact: str, key_service: str, kind: str
+) -> dict[str, Any]:
+    """GeoReport's service discovery: one endpoint, ``url`` ending in ``/v2/``.
+
+    ``changeset`` is when the services or their definitions last changed
+    (clients refresh what they cached when it moves); ``kind`` is
+    ``production`` or ``test``.
+    """
+    moment = _moment(changeset)
+    return {
+        "changeset": moment,
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": url,
+                "changeset": moment,
+                "type": kind,
+                "formats": DISCOVERY_FORMATS,
+            }
+        ],
+    }
+
+
+def service_request(case: Case, media_url: str = "") -> dict[str, Any]:
+    """A case as GeoReport shows a service request (``case.accepted``: see selectors).
+
+    ``media_url`` is the photo's address for this caller (see ``views.media_url``).
+    """
     template = case.template
     departments = dict.fromkeys(inv.department.name for inv in getattr(case, "accepted", []))
     return {
@@ -110,7 +145,7 @@ def service_request(case: Case) -> dict[str, Any]:
         "zipcode": "",
         "lat": _number(case.latitude),
         "long": _number(case.longitude),
-        "media_url": "",
+        "media_url": media_url,
     }
 
 

@@ -13,15 +13,19 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
+from django.core.validators import URLValidator
 from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from chat import media
 from core.errors import ValidationFailed
-from integrations.models import ExternalSystem
+from integrations.models import MEDIA_URL_MAX, ExternalSystem
 from integrations.open311 import selectors
 from integrations.open311.errors import Open311Error, invalid
 from integrations.open311.selectors import RequestQuery
@@ -39,6 +43,8 @@ ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 #: Our extensions, given as attributes: the community's area code and the caller's own id.
 COMMUNITY, EXTERNAL_ID = "community", "external_id"
 MAX_DESCRIPTION = 4000  # GeoReport's bound
+#: What a POST may carry besides its photo: the form fields and the multipart framing.
+FORM_ALLOWANCE = 256 * 1024
 MAX_ADDRESS = 200  # Case.address
 MAX_EXTERNAL_ID = 40  # ExternalCase.external_id
 STATUSES = ("open", "closed")
@@ -48,7 +54,21 @@ Errors = dict[str, list[str]]
 
 
 def form_params(request: HttpRequest) -> QueryDict:
-    """The POSTed parameters, form-encoded or multipart as GeoReport says."""
+    """The POSTed parameters, form-encoded or multipart as GeoReport says.
+
+    A body longer than a photo's bound (``JINSHAO_UPLOAD_LIMITS["image"]``)
+    plus ``FORM_ALLOWANCE`` is a 413 before any of it is read.
+    """
+    largest = settings.JINSHAO_UPLOAD_LIMITS["image"] + FORM_ALLOWANCE
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > largest:
+        raise Open311Error(
+            _("The request is too large: at most %(size)s.") % {"size": filesizeformat(largest)},
+            status=413,
+        )
     try:
         if request.content_type not in FORM_TYPES:
             if request.body:
@@ -107,6 +127,7 @@ def intake_request(system: ExternalSystem, params: QueryDict) -> IntakeRequest:
         errors[f"attribute[{EXTERNAL_ID}]"] = [
             _("At most %(n)d characters.") % {"n": MAX_EXTERNAL_ID}
         ]
+    media_url = _media_url(params, errors)
     if errors or template is None:
         raise invalid(errors)
     request = IntakeRequest(
@@ -119,11 +140,56 @@ def intake_request(system: ExternalSystem, params: QueryDict) -> IntakeRequest:
         answers=answers,
         template=template,
         payload=kept_params(params),
+        media_url=media_url,
     )
     request.community = selectors.community_for(system, area_code)
     if request.community is None:
         request.problems.append({"code": "unmapped_area", "value": area_code})
     return request
+
+
+def _media_url(params: QueryDict, errors: Errors) -> str:
+    """An http(s) address of the photo, linked on the case as given: we never fetch it.
+
+    Fetching an address a client names would let it make our server call any
+    host it likes, internal ones included (SSRF), so the photo is linked, not
+    copied; a client that wants the photo kept here uploads it as ``media``.
+    """
+    value = str(params.get("media_url", "")).strip()
+    if not value:
+        return ""
+    if len(value) > MEDIA_URL_MAX:
+        errors["media_url"] = [_("At most %(n)d characters.") % {"n": MEDIA_URL_MAX}]
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        errors["media_url"] = [_("Give the photo's http or https address.")]
+        return ""
+    return value
+
+
+def photo(request: HttpRequest) -> bytes:
+    """The uploaded ``media`` photo, checked as the case room checks photos, as JPEG bytes.
+
+    Its type is read from its content and its size bounded
+    (``JINSHAO_UPLOAD_LIMITS["image"]``); it is turned upright, scaled down and
+    re-encoded without metadata (GPS position included), unstamped: the
+    watermark is added when it is posted to the room. ``b""`` when none was
+    sent; a file that is not an acceptable photo is a 400 naming ``media``.
+    """
+    files = request.FILES.getlist("media")
+    if not files:
+        return b""
+    if len(files) > 1 or len(request.FILES) > 1:
+        raise invalid({"media": [_("Send one photo, as the media file.")]})
+    (upload,) = files
+    try:
+        media.check_upload("image", upload, max_bytes=settings.JINSHAO_UPLOAD_LIMITS["image"])
+        return media.watermark_image(upload, lines=[])
+    except ValidationFailed as exc:
+        reasons = [str(m) for messages in exc.fields.values() for m in messages]
+        raise invalid({"media": reasons or [str(exc)]}) from None
 
 
 def _title(description: str, template: CaseTemplate) -> str:

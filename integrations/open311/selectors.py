@@ -97,7 +97,7 @@ def requests_of(system: ExternalSystem) -> QuerySet[Case]:
     )
     return (
         Case.objects.filter(external__system=system)
-        .select_related("template", "category")
+        .select_related("template", "category", "external")
         .prefetch_related(Prefetch("invitations", queryset=accepted, to_attr="accepted"))
         .order_by("-created_at", "-id")
     )

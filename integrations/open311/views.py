@@ -17,19 +17,24 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.db.models import Max
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from audit.request import client_ip
+from cases.models import Case
 from core.errors import DomainError
 from integrations import services, throttles
 from integrations.choices import DeliveryOutcome
-from integrations.models import ExternalSystem
+from integrations.models import ExternalCase, ExternalSystem
 from integrations.open311 import formats, parsing, selectors
 from integrations.open311.errors import Open311Error, Throttled, forbidden, not_found
 from integrations.open311.throttles import SystemPostThrottle
+from templates.models import CaseTemplate
 
 CHANNEL = "open311"
 
@@ -108,6 +113,88 @@ def _system(request: HttpRequest, form: QueryDict | None = None) -> ExternalSyst
 
 
 @endpoint("GET")
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    """GeoReport's service discovery (``/open311/discovery.json`` or ``.xml``), public.
+
+    ``contact``, ``key_service`` and the endpoint's ``type`` come from
+    ``JINSHAO_OPEN311_CONTACT``, ``JINSHAO_OPEN311_KEY_SERVICE`` and
+    ``JINSHAO_OPEN311_ENDPOINT_TYPE`` (``production`` unless set to ``test``).
+    """
+    changed = CaseTemplate.objects.aggregate(at=Max("updated_at"))["at"]
+    kind = getattr(settings, "JINSHAO_OPEN311_ENDPOINT_TYPE", "production")
+    document = formats.discovery(
+        url=request.build_absolute_uri(reverse("open311:root")),
+        changeset=changed,
+        contact=str(getattr(settings, "JINSHAO_OPEN311_CONTACT", "")),
+        key_service=str(getattr(settings, "JINSHAO_OPEN311_KEY_SERVICE", "")),
+        kind="test" if kind == "test" else "production",
+    )
+    return formats.render(fmt, "discovery", document)
+
+
+@csrf_exempt
+def unknown(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other address under ``/open311/``: GeoReport's 404, in the format its extension names."""
+    fmt = "xml" if path.lower().endswith(".xml") else "json"
+    return formats.render_error(fmt, not_found(_("No such Open311 resource.")))
+
+
+def media_url(request: HttpRequest, case: Case) -> str:
+    """The photo of a request as its system may read it, or ``""``.
+
+    The ``media_url`` the system sent, as it sent it; else, for a photo it
+    uploaded, the address of that photo's download (``request_media``), which
+    answers only to the same system's key: the case room's copy is behind the
+    back office's login, which no outside system has.
+    """
+    link: ExternalCase | None = getattr(case, "external", None)
+    if link is None:
+        return ""
+    if link.media_url:
+        return link.media_url
+    if link.media_file:
+        return request.build_absolute_uri(
+            reverse("open311:request-media", kwargs={"request_id": case.number})
+        )
+    return ""
+
+
+@csrf_exempt
+def request_media(request: HttpRequest, request_id: str) -> HttpResponse | FileResponse:
+    """``GET requests/{id}/media.jpg``: the photo the key's system uploaded with that request.
+
+    The photo as it was kept (upright, re-encoded, without metadata or
+    watermark); only to the system that filed the request (``X-Api-Key``),
+    404 for any other request. Refusals are GeoReport's errors in JSON.
+    """
+    try:
+        if request.method not in ("GET", "HEAD"):
+            response = formats.render_error(
+                "json", Open311Error(_("Method not allowed."), status=405)
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        if "\x00" in request_id:
+            raise Open311Error(_("The request contains a NUL character."))
+        system = _system(request)
+        link = (
+            ExternalCase.objects.filter(system=system, case__number=request_id)
+            .exclude(media_file="")
+            .first()
+        )
+        if link is None:
+            raise not_found(
+                _("No photo was uploaded with service request %(id)s.") % {"id": request_id}
+            )
+        photo = FileResponse(link.media_file.open("rb"), content_type="image/jpeg")
+        photo["Cache-Control"] = "private, no-store"
+        photo["X-Content-Type-Options"] = "nosniff"
+        return photo
+    except DomainError as exc:
+        return formats.render_error("json", exc)
+
+
+@endpoint("GET")
 def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
     services_ = [formats.service(t) for t in selectors.offered_templates()]
     return formats.render(fmt, "services", services_)
@@ -128,7 +215,8 @@ def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     system = _system(request)
     params = parsing.query_params(request)
     cases = selectors.find_requests(system, parsing.request_query(params))
-    return formats.render(fmt, "service_requests", [formats.service_request(c) for c in cases])
+    shown = [formats.service_request(c, media_url(request, c)) for c in cases]
+    return formats.render(fmt, "service_requests", shown)
 
 
 @endpoint("GET")
@@ -137,7 +225,8 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
     case = selectors.requests_of(system).filter(number=request_id).first()
     if case is None:
         raise not_found(_("No service request has the id %(id)s.") % {"id": request_id})
-    return formats.render(fmt, "service_requests", [formats.service_request(case)])
+    shown = [formats.service_request(case, media_url(request, case))]
+    return formats.render(fmt, "service_requests", shown)
 
 
 @endpoint("GET")
@@ -173,6 +262,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
             raise Throttled(throttle.wait())
         intake = parsing.intake_request(system, params)
         external_id = intake.external_id
+        intake.photo = parsing.photo(request)
         with transaction.atomic():
             result = services.take_in(system, intake)
             status = 200 if result.outcome == DeliveryOutcome.DUPLICATE else 201
