@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Count, F, FloatField, Q, Sum, Value
@@ -28,15 +28,15 @@ from analytics.models import (
     TemplateDay,
     TimeDay,
 )
+from analytics.selectors import DEPARTMENT_HANDLING, HANDLING, RESPONSE
 from cases.choices import CaseState, InvitationState
 from cases.models import Case, Invitation
+from core.dates import local_day_bounds
 
 #: No rating figure is kept by day: ratings are published by ended month only
 #: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
 FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay)
 BUCKET_GROWTH = 1.05
-RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
-HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
 #: Days refreshed per round of queries.
 CHUNK_DAYS = 31
 
@@ -93,17 +93,11 @@ def refresh(days: Iterable[date], *, clear: bool = True) -> None:
             _write(chunk)
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _write(days: list[date]) -> None:
     tz = timezone.get_current_timezone()
+    start, end = local_day_bounds(days[0], days[-1])
     cases = (
-        Case.objects.filter(
-            created_at__gte=_midnight(days[0]),
-            created_at__lt=_midnight(days[-1] + timedelta(days=1)),
-        )
+        Case.objects.filter(created_at__gte=start, created_at__lt=end)
         .exclude(state=CaseState.DRAFT)
         .annotate(fact_day=TruncDate("created_at", tzinfo=tz))
         .filter(fact_day__in=days)
@@ -200,7 +194,7 @@ def _write_departments(cases, case_ids, tz) -> None:
         .values("pk")
     )
     response = Seconds(F("responded_at"), F("invited_at"))
-    handling = Seconds(F("case__completed_at"), F("case__first_accepted_at"))
+    handling = DEPARTMENT_HANDLING
     rows: dict[tuple, DepartmentDay] = {}
     for r in invitations.values("fact_day", town, "department_id").annotate(
         invited=Count("pk"),

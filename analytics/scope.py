@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from accounts.choices import Role
 from accounts.selectors import area_paths, has_role
 from cases.choices import CaseState
 from cases.models import READ_ALL_ROLES, Case
+from core.dates import local_day_bounds
 from core.errors import PermissionDenied, ValidationFailed
 from grids.models import Area
 
@@ -71,10 +72,6 @@ def may_see_analytics(user) -> bool:
     )
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def resolve_scope(user, *, area_id: int | None, first: date | None, last: date | None) -> Scope:
     """The scope asked for, checked against what ``user`` may see.
 
@@ -106,4 +103,5 @@ def resolve_scope(user, *, area_id: int | None, first: date | None, last: date |
             raise ValidationFailed(_("No such area."), fields={"area": [_("No such area.")]})
         if not everything and not any(area.path.startswith(path) for path in own):
             raise PermissionDenied(_("You may not see indicators of %(area)s.") % {"area": area})
-    return Scope(start=_midnight(first), end=_midnight(last + timedelta(days=1)), area=area)
+    start, end = local_day_bounds(first, last)
+    return Scope(start=start, end=end, area=area)

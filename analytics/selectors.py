@@ -2,8 +2,10 @@
 
 Every figure here is the one the API, the dashboard and the exports show:
 they all call these functions. Times are in seconds.
-- response time = ``first_accepted_at − dispatched_at``;
-- handling time = ``completed_at − first_accepted_at``;
+- response time = ``first_accepted_at − dispatched_at``: from the first dispatch to
+  the first acceptance ever (a return and re-dispatch change neither);
+- handling time = ``completed_at − first_accepted_at`` (a department's own:
+  ``completed_at −`` its acceptance); docs/design-notes.md, "Response and handling";
 - person-dispatches = invitations sent;
 - closure rate = closed / (raised − cancelled);
 - a case is overdue when it was completed after its deadline, or is still open
@@ -13,7 +15,7 @@ they all call these functions. Times are in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
@@ -24,11 +26,14 @@ from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay, Ti
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
+from core.dates import local_midnight
 from ratings import selectors as rating_figures
 from ratings.models import Criterion
 
 RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
 HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
+#: On an accepted invitation: from that department's acceptance to the completion.
+DEPARTMENT_HANDLING = Seconds(F("case__completed_at"), F("responded_at"))
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 #: Fewest cases a template suggestion rests on, and the share of them a department must be in.
 SUGGESTION_MIN_CASES = 5
@@ -144,7 +149,7 @@ def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> d
         .annotate(n=Count("pk"))
         .order_by("period", "category__name")
     ]
-    middle = _midnight(middle_day(scope))
+    middle = local_midnight(middle_day(scope))
     totals = list(
         cases.values("category_id", "category__name")
         .annotate(
@@ -351,9 +356,7 @@ def _live_departments(scope: Scope) -> list[dict]:
             accepted=Count("pk", filter=accepted),
             declined=Count("pk", filter=Q(state=InvitationState.DECLINED)),
             response_mean=Avg(Seconds(F("responded_at"), F("invited_at")), filter=accepted),
-            handling_mean=Avg(
-                Seconds(F("case__completed_at"), F("case__first_accepted_at")), filter=accepted
-            ),
+            handling_mean=Avg(DEPARTMENT_HANDLING, filter=accepted),
             overdue=Count("case_id", distinct=True, filter=accepted & overdue_condition("case__")),
             multi_department=Count("case_id", distinct=True, filter=accepted & Q(case__in=multi)),
         )
@@ -570,10 +573,6 @@ def uses_daily(scope: Scope) -> bool:
 def middle_day(scope: Scope):
     days = (scope.last_day - scope.first_day).days + 1
     return scope.first_day + timedelta(days=days // 2)
-
-
-def _midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _fresh(scope: Scope) -> None:

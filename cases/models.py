@@ -353,7 +353,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
         custom={"admin": False},
     )
     def start(self) -> None:
-        self.first_accepted_at = timezone.now()
+        # The first acceptance ever: a re-dispatched case accepted again keeps it
+        # (response = first acceptance − dispatch; docs/design-notes.md).
+        if self.first_accepted_at is None:
+            self.first_accepted_at = timezone.now()
 
     @transition(
         field=state,

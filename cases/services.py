@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -49,6 +50,8 @@ from cases.models import (
 from cases.signals import case_event_recorded, case_event_saved
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from templates.services import validate_answers
+
+ZERO = timedelta(0)
 
 # ------------------------------------------------------------------ helpers
 
@@ -862,37 +865,41 @@ class SweepReport:
         return sum(self.taken.values())
 
 
-def _step_rules(now) -> list[tuple[str, Q, str, str]]:
-    """(step kind, cases it applies to, the deadline field it is keyed on, event kind)."""
-    from datetime import timedelta
+def _step_rules(now) -> list[tuple[str, Q, str, str, timedelta]]:
+    """(step kind, cases it may apply to, the deadline field it is keyed on, event kind,
+    grace after the deadline).
 
+    A step is due once ``escalates_at(deadline, grace) <= now``: the grace counts
+    working time when the calendar is on, like the deadline itself
+    (``cases.deadlines``). The condition is the database's first cut
+    (``deadline <= now``, true of every due step since a grace is never negative).
+    """
     from django.conf import settings
 
     response_grace = timedelta(minutes=settings.JINSHAO_RESPONSE_ESCALATE_MINUTES)
     overdue_grace = timedelta(hours=settings.JINSHAO_OVERDUE_ESCALATE_HOURS)
-    waiting = Q(state=CaseState.DISPATCHED)
-    live = Q(state__in=SUPERVISED_STATES)
+    waiting = Q(state=CaseState.DISPATCHED, response_deadline__lte=now)
+    live = Q(state__in=SUPERVISED_STATES, deadline__lte=now)
     return [
-        (
-            StepKind.RESPONSE_REMINDER,
-            waiting & Q(response_deadline__lte=now),
-            "response_deadline",
-            EventKind.REMINDED,
-        ),
+        (StepKind.RESPONSE_REMINDER, waiting, "response_deadline", EventKind.REMINDED, ZERO),
         (
             StepKind.RESPONSE_ESCALATION,
-            waiting & Q(response_deadline__lte=now - response_grace),
+            waiting,
             "response_deadline",
             EventKind.ESCALATED,
+            response_grace,
         ),
-        (StepKind.OVERDUE, live & Q(deadline__lte=now), "deadline", EventKind.OVERDUE),
-        (
-            StepKind.OVERDUE_ESCALATION,
-            live & Q(deadline__lte=now - overdue_grace),
-            "deadline",
-            EventKind.ESCALATED,
-        ),
+        (StepKind.OVERDUE, live, "deadline", EventKind.OVERDUE, ZERO),
+        (StepKind.OVERDUE_ESCALATION, live, "deadline", EventKind.ESCALATED, overdue_grace),
     ]
+
+
+def _is_due(deadline, grace: timedelta, now) -> bool:
+    from cases.deadlines import escalates_at
+
+    return (
+        deadline is not None and (deadline if not grace else escalates_at(deadline, grace)) <= now
+    )
 
 
 def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
@@ -900,21 +907,31 @@ def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
 
     Safe to run often and concurrently (Celery beat, the in-process scheduler,
     ``manage.py supervise``): a step already taken for a deadline is skipped.
+    ``limit``: at most this many steps of each kind per sweep (the next sweep
+    takes the rest).
     """
     now = now or timezone.now()
     report = SweepReport()
-    for step, condition, deadline_field, event_kind in _step_rules(now):
+    for step, condition, deadline_field, event_kind, grace in _step_rules(now):
         taken = SupervisionStep.objects.filter(
             case=OuterRef("pk"), kind=step, due_at=OuterRef(deadline_field)
         )
-        due = (
+        candidates = (
             Case.objects.filter(condition)
             .filter(~Exists(taken))
             .order_by(deadline_field)
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", deadline_field)
         )
-        for case_id in list(due):
-            if _take_step(case_id, step, condition, deadline_field, event_kind, now=now):
+        if not grace:
+            candidates = candidates[:limit]
+        due: list[int] = []
+        for pk, deadline in candidates.iterator():
+            if len(due) >= limit:
+                break
+            if _is_due(deadline, grace, now):
+                due.append(pk)
+        for case_id in due:
+            if _take_step(case_id, step, condition, deadline_field, event_kind, grace, now=now):
                 report.add(step)
     for order_id in list(
         SupervisionOrder.objects.filter(state=OrderState.OPEN, due_at__lte=now)
@@ -934,11 +951,18 @@ def sweep_deadlines(*, now=None, limit: int = 500) -> SweepReport:
 
 @transaction.atomic
 def _take_step(
-    case_id: int, step: str, condition: Q, deadline_field: str, event_kind: str, *, now
+    case_id: int,
+    step: str,
+    condition: Q,
+    deadline_field: str,
+    event_kind: str,
+    grace: timedelta,
+    *,
+    now,
 ) -> bool:
     case = Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case_id)
     due_at = getattr(case, deadline_field)
-    if due_at is None or not Case.objects.filter(condition, pk=case_id).exists():
+    if not _is_due(due_at, grace, now) or not Case.objects.filter(condition, pk=case_id).exists():
         return False  # moved on since the sweep looked
     return _step_once(case, step, due_at, event_kind, now=now)
 

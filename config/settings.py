@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
 from config import keys as config_keys
+from core.dates import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -360,7 +361,9 @@ JINSHAO_RESPONSE_ESCALATE_MINUTES = env.int("JINSHAO_RESPONSE_ESCALATE_MINUTES",
 JINSHAO_OVERDUE_ESCALATE_HOURS = env.int("JINSHAO_OVERDUE_ESCALATE_HOURS", default=24)
 # Count limits in working time (cases.deadlines), with the admin's holiday table.
 JINSHAO_WORKING_CALENDAR = env.bool("JINSHAO_WORKING_CALENDAR", default=False)
+# "HH:MM-HH:MM", 24:00 the end of the day; a malformed value stops start-up.
 JINSHAO_WORKING_HOURS = env.str("JINSHAO_WORKING_HOURS", default="08:30-17:30")
+parse_working_hours(JINSHAO_WORKING_HOURS)
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
 # JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top;
 # JINSHAO_TRUSTED_PROXIES with the lock-out.

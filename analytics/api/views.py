@@ -20,7 +20,10 @@ from ratings.selectors import can_read_rating_rows
 class ScopeQuerySerializer(serializers.Serializer):
     # "from" is a Python keyword: declared below under its real name.
     to = serializers.DateField(
-        required=False, help_text=_("Last day (inclusive); today by default.")
+        required=False,
+        help_text=_(
+            "Last day, inclusive: the whole local day, Asia/Shanghai (YYYY-MM-DD); today by default."
+        ),
     )
     area = serializers.IntegerField(
         required=False, min_value=1, help_text=_("An area node; your own area by default.")
@@ -29,7 +32,11 @@ class ScopeQuerySerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         fields["from"] = serializers.DateField(
-            required=False, help_text=_("First day; 364 days before the last by default.")
+            required=False,
+            help_text=_(
+                "First day, from 00:00 local time, Asia/Shanghai (YYYY-MM-DD); 364 days before"
+                " the last by default."
+            ),
         )
         return fields
 

@@ -25,7 +25,7 @@ from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
-from core.api.filters import IdFilter
+from core.api.filters import IdFilter, LocalDayFilter
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.api.viewsets import ScopedGenericViewSet
@@ -46,8 +46,8 @@ class CaseFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="is_overdue", label=_("Past the handling deadline")
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = LocalDayFilter(field_name="created_at", side="after")
+    created_before = LocalDayFilter(field_name="created_at", side="before")
     q = django_filters.CharFilter(method="search", label=_("Number, title or address contains"))
 
     class Meta:
