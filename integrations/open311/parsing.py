@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from chat import media
+from core.dates import local_day_bounds
 from core.errors import ValidationFailed
 from integrations.models import MEDIA_URL_MAX, ExternalSystem
 from integrations.open311 import selectors
@@ -317,7 +318,8 @@ def _list(params: QueryDict, key: str) -> list[str]:
 
 
 def _window(params: QueryDict, errors: Errors) -> tuple[datetime | None, datetime | None]:
-    start, end = _date_param(params, "start_date", errors), _date_param(params, "end_date", errors)
+    start = _date_param(params, "start_date", errors)
+    end = _date_param(params, "end_date", errors, whole_day=True)
     if errors:
         return None, None
     if start is None and end is None:
@@ -338,11 +340,21 @@ def _window(params: QueryDict, errors: Errors) -> tuple[datetime | None, datetim
     return start, end
 
 
-def _date_param(params: QueryDict, key: str, errors: Errors) -> datetime | None:
+def _date_param(
+    params: QueryDict, key: str, errors: Errors, *, whole_day: bool = False
+) -> datetime | None:
+    """A moment, or a bare date's local start; with ``whole_day``, a bare date's last
+    moment, so ``end_date=D`` takes in the whole of D (``core.dates.local_day_bounds``)."""
     value = str(params.get(key, "")).strip()
     if not value:
         return None
     moment = _moment(value)
+    day = _bare_date(value)
+    if whole_day and day is not None:
+        try:
+            moment = local_day_bounds(day)[1] - timedelta(microseconds=1)
+        except OverflowError:
+            moment = None
     try:
         if moment is not None:
             moment.astimezone(UTC)  # as the database will store it
@@ -351,6 +363,14 @@ def _date_param(params: QueryDict, key: str, errors: Errors) -> datetime | None:
     if moment is None:
         errors[key] = [_("Expected an ISO 8601 date and time, e.g. 2024-05-01T08:00:00+08:00.")]
     return moment
+
+
+def _bare_date(value: str) -> date | None:
+    """The date ``value`` names when it is a bare date (no time of day), else None."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
 
 
 def _moment(value: str) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
@@ -640,3 +640,18 @@ def test_dates_at_the_edge_of_the_calendar_are_400s(client, filed, day):
     response = listed(client, start_date=day)
     assert response.status_code == 400
     assert response.json()[0]["description"].split(":")[0] in ("start_date", "end_date")
+
+
+def test_a_bare_end_date_takes_in_the_whole_local_day(client, filed):
+    """One rule for a bare date everywhere (core.dates): the whole local day."""
+    late = timezone.make_aware(datetime(2026, 3, 14, 23, 59, 30))  # local (Asia/Shanghai)
+    Case.objects.filter(pk=filed["working"].pk).update(created_at=late)
+    same_day = listed(client, start_date="2026-03-14", end_date="2026-03-14")
+    assert same_day.status_code == 200
+    assert [r["service_request_id"] for r in same_day.json()] == [filed["working"].number]
+    assert listed(client, start_date="2026-03-13", end_date="2026-03-13").json() == []
+
+
+def test_an_end_date_at_the_edge_of_the_calendar_is_a_400(client, filed):
+    response = listed(client, start_date="9999-12-01", end_date="9999-12-31")
+    assert response.status_code == 400
