@@ -29,6 +29,8 @@ class CategoryResource(SpreadsheetResource):
     position = order_field()
     is_active = active_field()
 
+    header_aliases = {"name": ("类别名称",), "parent": ("上级编码", "上级类别代码")}
+
     class Meta:
         model = Category
         import_id_fields = ("code",)
@@ -61,6 +63,15 @@ class CaseTemplateResource(SpreadsheetResource):
     )
     position = order_field()
     is_active = active_field()
+
+    header_aliases = {
+        "name": ("模板名称",),
+        "category": ("问题类别", "类别代码"),
+        "description": ("描述",),
+        "default_priority": ("优先级",),
+        "handling_limit_hours": ("办理时限", "时限（小时）"),
+        "default_departments": ("默认部门",),
+    }
 
     class Meta:
         model = CaseTemplate
@@ -98,6 +109,14 @@ class TemplateFieldResource(SpreadsheetResource):
     choices = fields.Field(attribute="choices", column_name=_("Choices"))
     help_text = fields.Field(attribute="help_text", column_name=_("Help text"))
     position = order_field()
+
+    header_aliases = {
+        "key": ("字段代码", "字段编码"),
+        "label": ("字段名称", "名称"),
+        "kind": ("字段类型",),
+        "required": ("是否必填",),
+        "help_text": ("填写说明", "说明"),
+    }
 
     class Meta:
         model = TemplateField
