@@ -28,6 +28,7 @@ from ratings.models import Criterion
 from ratings.resources import CriterionResource, RatingResource
 from templates.models import TemplateField
 from templates.resources import TemplateFieldResource
+from tests.api.client import as_user
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -351,3 +352,16 @@ def test_the_admin_export_page_labels_columns_by_their_headers(client, world):
     page = client.get(reverse("admin:ratings_criterion_export")).content.decode()
     labels = re.findall(r'<label for="id_criterionresource_\w+">(.*?)</label>', page)
     assert labels == ["代码", "名称", "权重", "排序", "启用"]
+
+
+def test_the_ranking_workbook_shows_the_acceptance_rate_as_a_percentage(world, case_in):
+    case_in("closed")
+    response = as_user(world.auditor).get(
+        reverse("api:analytics-export", args=["ranking"]), {"filetype": "xlsx"}
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = [c.value for c in sheet[1]]
+    rate = sheet.cell(row=2, column=header.index("接单率") + 1)
+    assert isinstance(rate.value, int | float) and 0 < rate.value <= 1
+    assert rate.number_format == "0.0%"
