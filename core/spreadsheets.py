@@ -651,7 +651,11 @@ class ColumnLabelExportForm(SelectableFieldsExportForm):
     """
 
     def _get_field_label(self, resource, field_name: str) -> str:
-        field = resource.fields.get(field_name)
+        # An instance's fields: some resources add columns per instance (one per criterion).
+        cache = self.__dict__.setdefault("_columns", {})
+        if resource not in cache:
+            cache[resource] = resource().fields
+        field = cache[resource].get(field_name)
         return str(field.column_name) if field is not None else field_name
 
 

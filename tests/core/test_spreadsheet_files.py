@@ -352,6 +352,9 @@ def test_the_admin_export_page_labels_columns_by_their_headers(client, world):
     page = client.get(reverse("admin:ratings_criterion_export")).content.decode()
     labels = re.findall(r'<label for="id_criterionresource_\w+">(.*?)</label>', page)
     assert labels == ["代码", "名称", "权重", "排序", "启用"]
+    page = client.get(reverse("admin:ratings_rating_export")).content.decode()
+    labels = re.findall(r'<label for="id_ratingresource_\w+">(.*?)</label>', page)
+    assert labels[:2] == ["案件编号", "部门"] and "办理结果" in labels, labels
 
 
 def test_the_ranking_workbook_shows_the_acceptance_rate_as_a_percentage(world, case_in):
