@@ -100,8 +100,8 @@ class TemplateFieldResource(SpreadsheetResource):
         column_name=_("Template code"),
         widget=CodeWidget(CaseTemplate, "code"),
     )
-    key = fields.Field(attribute="key", column_name=_("Key"))
-    label = fields.Field(attribute="label", column_name=_("Label"))
+    key = fields.Field(attribute="key", column_name=_("Field code"))
+    label = fields.Field(attribute="label", column_name=_("Field name"))
     kind = fields.Field(attribute="kind", column_name=_("Type"), widget=ChoiceWidget(FieldKind))
     required = fields.Field(
         attribute="required", column_name=_("Required"), widget=YesNoWidget(), default=False
@@ -111,8 +111,8 @@ class TemplateFieldResource(SpreadsheetResource):
     position = order_field()
 
     header_aliases = {
-        "key": ("字段代码", "字段编码"),
-        "label": ("字段名称", "名称"),
+        "key": ("字段键", "字段编码", "Key"),  # 字段键, 标签: the earlier export's words
+        "label": ("标签", "名称", "Label"),
         "kind": ("字段类型",),
         "required": ("是否必填",),
         "help_text": ("填写说明", "说明"),
