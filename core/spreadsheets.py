@@ -240,6 +240,36 @@ def sheet_title(name: Any) -> str:
     return text[:31] or "Sheet1"
 
 
+def header_refusals(
+    unknown: list[str],
+    missing: list[str],
+    twice: list[str],
+    unnamed: list[str],
+    expected: list[str],
+) -> list[HeaderError]:
+    """The sentences refusing a header row (none when it is right), the expected headers last."""
+    refusals = []
+    if unknown:
+        refusals.append(_("Unknown column(s): %(columns)s.") % {"columns": "、".join(unknown)})
+    if missing:
+        refusals.append(_("Missing column(s): %(columns)s.") % {"columns": "、".join(missing)})
+    if twice:
+        refusals.append(
+            _("The same column given twice: %(columns)s.") % {"columns": "；".join(twice)}
+        )
+    if unnamed:
+        refusals.append(
+            _("Column(s) %(letters)s hold data but have no header.")
+            % {"letters": "、".join(unnamed)}
+        )
+    if refusals:
+        refusals.append(
+            _("Row 1 of the sheet must name these columns: %(columns)s.")
+            % {"columns": "、".join(expected)}
+        )
+    return [HeaderError(text) for text in refusals]
+
+
 class SpreadsheetResource(resources.ModelResource):
     """Base of every resource: validation, all-or-nothing, formula escaping.
 
@@ -360,27 +390,10 @@ class SpreadsheetResource(resources.ModelResource):
             keep.append(index)
         missing = [str(columns[n].column_name) for n in columns if n not in seen]
         twice = ["、".join(given) for given in seen.values() if len(given) > 1]
-        refusals = []
-        if unknown:
-            refusals.append(_("Unknown column(s): %(columns)s.") % {"columns": "、".join(unknown)})
-        if missing:
-            refusals.append(_("Missing column(s): %(columns)s.") % {"columns": "、".join(missing)})
-        if twice:
-            refusals.append(
-                _("The same column given twice: %(columns)s.") % {"columns": "；".join(twice)}
-            )
-        if unnamed:
-            refusals.append(
-                _("Column(s) %(letters)s hold data but have no header.")
-                % {"letters": "、".join(unnamed)}
-            )
+        expected = [str(field.column_name) for field in columns.values()]
+        refusals = header_refusals(unknown, missing, twice, unnamed, expected)
         if refusals:
-            expected = "、".join(str(columns[n].column_name) for n in columns)
-            refusals.append(
-                _("Row 1 of the sheet must name these columns: %(columns)s.")
-                % {"columns": expected}
-            )
-            return dataset, [HeaderError(r) for r in refusals]
+            return dataset, refusals
         renamed = tablib.Dataset(title=dataset.title)
         renamed.headers = [
             str(columns[lookup[header_key(str(headers[i]))]].column_name) for i in keep
