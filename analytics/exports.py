@@ -16,7 +16,7 @@ from analytics import selectors
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
-from core.exports import Sheet
+from core.exports import PERCENT, Sheet
 from ratings.models import Criterion, Rating
 
 CHUNK = 2000
@@ -100,7 +100,9 @@ def ranking_sheet(scope: Scope) -> Sheet:
                 *[row["criteria"].get(c.code) for c in criteria],
             ]
 
-    return Sheet(_("Ranking"), headers, rows())
+    # The acceptance rate is a ratio (0.8182): shown as 81.8 % in the workbook.
+    rate = headers.index(_("Acceptance rate"))
+    return Sheet(_("Ranking"), headers, rows(), formats={rate: PERCENT})
 
 
 def cases_sheet(scope: Scope) -> Sheet:

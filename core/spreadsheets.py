@@ -18,25 +18,45 @@
   is then streamed (read-only mode) and reading stops past
   ``JINSHAO_IMPORT_MAX_ROWS`` data rows. A refusal is ``ImportTooLarge``, whose
   translated message names the limit; nothing is imported.
+- Encodings Chinese offices save (``decode_text``): a byte-order mark first
+  (UTF-8, UTF-16 LE/BE: Excel's "CSV UTF-8" and "Unicode text"), then strict
+  UTF-8, then GB18030 (the superset of GBK and GB2312 that Chinese Excel and
+  WPS write as "CSV"). A file none of these read is refused, translated.
+- Columns are checked before any row is read (``SpreadsheetResource.match_headers``):
+  every header is matched to a column by its label in Chinese or English, its
+  field name or a well-known alias (姓名/名字, 联系电话/电话/手机…); an unknown,
+  missing or repeated column refuses the file and the refusal lists the
+  expected headers.
+- A NUL character in a cell (PostgreSQL refuses it in text) is a row error
+  naming the row and the column.
+- Problems (``describe_problems``) carry the row as Excel numbers it (the
+  header is row 1), so the admin and ``import_sheet`` say the same.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import unicodedata
 import zipfile
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import tablib
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.results import Result
+from import_export.forms import SelectableFieldsExportForm
+from import_export.results import Error, Result
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,8 +85,6 @@ class ChoiceWidget(widgets.Widget):
         if value in (None, ""):
             return ""
         text = str(value).strip()
-        from django.utils import translation
-
         for stored, label in self.choices.choices:
             if text in (str(stored), str(label)):
                 return stored
@@ -187,6 +205,71 @@ def active_field() -> fields.Field:
     )
 
 
+#: Headers clerks write for the columns most sheets share, by field name.
+COMMON_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("编码", "编号"),
+    "position": ("序号", "顺序"),
+    "is_active": ("启用", "是否启用", "在用", "有效", "是否有效", "active"),
+    "phone": ("联系电话", "电话", "手机", "手机号", "手机号码", "联系方式"),
+}
+
+
+class HeaderError(ValueError):
+    """A sheet whose header row does not match its columns; nothing of it is read."""
+
+
+def header_key(text: str) -> str:
+    """A header as compared: full-width forms folded (（）→()), case, spaces and ``_`` ignored."""
+    folded = unicodedata.normalize("NFKC", str(text)).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_*")
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def sheet_title(name: Any) -> str:
+    """A worksheet name from ``name``: at most 31 characters, none of ``[]:*?/\\``."""
+    text = "".join(ch for ch in str(name) if ch not in "[]:*?/\\").strip("'")
+    return text[:31] or "Sheet1"
+
+
+def header_refusals(
+    unknown: list[str],
+    missing: list[str],
+    twice: list[str],
+    unnamed: list[str],
+    expected: list[str],
+) -> list[HeaderError]:
+    """The sentences refusing a header row (none when it is right), the expected headers last."""
+    refusals = []
+    if unknown:
+        refusals.append(_("Unknown column(s): %(columns)s.") % {"columns": "、".join(unknown)})
+    if missing:
+        refusals.append(_("Missing column(s): %(columns)s.") % {"columns": "、".join(missing)})
+    if twice:
+        refusals.append(
+            _("The same column given twice: %(columns)s.") % {"columns": "；".join(twice)}
+        )
+    if unnamed:
+        refusals.append(
+            _("Column(s) %(letters)s hold data but have no header.")
+            % {"letters": "、".join(unnamed)}
+        )
+    if refusals:
+        refusals.append(
+            _("Row 1 of the sheet must name these columns: %(columns)s.")
+            % {"columns": "、".join(expected)}
+        )
+    return [HeaderError(text) for text in refusals]
+
+
 class SpreadsheetResource(resources.ModelResource):
     """Base of every resource: validation, all-or-nothing, formula escaping.
 
@@ -197,6 +280,9 @@ class SpreadsheetResource(resources.ModelResource):
 
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
+    #: Other headers a clerk writes for a column, by field name; added to
+    #: ``COMMON_ALIASES`` and to each column's own label in Chinese and English.
+    header_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     class Meta:
         clean_model_instances = True
@@ -214,15 +300,22 @@ class SpreadsheetResource(resources.ModelResource):
         rollback_on_validation_errors=True,
         **kwargs,
     ) -> Result:
-        result = super().import_data(
-            dataset,
-            dry_run=dry_run,
-            raise_errors=raise_errors,
-            use_transactions=use_transactions,
-            collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=rollback_on_validation_errors,
-            **kwargs,
-        )
+        dataset, refusals = self.match_headers(dataset)
+        if refusals:  # nothing is read: the columns are not the ones this sheet has
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            for refusal in refusals:
+                result.append_base_error(Error(refusal))
+        else:
+            result = super().import_data(
+                dataset,
+                dry_run=dry_run,
+                raise_errors=raise_errors,
+                use_transactions=use_transactions,
+                collect_failed_rows=collect_failed_rows,
+                rollback_on_validation_errors=rollback_on_validation_errors,
+                **kwargs,
+            )
         if not dry_run:  # a real import, whoever made it (admin or import_sheet): audited
             from audit.services import record
 
@@ -251,9 +344,77 @@ class SpreadsheetResource(resources.ModelResource):
     def filter_export(self, queryset, **kwargs):
         return self.with_related(super().filter_export(queryset, **kwargs))
 
+    # -------------------------------------------------------------- columns
+
+    def column_names(self, name: str, field: fields.Field) -> set[str]:
+        """Every header accepted for the column ``name`` (normalised by ``header_key``)."""
+        names = {name, str(field.column_name), *COMMON_ALIASES.get(name, ())}
+        names.update(self.header_aliases.get(name, ()))
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                names.add(str(field.column_name))
+        return {header_key(n) for n in names}
+
+    def match_headers(self, dataset: tablib.Dataset) -> tuple[tablib.Dataset, list[HeaderError]]:
+        """The dataset with its headers renamed to this sheet's columns, and the refusals.
+
+        Empty trailing columns are dropped. The refusals (``HeaderError``, each a
+        translated sentence) name unknown, missing and repeated columns, a column
+        without a header that holds data, and then the headers expected; when there
+        are refusals the dataset is returned unchanged.
+        """
+        names = {id(field): name for name, field in self.fields.items()}
+        columns = {names[id(field)]: field for field in self.get_import_fields()}  # sheet order
+        lookup: dict[str, str] = {}
+        for name, field in columns.items():
+            for key in self.column_names(name, field):
+                lookup.setdefault(key, name)
+        headers = list(dataset.headers or [])
+        width = max([len(headers)] + [len(row) for row in dataset])
+        headers += [None] * (width - len(headers))
+        keep: list[int] = []
+        unknown: list[str] = []
+        unnamed: list[str] = []
+        seen: dict[str, list[str]] = {}
+        for index, header in enumerate(headers):
+            text = "" if header is None else str(header).strip()
+            if not text:
+                if any(index < len(row) and row[index] not in (None, "") for row in dataset):
+                    unnamed.append(column_letter(index))
+                continue
+            name = lookup.get(header_key(text))
+            if name is None:
+                unknown.append(text)
+                continue
+            seen.setdefault(name, []).append(text)
+            keep.append(index)
+        missing = [str(columns[n].column_name) for n in columns if n not in seen]
+        twice = ["、".join(given) for given in seen.values() if len(given) > 1]
+        expected = [str(field.column_name) for field in columns.values()]
+        refusals = header_refusals(unknown, missing, twice, unnamed, expected)
+        if refusals:
+            return dataset, refusals
+        renamed = tablib.Dataset(title=dataset.title)
+        renamed.headers = [
+            str(columns[lookup[header_key(str(headers[i]))]].column_name) for i in keep
+        ]
+        for row in dataset:
+            renamed.append([row[i] if i < len(row) else None for i in keep])
+        return renamed, []
+
     def before_import_row(self, row, **kwargs):
         for key in list(row.keys()):
             row[key] = unescape_cell(row[key])
+        nul = [key for key, value in row.items() if isinstance(value, str) and "\x00" in value]
+        if nul:
+            # PostgreSQL refuses NUL in text, SQLite would store it: refused on both alike.
+            by_label = {str(f.column_name): f.attribute for f in self.get_import_fields()}
+            message = _(
+                "The cell holds a NUL character (a zero byte), which cannot be stored: remove it."
+            )
+            raise ValidationError(
+                {by_label.get(str(key)) or NON_FIELD_ERRORS: [message] for key in nul}
+            )
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
@@ -268,36 +429,60 @@ class SpreadsheetResource(resources.ModelResource):
 
     def export(self, *args, **kwargs) -> tablib.Dataset:
         dataset = super().export(*args, **kwargs)
-        escaped = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+        title = dataset.title or sheet_title(self._meta.model._meta.verbose_name_plural)
+        escaped = tablib.Dataset(headers=dataset.headers, title=title)
         for row in dataset:
             escaped.append([escape_cell(cell) for cell in row])
         return escaped
 
 
-def _row_message(number: int, error) -> str:
-    # import-export counts data rows from 1; in the file that row is one line
-    # further down, below the header line.
-    return _("Row %(row)s (line %(line)s of the file): %(error)s") % {
-        "row": number,
-        "line": number + 1,
-        "error": error,
-    }
+@dataclass(frozen=True)
+class Problem:
+    """One problem of an import.
+
+    ``row``: the data row as import-export counts it (1 = the first row under the
+    headers), ``None`` for the file as a whole; ``line``: the same row as Excel
+    numbers it (the header row is 1, so ``row + 1``); ``column``: the column's
+    header, "" when the problem is the row's or the file's; ``message``: translated.
+    """
+
+    row: int | None
+    line: int | None
+    column: str
+    message: str
+
+
+def describe_problems(result: Result, resource: resources.Resource | None = None) -> list[Problem]:
+    """Every problem of an import, in row order: header refusals first (Excel row 1)."""
+    columns: dict[str, str] = {}
+    if resource is not None:
+        columns = {f.attribute: str(f.column_name) for f in resource.fields.values() if f.attribute}
+    problems = [
+        Problem(None, 1 if isinstance(e.error, HeaderError) else None, "", str(e.error))
+        for e in result.base_errors
+    ]
+    by_row: list[Problem] = []
+    for number, errors in result.row_errors():
+        by_row += [Problem(number, number + 1, "", str(error.error)) for error in errors]
+    for invalid in result.invalid_rows:
+        for field, messages in invalid.error_dict.items():
+            label = "" if field == NON_FIELD_ERRORS else columns.get(field, field)
+            by_row += [Problem(invalid.number, invalid.number + 1, label, str(m)) for m in messages]
+    return problems + sorted(by_row, key=lambda p: p.row or 0)
 
 
 def describe_errors(result: Result, resource: resources.Resource | None = None) -> list[str]:
     """Every problem of an import, one line each, with its row and the column's name."""
-    columns = {}
-    if resource is not None:
-        columns = {f.attribute: str(f.column_name) for f in resource.fields.values() if f.attribute}
-    lines = [str(e.error) for e in result.base_errors]
-    for number, errors in result.row_errors():
-        for error in errors:
-            lines.append(_row_message(number, error.error))
-    for invalid in result.invalid_rows:
-        for field, messages in invalid.error_dict.items():
-            label = "" if field == "__all__" else f"{columns.get(field, field)}: "
-            for message in messages:
-                lines.append(_row_message(invalid.number, f"{label}{message}"))
+    lines = []
+    for problem in describe_problems(result, resource):
+        text = f"{problem.column}: {problem.message}" if problem.column else problem.message
+        if problem.row is not None:
+            text = _("Row %(row)s (line %(line)s of the file): %(error)s") % {
+                "row": problem.row,
+                "line": problem.line,
+                "error": text,
+            }
+        lines.append(text)
     return lines
 
 
@@ -382,18 +567,70 @@ def read_xlsx(data: bytes, *, max_rows: int | None = None) -> tablib.Dataset:
     return dataset
 
 
-def check_csv_rows(text: str, *, max_rows: int | None = None) -> None:
+class UnreadableText(ValueError):
+    """A text file in none of the encodings ``decode_text`` reads; the message says what to do."""
+
+
+#: Byte-order marks, longest first; Excel writes the UTF-8 one ("CSV UTF-8") and
+#: the UTF-16 LE one ("Unicode text").
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes) -> str:
+    """The text of a csv as Chinese offices save it.
+
+    A byte-order mark decides (UTF-8, UTF-16 LE or BE); without one, strict
+    UTF-8, then GB18030 (a superset of GBK and GB2312: Chinese Excel's and WPS's
+    plain "CSV"). A deterministic rule, not a guess: a GBK text with Chinese in
+    it is practically never valid UTF-8, and pure ASCII reads the same in both.
+    Raises ``UnreadableText`` when none of them reads the bytes.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    else:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise UnreadableText(
+        _(
+            "The file's characters cannot be read: save it from Excel or WPS as "
+            "“CSV UTF-8”, as CSV, or as an Excel workbook (.xlsx)."
+        )
+    )
+
+
+def csv_delimiter(text: str) -> str:
+    """A tab when the header line has tabs and no comma (Excel's "Unicode text"), else a comma."""
+    first = text.split("\n", 1)[0]
+    return "\t" if "\t" in first and "," not in first else ","
+
+
+def check_csv_rows(text: str, *, max_rows: int | None = None, delimiter: str = ",") -> None:
     """Refuse (``ImportTooLarge``) a csv text of more than ``max_rows`` data rows."""
     limit = settings.JINSHAO_IMPORT_MAX_ROWS if max_rows is None else max_rows
-    for count, _row in enumerate(csv.reader(io.StringIO(text))):
+    for count, _row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
         if count > limit:  # the header line and ``limit`` data rows are fine
             raise _too_many_rows(limit)
 
 
-def read_csv(text: str, *, max_rows: int | None = None) -> tablib.Dataset:
-    """A csv text as a dataset (first line: headers), within ``check_csv_rows``."""
-    check_csv_rows(text, max_rows=max_rows)
-    return tablib.Dataset().load(text, format="csv")
+def read_csv(data: bytes | str, *, max_rows: int | None = None) -> tablib.Dataset:
+    """A csv file (bytes, read by ``decode_text``; or text) as a dataset (first line:
+    headers), within ``check_csv_rows``. Tab-separated text ("Unicode text") too."""
+    text = decode_text(data) if isinstance(data, bytes) else data
+    text = text.removeprefix("\ufeff")
+    delimiter = csv_delimiter(text)
+    check_csv_rows(text, max_rows=max_rows, delimiter=delimiter)
+    return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
 
 
 class BoundedXLSX(XLSX):
@@ -404,28 +641,76 @@ class BoundedXLSX(XLSX):
 
 
 class BoundedCSV(CSV):
-    """The admin's csv import, read by ``read_csv``."""
+    """The admin's csv import, read by ``read_csv`` from the file's bytes.
+
+    Read as bytes (``is_binary``), so the encoding is found by ``decode_text``
+    rather than imposed by the admin (import-export would decode UTF-8 only).
+    """
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
-        if isinstance(in_stream, bytes):
-            in_stream = in_stream.decode(self.encoding or "utf-8")
-        check_csv_rows(in_stream)
-        return super().create_dataset(in_stream, **kwargs)
+        return read_csv(in_stream)
 
 
-class SpreadsheetAdmin(ImportExportModelAdmin):
+class ColumnLabelExportForm(SelectableFieldsExportForm):
+    """The export page's column choices, labelled by the columns' own (translated) headers.
+
+    The library labels them "Code (代码)": the field name in English, then the header.
+    """
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        # An instance's fields: some resources add columns per instance (one per criterion).
+        cache = self.__dict__.setdefault("_columns", {})
+        if resource not in cache:
+            cache[resource] = resource().fields
+        field = cache[resource].get(field_name)
+        return str(field.column_name) if field is not None else field_name
+
+
+class SpreadsheetExportMixin(ExportMixin):
+    """Export pages labelled in the reader's language (see ``ColumnLabelExportForm``)."""
+
+    export_form_class = ColumnLabelExportForm
+
+
+class SpreadsheetAdmin(SpreadsheetExportMixin, ImportExportModelAdmin):
     """Base of every admin with spreadsheet import: bounded reading, and its refusals shown.
 
     The library words any failure to read a file as "<exception name>
-    encountered"; a bound that was hit is said in full instead.
+    encountered"; a bound that was hit, an encoding that cannot be read, is said
+    in full instead. A bad file's page lists every problem, in plain view, with
+    the row as Excel numbers it (``describe_problems``;
+    ``core/templates/admin/import_export/spreadsheet_import.html``).
     """
+
+    import_template_name = "admin/import_export/spreadsheet_import.html"
 
     @property
     def import_formats(self):
         return [BoundedXLSX, BoundedCSV]
 
     def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportTooLarge):
+        if isinstance(e, ImportTooLarge | UnreadableText):
             form.add_error("import_file", str(e))
         else:
-            super().add_data_read_fail_error_to_form(form, e)
+            form.add_error(
+                "import_file",
+                _(
+                    "The file cannot be read as the format chosen: check the format, or "
+                    "save the sheet from Excel as .xlsx and try again."
+                ),
+            )
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        if isinstance(response, TemplateResponse) and context and context.get("result"):
+            resources = self.get_import_resource_classes(request)
+            resource = resources[0](**self.get_import_resource_kwargs(request))
+            context["problems"] = describe_problems(context["result"], resource)
+        return response

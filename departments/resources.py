@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from import_export import fields
 
 from accounts.models import User
@@ -41,8 +42,17 @@ class DepartmentResource(SpreadsheetResource):
         column_name=_("Served area codes"),
         widget=CodeListWidget(Area, "code"),
     )
-    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    phone = fields.Field(attribute="phone", column_name=_("Contact phone"))
     is_active = active_field()
+
+    header_aliases = {
+        "name": ("部门名称", "单位名称"),
+        "short_name": ("部门简称",),
+        "level": ("级别",),
+        "kind": ("部门类型", "类别"),
+        "town": ("所属镇", "所属镇（街道）代码", "镇代码"),
+        "served_areas": ("服务区域", "服务范围"),
+    }
 
     class Meta:
         model = Department
@@ -78,18 +88,30 @@ class StaffMembershipResource(SpreadsheetResource):
     """
 
     username = fields.Field(attribute="user__username", column_name=_("Username"), readonly=True)
-    person_name = fields.Field(attribute="user__name", column_name=_("Name"), readonly=True)
+    person_name = fields.Field(
+        attribute="user__name", column_name=pgettext_lazy("person", "name"), readonly=True
+    )
     department = fields.Field(
         attribute="department",
         column_name=_("Department code"),
         widget=CodeWidget(Department, "code"),
     )
-    title = fields.Field(attribute="title", column_name=_("Title"))
-    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    title = fields.Field(attribute="title", column_name=_("Post"))
+    phone = fields.Field(attribute="phone", column_name=_("Contact phone"))
     on_duty = fields.Field(
         attribute="on_duty", column_name=_("On duty"), widget=YesNoWidget(), default=True
     )
     is_active = active_field()
+
+    header_aliases = {
+        "username": ("账号", "帐号", "登录账号", "登录名"),
+        # the earlier export's 名称 and 标题 too, so its files still import
+        "person_name": ("姓名", "名字", "人员姓名", "名称", "Full name", "Name"),
+        "department": ("部门编码",),
+        "title": ("职务", "职位", "岗位", "标题", "Title"),
+        "on_duty": ("是否在岗",),
+        "is_active": ("是否在用",),
+    }
 
     class Meta:
         model = StaffMembership

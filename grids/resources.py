@@ -39,6 +39,13 @@ class AreaResource(SpreadsheetResource):
     position = order_field()
     is_active = active_field()
 
+    header_aliases = {
+        "name": ("区域名称",),
+        "level": ("级别",),
+        "parent": ("上级编码",),
+        "community_kind": ("村居类别",),
+    }
+
     class Meta:
         model = Area
         import_id_fields = ("code",)
@@ -64,7 +71,7 @@ class WorkstationResource(SpreadsheetResource):
     )
     name = name_field()
     address = fields.Field(attribute="address", column_name=_("Address"))
-    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    phone = fields.Field(attribute="phone", column_name=_("Contact phone"))
     commander = fields.Field(
         attribute="commander",
         column_name=_("Commander (username)"),
@@ -80,6 +87,14 @@ class WorkstationResource(SpreadsheetResource):
         column_name=_("Deputy commanders (usernames)"),
         widget=CodeListWidget(User, "username"),
     )
+
+    header_aliases = {
+        "grid": ("网格编码", "所属网格代码"),
+        "name": ("工作站名称",),
+        "commander": ("指挥长", "指挥长账号"),
+        "grid_leader": ("网格长", "网格长账号"),
+        "deputy_commanders": ("副指挥长", "副指挥长账号"),
+    }
 
     class Meta:
         model = Workstation

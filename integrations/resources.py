@@ -49,6 +49,12 @@ def their_name_field() -> fields.Field:
 class MappingResource(SpreadsheetResource):
     """Shared by both tables: a row whose key cannot be read is a new row, then an invalid one."""
 
+    header_aliases = {
+        "system": ("系统编码", "外部系统代码"),
+        "external_code": ("外部代码", "平台代码", "对方编码"),
+        "external_name": ("外部名称", "平台名称"),
+    }
+
     def get_instance(self, instance_loader, row):
         try:
             return super().get_instance(instance_loader, row)
@@ -68,6 +74,8 @@ class CategoryMappingResource(MappingResource):
         widget=CodeWidget(CaseTemplate, "code"),
     )
 
+    header_aliases = {**MappingResource.header_aliases, "template": ("模板代码", "案件模板代码")}
+
     class Meta:
         model = CategoryMapping
         import_id_fields = ("system", "external_code")
@@ -85,6 +93,8 @@ class AreaMappingResource(MappingResource):
         column_name=gettext_lazy("Our community code"),
         widget=CommunityCodeWidget(Area, "code"),
     )
+
+    header_aliases = {**MappingResource.header_aliases, "community": ("村居代码", "社区代码")}
 
     class Meta:
         model = AreaMapping

@@ -1,13 +1,12 @@
 """Rating criteria (configured) and ratings (read-only, anonymous)."""
 
 from django.contrib import admin
-from import_export.admin import ExportMixin
 
 from accounts.choices import Role
 from accounts.selectors import has_role
 from cases.admin import ReadOnlyMixin
 from core.admin import ScopedAdminMixin
-from core.spreadsheets import SpreadsheetAdmin
+from core.spreadsheets import SpreadsheetAdmin, SpreadsheetExportMixin
 from ratings.models import Criterion, Rating, Score
 from ratings.resources import CriterionResource, RatingResource
 
@@ -28,7 +27,7 @@ class ScoreInline(ScopedAdminMixin, ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Rating)
-class RatingAdmin(ScopedAdminMixin, ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
+class RatingAdmin(ScopedAdminMixin, ReadOnlyMixin, SpreadsheetExportMixin, admin.ModelAdmin):
     """Ratings name the case and the department, never the rater (there is none stored)."""
 
     resource_classes = [RatingResource]

@@ -21,6 +21,8 @@ class CriterionResource(SpreadsheetResource):
     position = order_field()
     is_active = active_field()
 
+    header_aliases = {"name": ("准则名称", "评价项"), "weight": ("比重",)}
+
     class Meta:
         model = Criterion
         import_id_fields = ("code",)

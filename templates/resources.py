@@ -29,6 +29,8 @@ class CategoryResource(SpreadsheetResource):
     position = order_field()
     is_active = active_field()
 
+    header_aliases = {"name": ("类别名称",), "parent": ("上级编码", "上级类别代码")}
+
     class Meta:
         model = Category
         import_id_fields = ("code",)
@@ -62,6 +64,15 @@ class CaseTemplateResource(SpreadsheetResource):
     position = order_field()
     is_active = active_field()
 
+    header_aliases = {
+        "name": ("模板名称",),
+        "category": ("问题类别", "类别代码"),
+        "description": ("描述",),
+        "default_priority": ("优先级",),
+        "handling_limit_hours": ("办理时限", "时限（小时）"),
+        "default_departments": ("默认部门",),
+    }
+
     class Meta:
         model = CaseTemplate
         import_id_fields = ("code",)
@@ -89,8 +100,8 @@ class TemplateFieldResource(SpreadsheetResource):
         column_name=_("Template code"),
         widget=CodeWidget(CaseTemplate, "code"),
     )
-    key = fields.Field(attribute="key", column_name=_("Key"))
-    label = fields.Field(attribute="label", column_name=_("Label"))
+    key = fields.Field(attribute="key", column_name=_("Field code"))
+    label = fields.Field(attribute="label", column_name=_("Field name"))
     kind = fields.Field(attribute="kind", column_name=_("Type"), widget=ChoiceWidget(FieldKind))
     required = fields.Field(
         attribute="required", column_name=_("Required"), widget=YesNoWidget(), default=False
@@ -98,6 +109,14 @@ class TemplateFieldResource(SpreadsheetResource):
     choices = fields.Field(attribute="choices", column_name=_("Choices"))
     help_text = fields.Field(attribute="help_text", column_name=_("Help text"))
     position = order_field()
+
+    header_aliases = {
+        "key": ("字段键", "字段编码", "Key"),  # 字段键, 标签: the earlier export's words
+        "label": ("标签", "名称", "Label"),
+        "kind": ("字段类型",),
+        "required": ("是否必填",),
+        "help_text": ("填写说明", "说明"),
+    }
 
     class Meta:
         model = TemplateField

@@ -20,7 +20,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.spreadsheets import ImportTooLarge, describe_errors, read_csv, read_xlsx
+from core.spreadsheets import (
+    ImportTooLarge,
+    UnreadableText,
+    describe_errors,
+    read_csv,
+    read_xlsx,
+)
 from departments.resources import DepartmentResource, StaffMembershipResource
 from grids.resources import AreaResource, WorkstationResource
 from ratings.resources import CriterionResource
@@ -60,12 +66,14 @@ def importing_actor(username: str | None, kind: str) -> User | None:
 
 def load_dataset(path: Path) -> tablib.Dataset:
     """Read an xlsx or csv file (chosen by its extension) into a dataset, within the
-    import bounds (``core.spreadsheets``: rows, unpacked size)."""
+    import bounds (``core.spreadsheets``: rows, unpacked size). A csv may be in any
+    encoding ``core.spreadsheets.decode_text`` reads (UTF-8 with or without BOM,
+    UTF-16 with BOM, GBK/GB18030); a .txt is Excel's tab-separated "Unicode text"."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return read_xlsx(path.read_bytes())
-    if suffix == ".csv":
-        return read_csv(path.read_text(encoding="utf-8-sig"))
+    if suffix in (".csv", ".txt"):
+        return read_csv(path.read_bytes())
     raise CommandError(_("Give an .xlsx or .csv file."))
 
 
@@ -92,7 +100,7 @@ class Command(BaseCommand):
             dataset = load_dataset(file)
         except CommandError:
             raise
-        except ImportTooLarge as exc:
+        except (ImportTooLarge, UnreadableText) as exc:
             raise CommandError(str(exc)) from exc
         except Exception as exc:  # a corrupt or lying file
             raise CommandError(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
