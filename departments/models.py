@@ -100,8 +100,8 @@ class StaffMembership(TimeStampedModel):
         related_name="memberships",
         verbose_name=_("department"),
     )
-    title = models.CharField(_("title"), max_length=64, blank=True)
-    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    title = models.CharField(_("Post"), max_length=64, blank=True)
+    phone = EncryptedCharField(_("Contact phone"), max_length=32, blank=True)
     phone_digest = models.CharField(
         _("phone digest"), max_length=64, blank=True, editable=False, db_index=True
     )
