@@ -32,12 +32,14 @@ from rest_framework.throttling import SimpleRateThrottle
 from audit.models import AuditRecord
 from cases import services as case_services
 from cases.models import Case
-from core.text import find_refused_characters, scrub
+from core.text import RefusedCharacters, find_refused_characters, scrub
 from integrations.choices import DeliveryOutcome
 from integrations.models import AreaMapping, CategoryMapping, Delivery, ExternalSystem
 from integrations.services import parse_platform_case, sign, take_in
+from templates.services import validate_answers
 from tests.api.client import as_user
 from tests.conftest import make_case
+from tests.factories import TemplateFieldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -284,8 +286,9 @@ def test_a_back_office_search_with_a_nul_is_a_plain_400(admin_client):
     assert response.content.decode().strip()  # a sentence, not a server error page
 
 
-@pytest.mark.parametrize("answers", ['{"goods": "果蔬\\u0000"}', '{"goods": "果\\ud800蔬"}'])
+@pytest.mark.parametrize("answers", ['{"note": "路口\\u0000"}', '{"note": "路\\ud800口"}'])
 def test_answers_typed_as_json_in_the_back_office_are_refused_on_the_form(client, world, answers):
+    TemplateFieldFactory(template=world.template, key="note", label="备注", kind="text")
     client.force_login(world.superuser)
     client.raise_request_exception = False
     response = client.post(
@@ -301,6 +304,14 @@ def test_answers_typed_as_json_in_the_back_office_are_refused_on_the_form(client
     assert response.context["form"].errors["answers"]
     assert escape(answers) in response.content.decode()  # shown back as typed
     assert not Case.objects.exists()
+
+
+def test_answers_arriving_any_other_way_are_refused_by_the_one_validator(world):
+    """Imports and Open311 reach ``validate_answers`` without the API's parsers."""
+    TemplateFieldFactory(template=world.template, key="note", label="备注", kind="text")
+    with pytest.raises(RefusedCharacters) as refused:
+        validate_answers(world.template, {"note": "路口\x00"}, require_all=False)
+    assert refused.value.code == "invalid_characters" and list(refused.value.fields) == ["note"]
 
 
 # ------------------------------------------------------------------ the signed intake
