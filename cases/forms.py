@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import Case, Invitation, SupervisionOrder
+from core.forms import StorableJSONField
 from departments.models import Department
 from grids.models import Area
 from templates.choices import Priority
@@ -57,7 +58,7 @@ class CaseRaiseForm(forms.Form):
         required=False,
     )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    answers = forms.JSONField(
+    answers = StorableJSONField(
         label=_("Template answers"),
         required=False,
         initial=dict,
@@ -80,7 +81,7 @@ class DraftEditForm(forms.Form):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    answers = forms.JSONField(label=_("Template answers"), required=False)
+    answers = StorableJSONField(label=_("Template answers"), required=False)
 
 
 class InviteForm(forms.Form):

@@ -2,6 +2,8 @@
 
 Frames are JSON objects with a ``type``. A bad frame never crashes the worker:
 - a frame that is not JSON, or has no ``type``, gets an ``error`` frame;
+- so does a frame holding text the database cannot store (a NUL or an unpaired
+  surrogate, ``core.text``): ``invalid_characters``, the field's path in ``fields``;
 - so does an unknown type, a binary frame, or too many frames in a burst;
 - a frame over the size limit gets an error and the socket is closed (1009);
 - a socket that keeps flooding after ``JINSHAO_CHAT_RATE_STRIKES`` refusals is
@@ -46,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.realtime import access_group
+from core.text import RefusedCharacters, find_refused_characters, has_refused_characters
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +412,16 @@ class JsonSocket(AsyncWebsocketConsumer):
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 await self.send_error(
                     "malformed_frame", _('A frame is a JSON object with a "type".')
+                )
+                return
+            refused = find_refused_characters(frame)
+            if refused is not None:  # nothing of it could be stored: refused whole
+                error = RefusedCharacters(refused)
+                client_id = frame.get("client_id")
+                if not isinstance(client_id, str) or has_refused_characters(client_id):
+                    client_id = None
+                await self.send_error(
+                    error.code, str(error), fields=error.fields, client_id=client_id
                 )
                 return
             if self.ended or not await self.still_allowed():

@@ -42,6 +42,7 @@ from cases import services as case_services
 from cases.choices import CaseSource, EventKind
 from cases.models import Case, CaseEvent
 from core.errors import DomainError, InvalidTransition, PermissionDenied, ValidationFailed
+from core.text import scrub
 from integrations.choices import DeliveryOutcome, OutboundState, ReviewState
 from integrations.models import (
     AreaMapping,
@@ -426,18 +427,24 @@ def record_delivery(
     remote_addr: str | None = None,
     body: bytes | str = b"",
 ) -> Delivery:
-    """Keep one inbound request and its outcome (refusals included)."""
+    """Keep one inbound request and its outcome (refusals included).
+
+    What the sender chose (``body``, ``external_id``, text in the message) is
+    kept with each character the database refuses (NUL, unpaired surrogates)
+    replaced by U+FFFD, so a refused request is logged like any other.
+    """
     if isinstance(body, bytes):
         body = body[:20_000].decode("utf-8", errors="replace")
-    body = body[:20_000]
+    body = scrub(body[:20_000])
+    message = str(error) if error is not None else (result.message if result else "")
     return Delivery.objects.create(
         system=system,
         channel=channel,
-        external_id=str(external_id)[:40],
+        external_id=scrub(str(external_id)[:40]),
         outcome=outcome,
         status_code=status_code,
         error_code=error.code if error is not None else "",
-        message=str(error) if error is not None else (result.message if result else ""),
+        message=scrub(message),
         case=result.case if result is not None else None,
         review=result.review if result is not None else None,
         remote_addr=remote_addr,

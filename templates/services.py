@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
+from core.text import refuse_characters
 from templates.choices import FieldKind
 from templates.models import CaseTemplate, TemplateField
 
@@ -94,6 +95,8 @@ def validate_answers(
     missing required answers and answers of the wrong type or choice.
     ``require_all=False`` lets required answers wait (a case taken in from
     another system, which the caller completes before submitting).
+    Text the database cannot store (a NUL, an unpaired surrogate, anywhere in
+    the answers) raises ``core.text.RefusedCharacters`` first, keyed the same way.
     """
     if answers in (None, ""):
         answers = {}
@@ -102,6 +105,8 @@ def validate_answers(
             _("Answers must be an object of field keys to values."),
             fields={"answers": [_("Expected an object.")]},
         )
+    # Typed as JSON in the back office, a "\u0000" escape reaches here as a NUL.
+    refuse_characters(answers)
     fields = list(template.fields.all()) if template is not None else []
     known = {f.key for f in fields}
     errors: dict[str, list[str]] = {

@@ -28,7 +28,10 @@ ERROR_SCHEMA = {
 }
 
 _DESCRIPTIONS = {
-    "400": _("invalid / malformed_request: the input is not valid; nothing was changed."),
+    "400": _(
+        "invalid / malformed_request / invalid_characters: the input is not valid (or holds "
+        "a NUL or an unpaired surrogate, which cannot be stored); nothing was changed."
+    ),
     "401": _("not_authenticated / authentication_failed: log in (or the token expired)."),
     "403": _("permission_denied: you may see this, but not do this."),
     "404": _("not_found: no such object, or not yours to see."),

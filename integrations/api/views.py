@@ -4,7 +4,9 @@ Authentication is the signature, not a user: HMAC-SHA256 with the system's
 shared secret over ``"<X-Jinshao-Timestamp>." + body``, sent as
 ``X-Jinshao-Signature: sha256=<hex>``; the timestamp must be within
 ``JINSHAO_INTAKE_WINDOW_SECONDS`` of our clock and a signature is accepted
-once. Every request, refused or not, is kept as a ``Delivery``, except that an
+once. A body holding text the database cannot store (a NUL, an unpaired
+surrogate: ``core.text``) is refused 400 ``invalid_characters``. Every
+request, refused or not, is kept as a ``Delivery`` (its text scrubbed), except that an
 address refused too often is answered 429 before its request is read, and those
 429s are counted in one row per window (``integrations.throttles``).
 """
@@ -26,6 +28,7 @@ from audit.request import client_ip
 from core.api.errors import error_body
 from core.api.throttles import WriteThrottle
 from core.errors import DomainError, ValidationFailed
+from core.text import refuse_characters
 from integrations import services, throttles
 from integrations.api.serializers import (
     DismissSerializer,
@@ -85,6 +88,7 @@ class IntakeView(APIView):
                     body=body,
                 )
             data = _json(body)
+            refuse_characters(data)  # before anything is looked up or kept
             intake = services.parse_platform_case(found, data)
             with transaction.atomic():
                 result = services.take_in(found, intake)
