@@ -584,6 +584,47 @@ def available_transitions(case: Case, user) -> list[str]:
     ]
 
 
+def available_actions(case: Case, user) -> list[str]:
+    """Every action ``user`` may take on ``case`` now, for the back office's buttons.
+
+    The transitions of ``available_transitions`` (same guard as
+    ``_run_transition``), then the other services' own state and permission
+    checks, in this order: ``edit_draft``, ``invite``, ``redispatch``,
+    ``accept``, ``return``, ``supervise``, ``answer_order``, ``ask_extension``,
+    ``decide_extension``, ``rate``. A listed action may still be refused for
+    what the person types (a missing reason) or for a change meanwhile.
+    """
+    live = case.state in SUPERVISED_STATES
+    checks = {
+        "edit_draft": lambda: case.state == CaseState.DRAFT and permissions.can_submit(case, user),
+        "invite": lambda: case.state in INVITABLE_STATES and permissions.can_steer(case, user),
+        "redispatch": lambda: (
+            case.state == CaseState.DISPATCHED and permissions.can_steer(case, user)
+        ),
+        "accept": lambda: (
+            live and case.invitations.filter(person=user, state=InvitationState.PENDING).exists()
+        ),
+        "return": lambda: (
+            live
+            and (permissions.holds_open_invitation(case, user) or permissions.is_superuser(user))
+        ),
+        "supervise": lambda: live and permissions.can_supervise(case, user),
+        "answer_order": lambda: (
+            case.supervision_orders.filter(state=OrderState.OPEN).exists()
+            and (permissions.is_handler(case, user) or permissions.can_review(case, user))
+        ),
+        "ask_extension": lambda: (
+            live and (permissions.is_handler(case, user) or permissions.is_superuser(user))
+        ),
+        "decide_extension": lambda: (
+            case.extension_requests.filter(state=ExtensionState.PENDING).exists()
+            and permissions.can_review(case, user)
+        ),
+        "rate": lambda: case.state == CaseState.PENDING_RATING and permissions.can_rate(case, user),
+    }
+    return available_transitions(case, user) + [name for name, check in checks.items() if check()]
+
+
 # ------------------------------------------------------------- supervision
 # Deadlines chase themselves: ``sweep_deadlines`` reminds and escalates, each
 # step once per deadline (``SupervisionStep`` is unique on case, kind and
