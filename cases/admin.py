@@ -423,7 +423,11 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
         or a ``param`` (a button posting to the case page).
         """
         actions = []
+        transitions = set(services.available_transitions(case, request.user))
+        may_change = self.has_change_permission(request, case)
         for name in services.available_actions(case, request.user):
+            if name in transitions and not may_change:
+                continue  # the button would answer 403 (changeform_view)
             action = {"name": name, "label": str(ACTION_LABELS.get(name, name))}
             if name in TRANSITION_FORMS:
                 action["url"] = reverse(

@@ -217,3 +217,48 @@ def test_editing_a_draft_shows_and_saves_its_answers_field_by_field(client, worl
     assert refused.status_code == 200 and "answer_goods" in refused.context["form"].errors
     assert client.post(url, {**data, "answer_goods": "熟食"}).status_code == 302
     assert Case.objects.get(pk=case.pk).answers == {"stall_count": 5, "goods": "熟食"}
+
+
+@pytest.mark.parametrize(
+    ("who", "offered", "not_offered"),
+    [
+        ("leader", {"supervise"}, {"cancel", "complete", "return", "ask_extension", "invite"}),
+        ("staff_a", {"return", "ask_extension", "answer_order"}, {"supervise", "cancel"}),
+        ("commander", {"complete", "answer_order"}, {"cancel", "return", "ask_extension"}),
+    ],
+)
+def test_each_role_is_offered_what_the_services_let_it_do(
+    client, world, case_in, who, offered, not_offered
+):
+    """The buttons ask the services' own guards (``services.available_actions``)."""
+    from datetime import timedelta
+
+    from cases import services
+
+    case = case_in("in_progress")  # staff_a's invitation accepted
+    services.issue_supervision_order(
+        case,
+        actor=world.leader,
+        instruction="今日内清理",
+        due_at=case.deadline - timedelta(hours=1),
+    )
+    user = getattr(world, who)
+    staff(user, "view_case", *(["change_case"] if who == "commander" else []))
+    client.force_login(user)
+    shown = set(actions_on(client.get(change_url(case)).content.decode()))
+    assert offered <= shown and not (not_offered & shown), shown
+
+
+def test_no_transition_button_without_the_right_to_change_cases(client, world, case_in):
+    """A button must not lead to a refusal page: a caller who may only read cases sees
+    no transition, though the state machine would let them complete it."""
+    from tests.factories import UserFactory
+
+    case = case_in("in_progress")
+    reader = UserFactory(name="只读呼叫人")
+    Case.objects.filter(pk=case.pk).update(caller=reader)
+    staff(reader, "view_case")
+    client.force_login(reader)
+    response = client.get(change_url(case))
+    assert response.status_code == 200
+    assert "complete" not in actions_on(response.content.decode())
