@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
@@ -50,22 +50,13 @@ from cases.models import (
     SupervisionOrder,
     SupervisionStep,
 )
-from cases.permissions import (
-    can_rate,
-    can_review,
-    can_steer,
-    can_submit,
-    can_supervise,
-    holds_open_invitation,
-    is_handler,
-    is_superuser,
-)
 from cases.resources import CaseResource
 from core.admin import ScopedAdminMixin, run_action_form
 from core.errors import DomainError
 from departments.models import Department
 from ratings.models import Criterion
 from ratings.services import rate_department
+from templates.forms import answer_rows
 
 
 class ReadOnlyMixin:
@@ -152,12 +143,40 @@ TRANSITION_SERVICES = {
     ),
 }
 
+#: Every action of ``services.available_actions`` in the field's own words: 提交,
+#: 审核通过, 退回修改 (the commander sends a submitted case back to its caller) apart
+#: from 退回 (a department gives the case back), 撤销, 办结, 重新办理, 督办, 延期 …
+ACTION_LABELS = {
+    "submit": _("Submit for review"),
+    "approve": _("Approve and dispatch"),
+    "send_back": _("Send back for changes"),
+    "cancel": _("Cancel"),
+    "complete": _("Complete"),
+    "reopen": _("Reopen for handling"),
+    "edit_draft": _("Edit draft"),
+    "invite": _("Invite people"),
+    "redispatch": _("Dispatch again"),
+    "accept": _("Accept the case"),
+    "return": _("Return the case (department)"),
+    "supervise": _("Issue a supervision order"),
+    "answer_order": _("Answer a supervision order"),
+    "ask_extension": _("Ask for an extension"),
+    "decide_extension": _("Decide on the extension request"),
+    "rate": _("Rate departments"),
+}
+
+#: Transitions that ask for a reason on a page of their own; the others are buttons.
+TRANSITION_FORMS = {"send_back": ReasonForm, "cancel": ReasonForm, "reopen": ReasonForm}
+
+#: The POST parameter of the case page's 接单 button.
+ACCEPT_PARAM = "_case_accept"
+
 
 @admin.register(Case)
 class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
     resource_classes = [CaseResource]
     fsm_fields = ["state"]
-    fsm_forms = {"send_back": ReasonForm, "cancel": ReasonForm, "reopen": ReasonForm}
+    fsm_forms = TRANSITION_FORMS  # type: ignore[assignment]
     change_form_template = "admin/cases/case/change_form.html"
     list_display = (
         "number",
@@ -181,7 +200,7 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("number", "title", "state", "category", "template", "priority")}),
         (_("Place"), {"fields": ("community", "address", "latitude", "longitude")}),
         (_("Caller and source"), {"fields": ("caller", "source", "external_id")}),
-        (_("Details"), {"fields": ("description", "answers")}),
+        (_("Details"), {"fields": ("description", "template_answers")}),
         (
             _("Times"),
             {
@@ -206,7 +225,18 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Nothing is edited in place: drafts through "Edit draft", the rest by transitions.
-        return [f.name for f in Case._meta.fields if f.name != "id"]
+        return [f.name for f in Case._meta.fields if f.name != "id"] + ["template_answers"]
+
+    @admin.display(description=_("Template answers"))
+    def template_answers(self, obj: Case) -> str:
+        """The answers as a definition list (label → answer), never as JSON."""
+        rows = answer_rows(obj.template, obj.answers)
+        if not rows:
+            return self.get_empty_value_display()
+        return format_html(
+            '<dl class="case-answers">{}</dl>',
+            format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # cases are cancelled, never deleted
@@ -223,18 +253,61 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
         return gettext("Case actions")
 
     def get_fsm_label(self, transition) -> str:
-        return str(transition.custom.get("label") or transition.name)
+        return str(ACTION_LABELS.get(transition.name) or transition.name)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """A transition button posts here: run it without the (read-only) form."""
-        if request.method == "POST" and object_id and self.fsm_post_param in request.POST:
+        posted = request.method == "POST" and object_id
+        if posted and (self.fsm_post_param in request.POST or ACCEPT_PARAM in request.POST):
             case = self.get_object(request, object_id)
             if case is None:
                 raise Http404
+            if ACCEPT_PARAM in request.POST:
+                return self._accept(request, case)
             if not self.has_change_permission(request, case):
                 raise PermissionDenied
             return self.response_change(request, case)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _accept(self, request, case: Case):
+        """接单: the asker accepts their own pending invitation to ``case``."""
+        invitation = case.invitations.filter(
+            person=request.user, state=InvitationState.PENDING
+        ).first()
+        if invitation is None:
+            return self._not_now(request, case, False)
+        try:
+            services.accept_invitation(invitation, actor=request.user)
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(request, gettext("You accepted the case."), messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(case))
+
+    def fsm_transition_view(self, request, object_id, transition_name, **kwargs):
+        """The reason page of a transition (send back, cancel, reopen): in Chinese, with
+        the action's own name on its button, run through the service."""
+        case = self._visible_case(request, object_id)
+        form_class = TRANSITION_FORMS.get(transition_name)
+        if form_class is None:
+            raise Http404
+        label = str(ACTION_LABELS[transition_name])
+        allowed = transition_name in services.available_transitions(case, request.user)
+
+        def action(form):
+            return TRANSITION_SERVICES[transition_name](case, request.user, form.cleaned_data)
+
+        return self._case_form_page(
+            request,
+            case,
+            applies=allowed,
+            form_class=form_class,
+            title=label,
+            submit_label=label,
+            action=action,
+            success_message=gettext("Case %(number)s: %(action)s done.")
+            % {"number": case.number, "action": label},
+        )
 
     def save_model(self, request, obj, form, change):
         """The change form only carries transition buttons: nothing to save in place."""
@@ -327,63 +400,50 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             show_save=False, show_save_and_continue=False, show_save_and_add_another=False
         )
         if case is not None:
-            user = request.user
-            extra_context["case_links"] = [
-                (reverse(f"admin:cases_case_{name}", args=[case.pk]), label)
-                for name, label, allowed in (
-                    (
-                        "edit_draft",
-                        _("Edit draft"),
-                        case.state == CaseState.DRAFT and can_submit(case, user),
-                    ),
-                    (
-                        "invite",
-                        _("Invite people"),
-                        case.state in INVITABLE_STATES and can_steer(case, user),
-                    ),
-                    (
-                        "rate",
-                        _("Rate departments"),
-                        case.state == CaseState.PENDING_RATING and can_rate(case, user),
-                    ),
-                    (
-                        "supervise",
-                        _("Issue a supervision order"),
-                        case.state in SUPERVISED_STATES and can_supervise(case, user),
-                    ),
-                    (
-                        "answer_order",
-                        _("Answer a supervision order"),
-                        case.supervision_orders.filter(state=OrderState.OPEN).exists()
-                        and (is_handler(case, user) or can_review(case, user)),
-                    ),
-                    (
-                        "return",
-                        _("Return the case (department)"),
-                        case.state in SUPERVISED_STATES
-                        and (holds_open_invitation(case, user) or is_superuser(user)),
-                    ),
-                    (
-                        "redispatch",
-                        _("Dispatch again"),
-                        case.state == CaseState.DISPATCHED and can_steer(case, user),
-                    ),
-                    (
-                        "ask_extension",
-                        _("Ask for an extension"),
-                        case.state in SUPERVISED_STATES
-                        and (is_handler(case, user) or is_superuser(user)),
-                    ),
-                    (
-                        "decide_extension",
-                        _("Decide on the extension request"),
-                        case.extension_requests.filter(state=ExtensionState.PENDING).exists()
-                        and can_review(case, user),
-                    ),
-                )
-                if allowed
-            ]
+            extra_context["case_actions"] = self.case_actions(request, case)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    #: Actions with a page of their own: URL name under ``admin:cases_case_…``.
+    ACTION_PAGES = {
+        "edit_draft": "edit_draft",
+        "invite": "invite",
+        "redispatch": "redispatch",
+        "return": "return",
+        "supervise": "supervise",
+        "answer_order": "answer_order",
+        "ask_extension": "ask_extension",
+        "decide_extension": "decide_extension",
+        "rate": "rate",
+    }
+
+    def case_actions(self, request, case: Case) -> list[dict[str, str]]:
+        """The buttons on top of the case page: exactly ``services.available_actions``.
+
+        Each is ``{"name", "label"}`` and either a ``url`` (a page with a form)
+        or a ``param`` (a button posting to the case page).
+        """
+        actions = []
+        transitions = set(services.available_transitions(case, request.user))
+        may_change = self.has_change_permission(request, case)
+        for name in services.available_actions(case, request.user):
+            if name in transitions and not may_change:
+                continue  # the button would answer 403 (changeform_view)
+            action = {"name": name, "label": str(ACTION_LABELS.get(name, name))}
+            if name in TRANSITION_FORMS:
+                action["url"] = reverse(
+                    "admin:cases_case_transition",
+                    kwargs={"object_id": case.pk, "transition_name": name},
+                )
+            elif name in self.ACTION_PAGES:
+                action["url"] = reverse(
+                    f"admin:cases_case_{self.ACTION_PAGES[name]}", args=[case.pk]
+                )
+            elif name == "accept":
+                action["param"] = ACCEPT_PARAM
+            else:
+                action["param"] = self.fsm_post_param
+            actions.append(action)
+        return actions
 
     def add_view(self, request, form_url="", extra_context=None):
         """Raising a case is a service call, not a model form."""
@@ -399,7 +459,7 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
                 description=data["description"],
                 template=data["template"],
                 category=data["category"],
-                answers=data["answers"] or {},
+                answers=data.get("answers") or {},
                 priority=data["priority"] or None,
                 address=data["address"],
                 caller=data["caller"],
@@ -410,6 +470,7 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             self,
             request,
             form_class=CaseRaiseForm,
+            form_kwargs={"initial": {"template": request.GET.get("template")}},
             title=gettext("Raise a case"),
             submit_label=gettext("Raise"),
             action=action,
@@ -445,7 +506,6 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             "description": case.description,
             "priority": case.priority,
             "address": case.address,
-            "answers": case.answers,
         }
         return self._case_form_page(
             request,
@@ -454,7 +514,7 @@ class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
             form_class=DraftEditForm,
             title=gettext("Edit draft"),
             submit_label=gettext("Save"),
-            form_kwargs={"initial": initial},
+            form_kwargs={"initial": initial, "template": case.template, "answers": case.answers},
             action=lambda form: services.update_draft(
                 case,
                 actor=request.user,

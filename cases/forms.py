@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cases.models import Case, Invitation, SupervisionOrder
-from core.forms import StorableJSONField
 from departments.models import Department
 from grids.models import Area
 from templates.choices import Priority
+from templates.forms import answer_fields, answer_initial, clean_answers
 from templates.models import CaseTemplate, Category
 
 
@@ -29,8 +29,34 @@ class ReasonForm(forms.Form):
     )
 
 
-class CaseRaiseForm(forms.Form):
-    """Raise a case from the back office (``cases.services.create_case``)."""
+class TemplateAnswersMixin:
+    """The template's questions as fields of the form (``templates.forms``), checked
+    on ``clean`` by ``validate_answers`` like the API; ``cleaned_data["answers"]``
+    holds the cleaned answers."""
+
+    answers_template: CaseTemplate | None = None
+
+    def add_answer_fields(self, template: CaseTemplate | None) -> None:
+        self.answers_template = template
+        self.fields.update(answer_fields(template))  # type: ignore[attr-defined]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            answers = clean_answers(self, self.answers_template)
+            if answers is not None:
+                data["answers"] = answers
+        return data
+
+
+class CaseRaiseForm(TemplateAnswersMixin, forms.Form):
+    """Raise a case from the back office (``cases.services.create_case``).
+
+    The chosen template's questions are fields of this form. Choosing (or
+    changing) the template and sending shows its questions and asks for them
+    once before anything is raised (``answers_for`` names the template whose
+    questions were on the page).
+    """
 
     community = forms.ModelChoiceField(
         Area.objects.communities(),
@@ -58,12 +84,6 @@ class CaseRaiseForm(forms.Form):
         required=False,
     )
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    answers = StorableJSONField(
-        label=_("Template answers"),
-        required=False,
-        initial=dict,
-        help_text=_('The answers to the template\'s form, e.g. {"stall_count": 3}.'),
-    )
     caller = forms.ModelChoiceField(
         User.objects.filter(is_active=True),
         label=_("Caller"),
@@ -72,16 +92,51 @@ class CaseRaiseForm(forms.Form):
         help_text=_("Empty: you are the caller."),
     )
     submit = forms.BooleanField(label=_("Submit for review at once"), required=False)
+    answers_for = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = self.data.get("template") if self.is_bound else self.initial.get("template")
+        template = self._active_template(chosen)
+        self.shown_for = ""
+        if self.is_bound:  # what was on the page; from now on, the chosen template's questions
+            self.shown_for = self.data.get("answers_for", "")
+            self.data = self.data.copy()
+            self.data["answers_for"] = str(template.pk) if template else ""
+        else:
+            self.initial["answers_for"] = str(template.pk) if template else ""
+        self.add_answer_fields(template)
+
+    @staticmethod
+    def _active_template(chosen) -> CaseTemplate | None:
+        if isinstance(chosen, CaseTemplate):
+            return chosen
+        if not str(chosen or "").isdigit():
+            return None
+        return CaseTemplate.objects.filter(is_active=True, pk=int(chosen)).first()
+
+    def clean(self):
+        template = self.answers_template
+        if template is not None and self.shown_for != str(template.pk):
+            raise forms.ValidationError(
+                _("Fill in the template's form below, then send again."), code="answers_missing"
+            )
+        return super().clean()
 
 
-class DraftEditForm(forms.Form):
-    """Edit a draft (``cases.services.update_draft``)."""
+class DraftEditForm(TemplateAnswersMixin, forms.Form):
+    """Edit a draft (``cases.services.update_draft``) and its answers to ``template``."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
-    answers = StorableJSONField(label=_("Template answers"), required=False)
+
+    def __init__(self, *args, template: CaseTemplate | None = None, answers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_answer_fields(template)
+        for name, value in answer_initial(template, answers).items():
+            self.initial.setdefault(name, value)
 
 
 class InviteForm(forms.Form):

@@ -15,7 +15,7 @@ states) and only the first moves the case to ``in_progress``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -314,16 +314,21 @@ _EDITABLE_FIELDS = (
 
 
 @transaction.atomic
+def check_may_edit_draft(case: Case, actor) -> None:
+    """``update_draft``'s guard: a draft, edited by whoever may submit it."""
+    if case.state != CaseState.DRAFT:
+        raise InvalidTransition(
+            _("Only a draft can be edited: case %(number)s is %(state)s.")
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+    if not permissions.can_submit(case, actor):
+        raise PermissionDenied(_("Only the caller may edit the draft."))
+
+
 def update_draft(case: Case, *, actor, answers: Any = None, **changes: Any) -> Case:
     """Edit a draft; the event lists each changed field with its old and new value."""
     locked = _lock(case)
-    if locked.state != CaseState.DRAFT:
-        raise InvalidTransition(
-            _("Only a draft can be edited: case %(number)s is %(state)s.")
-            % {"number": locked.number, "state": state_label(locked.state)}
-        )
-    if not permissions.can_submit(locked, actor):
-        raise PermissionDenied(_("Only the caller may edit the draft."))
+    check_may_edit_draft(locked, actor)
     unknown = set(changes) - set(_EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(
@@ -410,6 +415,19 @@ def close_case_if_rated(case: Case, *, actor) -> bool:
 # ------------------------------------------------------------- invitations
 
 
+def check_may_invite(case: Case, actor) -> None:
+    """``invite_person``'s guard: an invitable state, the caller or a commander."""
+    if case.state not in INVITABLE_STATES:
+        raise InvalidTransition(
+            _("Nobody can be invited to case %(number)s: it is %(state)s.")
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+    if not permissions.can_steer(case, actor):
+        raise PermissionDenied(
+            _("You may not invite people to case %(number)s.") % {"number": case.number}
+        )
+
+
 @transaction.atomic
 def invite_person(case: Case, *, actor, department, person, note: str = "") -> Invitation:
     """Invite ``person`` of ``department`` to the case (caller or commander)."""
@@ -418,15 +436,7 @@ def invite_person(case: Case, *, actor, department, person, note: str = "") -> I
     locked = (
         Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case.pk)
     )
-    if locked.state not in INVITABLE_STATES:
-        raise InvalidTransition(
-            _("Nobody can be invited to case %(number)s: it is %(state)s.")
-            % {"number": locked.number, "state": state_label(locked.state)}
-        )
-    if not permissions.can_steer(locked, actor):
-        raise PermissionDenied(
-            _("You may not invite people to case %(number)s.") % {"number": locked.number}
-        )
+    check_may_invite(locked, actor)
     if not department.is_active:
         raise ValidationFailed(
             _("This department is not active."), fields={"department": [_("Not active.")]}
@@ -587,6 +597,53 @@ def available_transitions(case: Case, user) -> list[str]:
     ]
 
 
+def _passes(needed: object, guard: Callable[[], None]) -> bool:
+    """Whether ``guard`` lets through, given what it is about (``needed``) exists."""
+    if needed is None:
+        return False
+    try:
+        guard()
+    except (InvalidTransition, PermissionDenied):
+        return False
+    return True
+
+
+def available_actions(case: Case, user) -> list[str]:
+    """Every action ``user`` may take on ``case`` now, for the back office's buttons.
+
+    The transitions of ``available_transitions`` (the state machine's guard,
+    as ``_run_transition`` applies it), then each other service whose own
+    guard (the ``check_may_…`` it calls under the lock) lets ``user`` through:
+    ``edit_draft``, ``invite``, ``redispatch``, ``accept`` (their pending
+    invitation), ``return``, ``supervise``, ``answer_order`` (the oldest open
+    order), ``ask_extension``, ``decide_extension`` (the pending request), and
+    ``rate`` (the state and person ``ratings.services.rate_department`` checks
+    before anything else). A listed action may still be refused for what the
+    person types or for a change meanwhile.
+    """
+    invitation = case.invitations.filter(person=user, state=InvitationState.PENDING).first()
+    order = case.supervision_orders.filter(state=OrderState.OPEN).order_by("pk").first()
+    pending = case.extension_requests.filter(state=ExtensionState.PENDING).first()
+    guards: dict[str, tuple[object, Callable[[], None]]] = {
+        "edit_draft": (case, lambda: check_may_edit_draft(case, user)),
+        "invite": (case, lambda: check_may_invite(case, user)),
+        "redispatch": (case, lambda: check_may_redispatch(case, user)),
+        "accept": (invitation, lambda: _check_answerable(invitation, case, user)),  # type: ignore[arg-type]
+        "return": (case, lambda: check_may_return(case, user)),
+        "supervise": (case, lambda: check_may_supervise(case, user)),
+        "answer_order": (order, lambda: check_may_answer_order(order, case, user)),  # type: ignore[arg-type]
+        "ask_extension": (case, lambda: check_may_ask_extension(case, user)),
+        "decide_extension": (
+            pending,
+            lambda: check_may_decide_extension(pending, case, user),  # type: ignore[arg-type]
+        ),
+    }
+    names = [name for name, (needed, guard) in guards.items() if _passes(needed, guard)]
+    if case.state == CaseState.PENDING_RATING and permissions.can_rate(case, user):
+        names.append("rate")
+    return available_transitions(case, user) + names
+
+
 # ------------------------------------------------------------- supervision
 # Deadlines chase themselves: ``sweep_deadlines`` reminds and escalates, each
 # step once per deadline (``SupervisionStep`` is unique on case, kind and
@@ -621,15 +678,20 @@ def _future(value, field: str, *, after=None):
     return value
 
 
+def check_may_supervise(case: Case, actor) -> None:
+    """``issue_supervision_order``'s guard: a leader or grid leader over it, a live case."""
+    if not permissions.can_supervise(case, actor):
+        raise PermissionDenied(
+            _("You may not supervise case %(number)s.") % {"number": case.number}
+        )
+    _require_live(case, _("supervise"))
+
+
 @transaction.atomic
 def issue_supervision_order(case: Case, *, actor, instruction: str, due_at) -> SupervisionOrder:
     """A leader or grid leader orders the handlers to act by ``due_at`` (督办)."""
     locked = _lock(case)
-    if not permissions.can_supervise(locked, actor):
-        raise PermissionDenied(
-            _("You may not supervise case %(number)s.") % {"number": locked.number}
-        )
-    _require_live(locked, _("supervise"))
+    check_may_supervise(locked, actor)
     instruction = _require_reason(instruction, "instruction")
     due_at = _future(due_at, "due_at")
     order = SupervisionOrder.objects.create(
@@ -645,15 +707,20 @@ def issue_supervision_order(case: Case, *, actor, instruction: str, due_at) -> S
     return order
 
 
+def check_may_answer_order(order: SupervisionOrder, case: Case, actor) -> None:
+    """``answer_supervision_order``'s guard: an open order, a handler or the commander."""
+    if order.state != OrderState.OPEN:
+        raise InvalidTransition(_("This supervision order is already answered."))
+    if not (permissions.is_handler(case, actor) or permissions.can_review(case, actor)):
+        raise PermissionDenied(_("Only the people handling the case may answer this order."))
+
+
 @transaction.atomic
 def answer_supervision_order(order: SupervisionOrder, *, actor, answer: str) -> SupervisionOrder:
     """A handler (or the commander) says what was done about the order."""
     locked = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
     case = _lock(locked.case)
-    if locked.state != OrderState.OPEN:
-        raise InvalidTransition(_("This supervision order is already answered."))
-    if not (permissions.is_handler(case, actor) or permissions.can_review(case, actor)):
-        raise PermissionDenied(_("Only the people handling the case may answer this order."))
+    check_may_answer_order(locked, case, actor)
     locked.answer = _require_reason(answer, "answer")
     locked.state, locked.answered_by, locked.answered_at = (
         OrderState.ANSWERED,
@@ -672,13 +739,18 @@ def answer_supervision_order(order: SupervisionOrder, *, actor, answer: str) -> 
     return order
 
 
+def check_may_ask_extension(case: Case, actor) -> None:
+    """``request_extension``'s guard: a handler (or a superuser), a live case."""
+    if not (permissions.is_handler(case, actor) or permissions.is_superuser(actor)):
+        raise PermissionDenied(_("Only the people handling the case may ask for more time."))
+    _require_live(case, _("extend"))
+
+
 @transaction.atomic
 def request_extension(case: Case, *, actor, reason: str, until) -> ExtensionRequest:
     """A handler asks for a later handling deadline (延期); the commander decides."""
     locked = _lock(case)
-    if not (permissions.is_handler(locked, actor) or permissions.is_superuser(actor)):
-        raise PermissionDenied(_("Only the people handling the case may ask for more time."))
-    _require_live(locked, _("extend"))
+    check_may_ask_extension(locked, actor)
     reason = _require_reason(reason)
     until = _future(until, "until", after=locked.deadline)
     if ExtensionRequest.objects.filter(case=locked, state=ExtensionState.PENDING).exists():
@@ -702,6 +774,17 @@ def request_extension(case: Case, *, actor, reason: str, until) -> ExtensionRequ
     return request
 
 
+def check_may_decide_extension(request: ExtensionRequest, case: Case, actor) -> None:
+    """``decide_extension``'s guard: a pending request, the commander."""
+    if request.state != ExtensionState.PENDING:
+        raise InvalidTransition(
+            _("This extension request is already %(state)s.")
+            % {"state": request.get_state_display()}
+        )
+    if not permissions.can_review(case, actor):
+        raise PermissionDenied(_("Only the commander may decide on an extension."))
+
+
 @transaction.atomic
 def decide_extension(
     request: ExtensionRequest, *, actor, approve: bool, note: str = ""
@@ -709,13 +792,7 @@ def decide_extension(
     """The commander approves (the deadline moves, the sweep starts a new round) or refuses."""
     locked = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
     case = _lock(locked.case)
-    if locked.state != ExtensionState.PENDING:
-        raise InvalidTransition(
-            _("This extension request is already %(state)s.")
-            % {"state": locked.get_state_display()}
-        )
-    if not permissions.can_review(case, actor):
-        raise PermissionDenied(_("Only the commander may decide on an extension."))
+    check_may_decide_extension(locked, case, actor)
     if not approve:
         note = _require_reason(note, "note")
     locked.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
@@ -739,6 +816,13 @@ def decide_extension(
     return request
 
 
+def check_may_return(case: Case, actor) -> None:
+    """``return_case``'s guard: a live case, someone invited to it (or a superuser)."""
+    _require_live(case, _("return"))
+    if not (permissions.holds_open_invitation(case, actor) or permissions.is_superuser(actor)):
+        raise PermissionDenied(_("Only an invited department may return the case."))
+
+
 @transaction.atomic
 def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
     """A department sends the case back (退回): its invitations end, the caller re-dispatches.
@@ -750,7 +834,7 @@ def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
     told.
     """
     locked = _lock(case)
-    _require_live(locked, _("return"))
+    check_may_return(locked, actor)
     open_states = [InvitationState.PENDING, InvitationState.ACCEPTED]
     if permissions.holds_open_invitation(locked, actor):
         departments = set(
@@ -758,15 +842,13 @@ def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
                 "department_id", flat=True
             )
         )
-    elif permissions.is_superuser(actor) and department is not None:
+    elif department is not None:  # a superuser, by the guard
         departments = {department.pk}
-    elif permissions.is_superuser(actor):
+    else:
         raise ValidationFailed(
             _("Choose the department that returns the case."),
             fields={"department": [_("This field is required.")]},
         )
-    else:
-        raise PermissionDenied(_("Only an invited department may return the case."))
     reason = _require_reason(reason)
     returned = list(
         locked.invitations.filter(
@@ -803,6 +885,19 @@ def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
     return case
 
 
+def check_may_redispatch(case: Case, actor) -> None:
+    """``redispatch_case``'s guard: dispatched and waiting, the caller or a commander."""
+    if case.state != CaseState.DISPATCHED:
+        raise InvalidTransition(
+            _(
+                "Only a dispatched case waiting for a department can be dispatched again: %(number)s is %(state)s."
+            )
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+    if not permissions.can_steer(case, actor):
+        raise PermissionDenied(_("You may not dispatch case %(number)s.") % {"number": case.number})
+
+
 @transaction.atomic
 def redispatch_case(
     case: Case, *, actor, invitees: Sequence[tuple[Any, Any]], note: str = ""
@@ -811,17 +906,7 @@ def redispatch_case(
     from cases.deadlines import due_after
 
     locked = _lock(case)
-    if locked.state != CaseState.DISPATCHED:
-        raise InvalidTransition(
-            _(
-                "Only a dispatched case waiting for a department can be dispatched again: %(number)s is %(state)s."
-            )
-            % {"number": locked.number, "state": state_label(locked.state)}
-        )
-    if not permissions.can_steer(locked, actor):
-        raise PermissionDenied(
-            _("You may not dispatch case %(number)s.") % {"number": locked.number}
-        )
+    check_may_redispatch(locked, actor)
     if not invitees:
         raise ValidationFailed(
             _("Invite at least one person."), fields={"invitees": [_("This field is required.")]}

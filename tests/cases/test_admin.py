@@ -36,7 +36,9 @@ def test_superuser_moves_a_case_through_its_whole_life(client, world):
             "community": world.community.pk,
             "title": "菜场门口占道经营",
             "template": world.template.pk,
-            "answers": '{"stall_count": 3, "goods": "果蔬"}',
+            "answers_for": world.template.pk,
+            "answer_stall_count": "3",
+            "answer_goods": "果蔬",
             "caller": world.official.pk,
         },
     )
@@ -136,8 +138,8 @@ def test_only_permitted_buttons_are_offered(client, world, case_in, django_user_
     )
     client.force_login(world.official)
     body = client.get(change_url(case)).content.decode()
-    assert 'value="cancel"' in body  # the caller may cancel
-    assert 'value="approve"' not in body  # only a commander approves
+    assert 'data-action="cancel"' in body  # the caller may cancel
+    assert 'data-action="approve"' not in body  # only a commander approves
 
 
 def test_a_refused_transition_shows_an_error_and_changes_nothing(client, world, case_in):
@@ -160,7 +162,9 @@ def test_raising_with_bad_answers_shows_field_errors_and_saves_nothing(client, w
             "community": world.community.pk,
             "title": "占道",
             "template": world.template.pk,
-            "answers": '{"stall_count": "很多", "goods": "家电"}',
+            "answers_for": world.template.pk,
+            "answer_stall_count": "很多",
+            "answer_goods": "其他",
         },
     )
     assert response.status_code == 200
