@@ -15,7 +15,6 @@ import pytest
 import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -329,7 +328,6 @@ def test_a_nul_character_in_a_cell_is_refused_naming_row_and_column(client, worl
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
 @pytest.mark.django_db(transaction=True)
 def test_a_nul_character_is_refused_on_postgresql_too(client, world):
     """PostgreSQL refuses NUL in text (``DataError``): the file is refused before it gets there."""
