@@ -32,6 +32,16 @@ class LoginForm(AdminAuthenticationForm):
         with one_attempt_at_a_time(self.request, username):
             return super().clean()
 
+    def confirm_login_allowed(self, user):
+        """The right password of an account without back-office access is told so,
+        not that the name or password is wrong (a village official tries the phone's)."""
+        if user.is_active and not user.is_staff:
+            raise ValidationError(
+                _("This account has no back-office access: please use the phone app."),
+                code="no_back_office",
+            )
+        super().confirm_login_allowed(user)
+
 
 # ------------------------------------------------------------------ accounts and roles
 #

@@ -1,16 +1,32 @@
 """The audit log for the audit administrator: search and read, never change."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.selectors import has_role
+from audit.labels import action_label
 from audit.models import AuditRecord
+
+
+class ActionFilter(admin.SimpleListFilter):
+    """The actions found in the log, by their labels (the codes stay in the URL)."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        codes = AuditRecord.objects.order_by("action").values_list("action", flat=True).distinct()
+        return sorted(((code, action_label(code)) for code in codes), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor_name", "ip", "action", "object_repr", "success")
-    list_filter = ("success", "action")
+    list_display = ("created_at", "actor_name", "ip", "action_name", "object_repr", "success")
+    list_filter = ("success", ActionFilter)
     search_fields = ("actor_name", "action", "object_repr", "object_id", "ip")
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -18,8 +34,8 @@ class AuditRecordAdmin(admin.ModelAdmin):
         "created_at",
         "actor_name",
         "ip",
-        "action",
-        "object_type",
+        "action_name",
+        "object_kind",
         "object_id",
         "object_repr",
         "success",
@@ -28,6 +44,21 @@ class AuditRecordAdmin(admin.ModelAdmin):
         "digest",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, entry: AuditRecord) -> str:
+        """The action's label in the reader's language (``audit.labels``)."""
+        return action_label(entry.action)
+
+    @admin.display(description=_("object type"))
+    def object_kind(self, entry: AuditRecord) -> str:
+        """The model's name for ``object_type`` ("accounts.roleassignment" → 角色分配)."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(entry.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return entry.object_type
 
     def has_view_permission(self, request, obj=None):
         """The audit administrator (and superusers); nobody else reads the log."""

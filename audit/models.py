@@ -69,7 +69,9 @@ class AuditRecord(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+        from audit.labels import action_label  # the action as the reader says it
+
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {action_label(self.action)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

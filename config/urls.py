@@ -2,13 +2,25 @@
 
 from csp.decorators import csp_exempt
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.staticfiles import finders
+from django.http import FileResponse
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import config.admin  # noqa: F401  (site titles)
 from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
+from core.api.errors import page_not_found
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """The tab icon browsers ask for at /favicon.ico (core/static/core/favicon.ico)."""
+    return FileResponse(open(finders.find("core/favicon.ico"), "rb"), content_type="image/x-icon")
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -30,6 +42,12 @@ urlpatterns = [
         "api/docs/",
         csp_exempt()(SpectacularSwaggerView.as_view(url_name="schema")),
         name="api-docs",
+    ),
+    path("favicon.ico", favicon, name="favicon"),
+    # Any other address under /api/ (ending in "/", so a missing slash is still added
+    # first) is the API's JSON 404, also with DEBUG on, never Django's list of routes.
+    re_path(
+        r"^api/(?:.*/)?$", csrf_exempt(page_not_found), {"exception": None}, name="api-not-found"
     ),
 ]
 # No public media URL: chat attachments are streamed by the API to the people

@@ -97,6 +97,12 @@ def exception_handler(exc, context):
                 detail = _(
                     "This login token is not valid (expired, ended or damaged): log in again."
                 )
+        if code == "permission_denied" and str(detail).startswith("CSRF Failed"):
+            # DRF's session check names Django's English reason ("CSRF cookie not set.")
+            detail = _(
+                "This browser request lacks its security token (CSRF): reload the page and "
+                "try again."
+            )
         body = error_body(code, str(detail))
     response.data = body
     return response
