@@ -50,8 +50,6 @@ ALLOWED_WORDS = {
 # Strings of the import and export pages, owned by issue 15's helper h11 (import/export
 # templates and resource labels): the lead empties this after merging h11. The export
 # page's "Select all" and its field checkboxes, labelled "Code (代码)" (attribute, column).
-KNOWN_UNTIL_H11_MERGES: set[str] = {"Select all", "Criterion Conduct", "Criterion Result"}
-KNOWN_EXPORT_FIELD_LABEL_UNTIL_H11_MERGES = re.compile(r"^[A-Z][A-Za-z ]+ \(\S+\)$")
 
 # Still English after this branch, in code other people own (named in the report):
 # each is a fault to fix there, not a word to allow. Remove a line once its fault is fixed.
@@ -116,8 +114,6 @@ def untranslated(texts: list[str], allowed: set[str]) -> list[str]:
     """The pieces of ``texts`` holding an English word or a Python repr."""
     found = []
     for text in texts:
-        if text in KNOWN_UNTIL_H11_MERGES or KNOWN_EXPORT_FIELD_LABEL_UNTIL_H11_MERGES.match(text):
-            continue
         if any(known.search(text) for known in KNOWN_OWNED_ELSEWHERE):
             continue
         words = set(_WORD.findall(_URL.sub(" ", text))) - allowed
