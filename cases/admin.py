@@ -16,7 +16,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
-from import_export.admin import ExportMixin
 
 from cases import services
 from cases.choices import (
@@ -53,6 +52,7 @@ from cases.models import (
 from cases.resources import CaseResource
 from core.admin import ScopedAdminMixin, run_action_form
 from core.errors import DomainError
+from core.spreadsheets import SpreadsheetExportMixin
 from departments.models import Department
 from ratings.models import Criterion
 from ratings.services import rate_department
@@ -173,7 +173,7 @@ ACCEPT_PARAM = "_case_accept"
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdminMixin, ExportMixin, FSMAdminMixin, admin.ModelAdmin):
+class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.ModelAdmin):
     resource_classes = [CaseResource]
     fsm_fields = ["state"]
     fsm_forms = TRANSITION_FORMS  # type: ignore[assignment]

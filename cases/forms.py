@@ -92,7 +92,9 @@ class CaseRaiseForm(TemplateAnswersMixin, forms.Form):
         help_text=_("Empty: you are the caller."),
     )
     submit = forms.BooleanField(label=_("Submit for review at once"), required=False)
-    answers_for = forms.CharField(widget=forms.HiddenInput, required=False)
+    answers_for = forms.CharField(
+        label=_("Questions shown for template"), widget=forms.HiddenInput, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -108,6 +108,7 @@ FIELD_HELP = (
 # msgids, missing or English in their zh-hans catalogues: listed so makemessages
 # puts them in ours.
 EXTRACTED_ONLY = (
+    gettext_noop("Select all"),  # django-import-export's export page
     gettext_noop("Error:"),
     gettext_noop("Locked Out"),
     gettext_noop("Attempt Remaining"),
