@@ -46,7 +46,8 @@ def issue_socket_ticket(
         key_hash=_digest(key),
         user=user,
         expires_at=now + timedelta(seconds=lifetime),
-        stamp=credential_stamp(user),
+        # The password as stored now (the caller's object may be older than the row).
+        stamp=credential_stamp(User.objects.only("password").get(pk=user.pk)),
         sid=sid or "",
         session_key=session_key or "",
     )
