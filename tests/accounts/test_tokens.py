@@ -240,3 +240,21 @@ def test_an_access_token_from_before_the_second_factor_was_needed_stops(world, s
     ticket = phone.post(reverse("api:ws-ticket"))
     assert (me.status_code, ticket.status_code) == (401, 401)
     assert me.json()["error"]["code"] == "second_factor_required"
+
+
+def test_tokens_kept_whole_before_lose_their_signature_in_the_migration(world):
+    import importlib
+
+    from django.apps import apps
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    migration = importlib.import_module("accounts.migrations.0006_outstanding_tokens_unsigned")
+    phone = login(world.staff_a)
+    row = OutstandingToken.objects.get(user=world.staff_a)
+    row.token = phone.refresh_token  # as main stored it until now
+    row.save(update_fields=["token"])
+    migration.drop_signatures(apps, None)
+    row.refresh_from_db()
+    header_and_claims, signature = phone.refresh_token.rsplit(".", 1)
+    assert row.token == header_and_claims and signature not in row.token
+    assert still_works(phone)  # the phone itself keeps its login
