@@ -22,6 +22,8 @@ from django_otp.plugins.otp_static import admin as otp_static_admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.token_blacklist import admin as _simplejwt_admin  # noqa: F401
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
 from accounts.forms import (
@@ -233,8 +235,22 @@ class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
 
 
 class OnlyManagedAccountsDevices:
-    """An authenticator is a credential: removing one (to reset a lost phone) is for
-    accounts the reader may manage, never their own or an administrator's."""
+    """An authenticator is a credential: seeing one, or removing it (to reset a lost
+    phone), is for accounts the reader may manage, never their own or an
+    administrator's. Its secrets (key, QR code, recovery codes) are shown to nobody
+    (``OTP_ADMIN_HIDE_SENSITIVE_DATA``)."""
+
+    def get_queryset(self, request):
+        devices = super().get_queryset(request)
+        owners = User.objects.filter(pk__in=devices.values("user_id"))
+        managed = [u.pk for u in owners if services.may_manage_account(u, actor=request.user)]
+        return devices.filter(user_id__in=managed)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return services.may_manage_account(obj.user, actor=request.user)
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
@@ -261,6 +277,74 @@ class StaticDeviceAdmin(OnlyManagedAccountsDevices, otp_static_admin.StaticDevic
 for device, device_admin in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)):
     admin.site.unregister(device)
     admin.site.register(device, device_admin)
+
+
+class TokenRowAdmin(admin.ModelAdmin):
+    """A refresh token's row, read-only, without the token: who, which login, when, ended.
+
+    The token itself is never shown (nor kept whole: ``accounts.api.tokens``); a
+    person's logins are ended through the account (password reset, deactivation).
+    """
+
+    actions = None
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("login id"))
+    def jti_start(self, obj) -> str:
+        jti = getattr(obj, "jti", None) or obj.token.jti
+        return f"{jti[:8]}…"
+
+
+class OutstandingTokenAdmin(TokenRowAdmin):
+    list_display = ("user", "jti_start", "created_at", "expires_at", "blacklisted")
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ("user__username", "user__name")
+    ordering = ("-created_at",)
+    list_select_related = ("user", "blacklistedtoken")
+
+    @admin.display(description=_("ended"), boolean=True)
+    def blacklisted(self, obj) -> bool:
+        return hasattr(obj, "blacklistedtoken")
+
+
+class BlacklistedTokenAdmin(TokenRowAdmin):
+    list_display = ("user", "jti_start", "created_at", "expires_at", "blacklisted_at")
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ("token__user__username", "token__user__name")
+    ordering = ("-blacklisted_at",)
+    list_select_related = ("token__user",)
+
+    @admin.display(description=_("user"))
+    def user(self, obj):
+        return obj.token.user
+
+    @admin.display(description=_("created at"))
+    def created_at(self, obj):
+        return obj.token.created_at
+
+    @admin.display(description=_("expires at"))
+    def expires_at(self, obj):
+        return obj.token.expires_at
+
+
+# simplejwt's own admin (imported above, so registered first) shows the whole token.
+for token_model, token_admin in (
+    (OutstandingToken, OutstandingTokenAdmin),
+    (BlacklistedToken, BlacklistedTokenAdmin),
+):
+    admin.site.unregister(token_model)
+    admin.site.register(token_model, token_admin)
 
 admin.site.unregister(Group)
 

@@ -28,3 +28,12 @@ class AccountsConfig(AppConfig):
             )
         user_locked_out.connect(receivers.end_logins_on_lockout, dispatch_uid="accounts_lockout")
         user_logged_out.connect(receivers.close_sockets_on_logout, dispatch_uid="accounts_logout")
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        for device in (TOTPDevice, StaticDevice):
+            post_delete.connect(
+                receivers.end_logins_on_device_removal,
+                sender=device,
+                dispatch_uid=f"accounts_device_removed_{device.__name__}",
+            )

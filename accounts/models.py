@@ -158,7 +158,9 @@ class SocketTicket(models.Model):
 
     Phones authenticate HTTP with a bearer token, which a browser-style
     WebSocket handshake cannot carry in a header; they trade it for a ticket
-    and put the ticket in the socket URL. Only the ticket's SHA-256 is stored,
+    and put the ticket in the socket URL. The ticket remembers the login it was
+    fetched with (password stamp, refresh token id or browser session, issue
+    time), and a login that ended since opens nothing with it. Only the ticket's SHA-256 is stored,
     and it is spent by one conditional UPDATE, so two sockets racing with one
     ticket cannot both get in, whichever server process they reach.
     """
@@ -170,6 +172,10 @@ class SocketTicket(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # The login it was fetched with (``accounts.services.spend_socket_ticket`` checks it).
+    stamp = models.CharField(_("password stamp"), max_length=16, blank=True)
+    sid = models.CharField(_("refresh token id"), max_length=64, blank=True)
+    session_key = models.CharField(_("session key"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("socket ticket")

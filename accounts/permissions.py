@@ -30,5 +30,5 @@ class SecondFactorDone(BasePermission):
 
         user = request.user
         if request.auth is not None or not (user and user.is_authenticated):
-            return True  # tokens were only issued with the second factor
+            return True  # a token without it is refused once it is needed (authentication)
         return not twofactor.required(user) or twofactor.session_verified(request.session)

@@ -8,7 +8,9 @@ admin, the API, the shell and management commands are all covered:
   already ends them through the session hash);
 - a lock-out: refresh tokens blacklisted, sockets opened before it close;
 - a role granted, changed or removed: the person's sockets re-check;
-- a browser log-out: the sockets opened with that session close.
+- a browser log-out: the sockets opened with that session close;
+- a confirmed authenticator removed (a lost phone reset) and none of its kind
+  left: every refresh token, session and socket ends.
 """
 
 from __future__ import annotations
@@ -60,3 +62,22 @@ def close_sockets_on_logout(sender, request=None, user=None, **kwargs) -> None:
     session = getattr(request, "session", None)
     if user is not None and session is not None and session.session_key:
         access_changed(user.pk, session=logins.session_digest(session.session_key))
+
+
+def end_logins_on_device_removal(sender, instance, **kwargs) -> None:
+    """A confirmed second-factor device was deleted (admin, shell, service): if the person
+    has no confirmed device of that kind left, every login they hold ends.
+
+    Setting up a new authenticator replaces the recovery codes after creating
+    the new set (``accounts.twofactor.confirm``), so that does not end them.
+    """
+    if not instance.confirmed:
+        return
+    from accounts.models import User
+
+    user = User.objects.filter(pk=instance.user_id).first()
+    if user is None:
+        return  # the account itself is being deleted
+    if type(instance).objects.filter(user=user, confirmed=True).exists():
+        return
+    logins.end_logins(user, sessions=True)

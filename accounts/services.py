@@ -25,23 +25,48 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue_socket_ticket(*, user) -> tuple[str, int]:
+def issue_socket_ticket(
+    *, user, sid: str | None = None, session_key: str | None = None
+) -> tuple[str, int]:
     """A new ticket for ``user``: ``(ticket, seconds it stays valid)``.
 
-    Spent tickets and tickets expired for a day are removed on the way.
+    The ticket is bound to the login it was fetched with: the password as it
+    is now (``accounts.logins.credential_stamp``), the refresh token's id
+    ``sid`` (a phone's access token) or the browser's ``session_key``, and the
+    time it was issued. Spent tickets and tickets expired for a day are
+    removed on the way.
     """
+    from accounts.logins import credential_stamp
+
     lifetime = settings.JINSHAO_SOCKET_TICKET_SECONDS
     now = timezone.now()
     SocketTicket.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
     key = secrets.token_urlsafe(32)
     SocketTicket.objects.create(
-        key_hash=_digest(key), user=user, expires_at=now + timedelta(seconds=lifetime)
+        key_hash=_digest(key),
+        user=user,
+        expires_at=now + timedelta(seconds=lifetime),
+        # The password as stored now (the caller's object may be older than the row).
+        stamp=credential_stamp(User.objects.only("password").get(pk=user.pk)),
+        sid=sid or "",
+        session_key=session_key or "",
     )
     return key, lifetime
 
 
-def spend_socket_ticket(key: str) -> User | None:
-    """The active user the ticket was issued to, once; ``None`` if unknown, spent or expired."""
+def spend_socket_ticket(key: str) -> tuple[User, dict] | None:
+    """``(user, login)`` for a ticket, once; ``None`` if unknown, spent, expired or its login ended.
+
+    ``login`` is what the socket's right hangs on from then on (``scope["login"]``):
+    ``{"session": key | None, "login": login id | None, "stamp": str, "since": datetime}``.
+    The login has ended, and the ticket opens nothing, when since it was issued
+    the account was deactivated, its password changed, the phone's login was
+    logged out or revoked (no refresh token of it is left), the browser session
+    ended, or the account was locked out.
+    """
+    from accounts.api.tokens import login_alive, login_id
+    from accounts.logins import locked_out_since, session_alive, stamp_matches
+
     if not key or len(key) > 128:
         return None
     now = timezone.now()
@@ -51,7 +76,23 @@ def spend_socket_ticket(key: str) -> User | None:
     ).update(used_at=now)
     if spent != 1:
         return None
-    return User.objects.filter(socket_tickets__key_hash=digest, is_active=True).first()
+    ticket = SocketTicket.objects.select_related("user").get(key_hash=digest)
+    user = ticket.user
+    login = {
+        "session": ticket.session_key or None,
+        "login": login_id(ticket.sid) or None,
+        "stamp": ticket.stamp,
+        "since": ticket.created_at,
+    }
+    if not user.is_active or not stamp_matches(user, ticket.stamp):
+        return None
+    if ticket.sid and not login_alive(user.pk, login_id(ticket.sid)):
+        return None
+    if ticket.session_key and not session_alive(ticket.session_key, user):
+        return None
+    if locked_out_since(user.get_username(), ticket.created_at):
+        return None
+    return user, login
 
 
 def disable_inactive_accounts(*, days: int | None = None) -> list[str]:

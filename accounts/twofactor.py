@@ -55,8 +55,9 @@ def confirm(user, device: TOTPDevice, code: str) -> list[str] | None:
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        StaticDevice.objects.filter(user=user).delete()
+        # The new codes first: removing the old set then leaves one (no logins end).
         recovery = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+        StaticDevice.objects.filter(user=user).exclude(pk=recovery.pk).delete()
         StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
     return codes
 

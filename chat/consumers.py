@@ -184,24 +184,33 @@ class CaseRoomConsumer(JsonSocket):
         self.sent.add(message_id)
 
     async def chat_message(self, event: dict) -> None:
+        """A message pushed to the room: forwarded only while the person may still be here."""
         message = event["message"]
         if message["id"] in self.sent:  # already sent by a resume
+            return
+        if not await self.may_forward():
             return
         self._remember(message["id"])
         await self.send_json({"type": "message", "message": message})
 
     def access_refusal(self, user) -> tuple[int, str, str] | None:
-        """The account's conditions (``JsonSocket``), then membership of the room, now."""
+        """The account's conditions (``JsonSocket``), then membership of the room, now
+        (the case read again: its community or the area tree may have changed)."""
         refusal = super().access_refusal(user)
         if refusal is not None:
             return refusal
         assert self.case is not None
+        # The case as it is now: its community, and the area tree above it, may have moved.
+        case = Case.objects.select_related("community").filter(pk=self.case.pk).first()
+        if case is None:
+            return CLOSE_FORBIDDEN, "removed", _("You are no longer in the room of this case.")
+        self.case = case
         if not selectors.is_member(self.case, user):
             return CLOSE_FORBIDDEN, "removed", _("You are no longer in the room of this case.")
         return None
 
     async def room_recheck(self, event: dict) -> None:
-        """Someone left the case (withdrawn, returned, declined): if it was this socket's
-        person, show them out."""
+        """Someone left the case (withdrawn, returned, declined), or its area moved
+        (``grids.receivers``): if this socket's person is out, show them out."""
         if not self.ended:
             await self.still_allowed()

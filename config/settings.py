@@ -376,6 +376,9 @@ JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
 # JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top;
 # JINSHAO_TRUSTED_PROXIES with the lock-out.
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)
+# A pushed frame is forwarded only after the socket's right was re-checked from the
+# database at most this many seconds before (0: before every pushed frame).
+JINSHAO_SOCKET_RECHECK_SECONDS = env.float("JINSHAO_SOCKET_RECHECK_SECONDS", default=2.0)
 # Chat rooms.
 JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)
 JINSHAO_CHAT_MAX_FRAME_BYTES = env.int("JINSHAO_CHAT_MAX_FRAME_BYTES", default=16 * 1024)
@@ -432,6 +435,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 JINSHAO_2FA_ENFORCED = env.bool("JINSHAO_2FA_ENFORCED", default=True)
 JINSHAO_2FA_ROLES = env.list("JINSHAO_2FA_ROLES", default=[])
 OTP_TOTP_ISSUER = "Jinshao"
+# The device admin never shows a secret (TOTP key, its QR code, recovery codes).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 JINSHAO_INACTIVE_DAYS = env.int("JINSHAO_INACTIVE_DAYS", default=90)
 JINSHAO_PASSWORD_MAX_AGE_DAYS = env.int("JINSHAO_PASSWORD_MAX_AGE_DAYS", default=90)
 JINSHAO_SESSION_IDLE_MINUTES = env.int("JINSHAO_SESSION_IDLE_MINUTES", default=30)

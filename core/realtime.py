@@ -70,8 +70,9 @@ def access_changed(user_id: int, **reason) -> None:
     """After the transaction commits, every socket of the person re-checks its right.
 
     ``reason`` travels with the event: ``session`` (the SHA-256 of a session
-    key that was logged out) and ``tokens`` (True: a phone logged out) end the
-    sockets opened with them at once; anything else makes each socket ask the
+    key that was logged out) and ``login`` (the id of a phone's login that
+    logged out, ``accounts.api.tokens.login_id``) end the sockets opened with
+    them at once; anything else makes each socket ask the
     database whether its person may still be there (and close if not).
     """
     from django.db import transaction

@@ -14,8 +14,14 @@ its person's access group (``core.realtime.access_group``); when the account
 or a role changes, or the person logs out, each re-checks from the database
 and closes if the right is gone (4401: inactive, password changed, logged out,
 locked out; 4403: password expired, or out of the room). Every inbound frame is
-checked the same way first, so a socket that missed the news is still shown
-out before it reads or writes anything.
+checked the same way first. A pushed frame is forwarded only if the right was
+re-checked from the database less than ``JINSHAO_SOCKET_RECHECK_SECONDS``
+before (the first pushed frame always re-checks), so a socket that missed the
+news stops reading within that bound and writes nothing.
+
+A socket opened with a ticket keeps what the ticket was bound to: the
+password stamp and issue time, and the phone's login (its refresh tokens) or
+the browser session it was fetched from (``accounts.services.spend_socket_ticket``).
 
 Errors raised by the services (``core.errors``) become ``error`` frames with
 the same codes and messages as the HTTP API, in the language of the
@@ -92,11 +98,17 @@ def _second_factor_given(user, session) -> bool:
 
 
 def _login_of(user, session_key: str | None) -> dict:
-    """What the socket's right hangs on, as it was when it opened (``scope["login"]``)."""
+    """What a cookie socket's right hangs on, as it was when it opened (``scope["login"]``).
+
+    A ticket socket's comes from its ticket (``spend_socket_ticket``): ``session``
+    is the browser session it was fetched from, ``login`` the phone's login
+    (``accounts.api.tokens.login_id``), either or both None.
+    """
     from accounts.logins import credential_stamp
 
     return {
-        "session": session_key,  # None: opened with a ticket (a phone)
+        "session": session_key,
+        "login": None,
         "stamp": credential_stamp(user),
         "since": timezone.now(),
     }
@@ -120,8 +132,10 @@ class SocketAuthMiddleware(BaseMiddleware):
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         ticket = (params.get("ticket") or [""])[0]
         session_key = None
+        login = None
         if ticket:
-            user = await database_sync_to_async(spend_socket_ticket)(ticket)
+            spent = await database_sync_to_async(spend_socket_ticket)(ticket)
+            user, login = spent if spent is not None else (None, None)
         elif "session" in scope and _origin_allowed(scope):
             user = await get_user(scope)
             session_key = scope["session"].session_key
@@ -133,7 +147,7 @@ class SocketAuthMiddleware(BaseMiddleware):
             user = None
         scope["user"] = user or AnonymousUser()
         if user is not None and user.is_authenticated:
-            scope["login"] = _login_of(user, session_key)
+            scope["login"] = login or _login_of(user, session_key)
         return await super().__call__(scope, receive, send)
 
 
@@ -160,6 +174,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         self.layer_down_told = False
         self.accepted = False
         self.ended = False  # closed for lost access: nothing more is taken or sent
+        self.checked_at: float | None = None  # time.monotonic() of the last passed re-check
 
     async def accept(self, subprotocol=None, headers=None) -> None:
         await super().accept(subprotocol, headers)
@@ -308,8 +323,9 @@ class JsonSocket(AsyncWebsocketConsumer):
 
         The account must still be active, with the password the socket opened
         under, not expired, not locked out since; a browser socket's session must
-        still exist.
+        still exist, a phone's login (some refresh token of it) still be alive.
         """
+        from accounts.api.tokens import login_alive
         from accounts.logins import locked_out_since, session_alive, stamp_matches
 
         login = self.scope.get("login") or {}
@@ -324,6 +340,8 @@ class JsonSocket(AsyncWebsocketConsumer):
         if user.password_expired:
             return CLOSE_FORBIDDEN, "password_expired", _password_expired()
         if login.get("session") is not None and not session_alive(login["session"], user):
+            return CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out.")
+        if login.get("login") is not None and not login_alive(user.pk, login["login"]):
             return CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out.")
         if locked_out_since(user.get_username(), login.get("since") or timezone.now()):
             return CLOSE_NOT_AUTHENTICATED, "locked_out", _locked_out()
@@ -345,9 +363,25 @@ class JsonSocket(AsyncWebsocketConsumer):
         with translation.override(self.language):
             refusal = await database_sync_to_async(self._recheck)()
             if refusal is None:
+                self.checked_at = time.monotonic()
                 return True
             await self.end(*refusal)
         return False
+
+    async def may_forward(self) -> bool:
+        """Before forwarding a pushed frame: the right, re-checked if the last check is
+        older than ``JINSHAO_SOCKET_RECHECK_SECONDS`` (or there was none). True: forward.
+
+        The bound keeps a busy room from costing one query per socket per message;
+        within it, a socket whose person lost access without any event (a change
+        made behind the services' back) may still receive for that long.
+        """
+        if self.ended:
+            return False
+        last = self.checked_at
+        if last is not None and time.monotonic() - last < settings.JINSHAO_SOCKET_RECHECK_SECONDS:
+            return True
+        return await self.still_allowed()
 
     async def end(self, close_code: int, code: str, message: str) -> None:
         await self.send_error(code, message)
@@ -366,7 +400,7 @@ class JsonSocket(AsyncWebsocketConsumer):
             if event.get("session") and session and event["session"] == session_digest(session):
                 await self.end(CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out."))
                 return
-            if event.get("tokens") and session is None:
+            if event.get("login") and event["login"] == login.get("login"):
                 await self.end(CLOSE_NOT_AUTHENTICATED, "logged_out", _("You have logged out."))
                 return
         await self.still_allowed()

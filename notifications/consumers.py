@@ -70,9 +70,14 @@ class NotificationConsumer(JsonSocket):
         await self.send_json({"type": "pong"})
 
     async def notification_new(self, event: dict) -> None:
+        """Pushed frames are forwarded only while the account may still hold the feed."""
+        if not await self.may_forward():
+            return
         await self.send_json({"type": "notification", "notification": event["notification"]})
 
     async def chat_alert(self, event: dict) -> None:
+        if not await self.may_forward():
+            return
         await self.send_json(
             {"type": "message_alert", "case": event["case"], "message": event["message"]}
         )

@@ -9,7 +9,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from accounts.api.tokens import REFRESH_ID_CLAIM, STAMP_CLAIM
+from accounts.api.tokens import REFRESH_ID_CLAIM, SECOND_FACTOR_CLAIM, STAMP_CLAIM
 from accounts.logins import stamp_matches
 
 
@@ -19,7 +19,9 @@ class LoginJWTAuthentication(JWTAuthentication):
     One query, as before: the person's row, with whether the refresh token the
     access token came from (``sid``) is blacklisted. Refused: an inactive
     person, a password changed since (``pwd``), a revoked or rotated refresh
-    token, and tokens without these claims (issued before they existed).
+    token, and tokens without these claims (issued before they existed); and a
+    token issued without a second factor (``otp``) once the person needs one
+    (``second_factor_required``: log in again with the code).
     """
 
     def get_user(self, validated_token):
@@ -38,6 +40,20 @@ class LoginJWTAuthentication(JWTAuthentication):
                 _("This login has ended (logged out, password changed or revoked): log in again."),
                 code="token_revoked",
             )
+        if not validated_token.get(SECOND_FACTOR_CLAIM):
+            from accounts import twofactor
+
+            if twofactor.required(user):
+                # (a dict, as simplejwt's own: the error body carries this code)
+                raise AuthenticationFailed(
+                    {
+                        "detail": _(
+                            "Your account now needs a second factor: "
+                            "log in again with your code (otp)."
+                        ),
+                        "code": "second_factor_required",
+                    }
+                )
         return user
 
 

@@ -15,13 +15,22 @@ carries their replacement.
 
 A refresh is one conditional insert of the old token into the blacklist:
 of several concurrent refreshes of one token exactly one succeeds.
+
+A login keeps its id across rotations: the first ``LOGIN_ID_LENGTH``
+characters of every refresh token's jti are those of the login's first one
+(``login_id``), so a socket opened from any of them can ask whether its login
+is still alive (``login_alive``). The outstanding-token table keeps only a
+token's header and claims, never its signature: a row read from the admin or
+the database is no login.
 """
 
 from __future__ import annotations
 
 from typing import cast
+from uuid import uuid4
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -33,6 +42,34 @@ from core.errors import DomainError
 STAMP_CLAIM = "pwd"
 SECOND_FACTOR_CLAIM = "otp"
 REFRESH_ID_CLAIM = "sid"
+#: Characters of a refresh token's jti that name its login (kept across rotations).
+LOGIN_ID_LENGTH = 16
+
+
+def login_id(jti: str | None) -> str:
+    """The login a refresh token's jti belongs to (``""`` for none)."""
+    return (jti or "")[:LOGIN_ID_LENGTH] if len(jti or "") >= LOGIN_ID_LENGTH else ""
+
+
+def login_alive(user_id: int, login: str) -> bool:
+    """Some refresh token of this login is still outstanding: unexpired and not blacklisted.
+
+    A rotation blacklists the old token and outstands its successor in one
+    transaction, so a login being rotated is never seen as ended.
+    """
+    if len(login) != LOGIN_ID_LENGTH:
+        return False
+    return OutstandingToken.objects.filter(
+        user_id=user_id,
+        jti__startswith=login,
+        expires_at__gt=timezone.now(),
+        blacklistedtoken__isnull=True,
+    ).exists()
+
+
+def _unsigned(token: str) -> str:
+    """The token without its signature: what the outstanding row keeps."""
+    return token.rsplit(".", 1)[0]
 
 
 class LoginAccessToken(AccessToken):
@@ -50,9 +87,21 @@ class LoginRefreshToken(RefreshToken):
         token = cast(LoginRefreshToken, cls.for_user(user))
         token[STAMP_CLAIM] = credential_stamp(user)
         token[SECOND_FACTOR_CLAIM] = bool(second_factor)
-        # The outstanding row keeps the token as issued (with its claims).
-        OutstandingToken.objects.filter(jti=token["jti"]).update(token=str(token))
+        # The outstanding row keeps the token's claims as issued, not its signature.
+        OutstandingToken.objects.filter(jti=token["jti"]).update(token=_unsigned(str(token)))
         return token
+
+    def set_jti(self) -> None:
+        """A new jti; a rotated token keeps its login's id as the jti's start."""
+        fresh = uuid4().hex
+        login = login_id(self.payload.get("jti"))
+        self.payload["jti"] = login + fresh[len(login) :] if login else fresh
+
+    def outstand(self):
+        """As simplejwt's, keeping the claims only (``_unsigned``)."""
+        row = super().outstand()
+        OutstandingToken.objects.filter(jti=self["jti"]).update(token=_unsigned(str(self)))
+        return row
 
     @property
     def access_token(self) -> LoginAccessToken:

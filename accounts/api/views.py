@@ -25,7 +25,13 @@ from accounts.api.serializers import (
     SocketTicketSerializer,
     TokenPairSerializer,
 )
-from accounts.api.tokens import SECOND_FACTOR_CLAIM, RefreshSerializer, token_pair
+from accounts.api.tokens import (
+    REFRESH_ID_CLAIM,
+    SECOND_FACTOR_CLAIM,
+    RefreshSerializer,
+    login_id,
+    token_pair,
+)
 from accounts.lockout import locked_out
 from accounts.selectors import waiting_counts
 from accounts.services import issue_socket_ticket
@@ -119,7 +125,8 @@ class LogoutView(APIView):
             audit.record(
                 "auth.logout", actor=request.user, ip=client_ip(request), details={"via": "token"}
             )
-            access_changed(request.user.pk, tokens=True)  # the phones' sockets close
+            # The sockets opened from this login (this phone) close; other phones' stay.
+            access_changed(request.user.pk, login=login_id(token.get("jti")))
         except TokenError:
             raise ValidationFailed(
                 _("This refresh token is not valid."), fields={"refresh": [_("Not valid.")]}
@@ -147,7 +154,15 @@ class SocketTicketView(APIView):
 
     @extend_schema(request=None, responses={201: SocketTicketSerializer})
     def post(self, request):
-        ticket, seconds = issue_socket_ticket(user=request.user)
+        # Bound to this login: the phone's refresh token, or the browser's session.
+        if request.auth is not None:
+            ticket, seconds = issue_socket_ticket(
+                user=request.user, sid=request.auth.get(REFRESH_ID_CLAIM)
+            )
+        else:
+            ticket, seconds = issue_socket_ticket(
+                user=request.user, session_key=request.session.session_key
+            )
         return Response({"ticket": ticket, "expires_in": seconds}, status=status.HTTP_201_CREATED)
 
 

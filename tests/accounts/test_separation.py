@@ -646,7 +646,9 @@ def test_no_administrator_removes_an_administrators_or_their_own_authenticator(p
     client = browser(people[who])
     for name in (*ADMINS, "superuser"):
         url = reverse("admin:otp_totp_totpdevice_delete", args=[devices[name].pk])
-        assert client.post(url, {"post": "yes"}).status_code == 403, (who, name)
+        # Refused, or (for the security administrator, who sees only devices of
+        # accounts it may manage) not even found: sent back to the index.
+        assert client.post(url, {"post": "yes"}).status_code in (302, 403), (who, name)
     business = reverse("admin:otp_totp_totpdevice_delete", args=[devices["business"].pk])
     answer = client.post(business, {"post": "yes"}).status_code
     assert answer == (302 if who == "secadmin" else 403)
@@ -708,3 +710,85 @@ def test_no_administrator_account_joins_a_departments_staff_in_the_admin(people,
         )
         assert refused(response), (who, person, response.status_code)
     assert state() == before
+
+
+# ------------------------------------------------------------------ credentials in the admin
+
+
+def test_no_admin_page_shows_a_refresh_token(people, world):
+    """A refresh token is a login as its owner: no reader of the admin sees one, and the
+    table behind it keeps none whole (a row read from the database is no login)."""
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    from tests.api.client import login
+
+    login(world.commander)
+    ended = login(world.auditor)
+    assert (
+        ended.post(
+            reverse("api:logout"), {"refresh": ended.refresh_token}, format="json"
+        ).status_code
+        == 204
+    )
+    live = login(world.auditor)
+    tokens = [live.refresh_token, ended.refresh_token]
+    signatures = [t.rsplit(".", 1)[1] for t in tokens]
+    row = OutstandingToken.objects.filter(user=world.auditor).latest("id")
+    spent = BlacklistedToken.objects.get(token__user=world.auditor)
+    pages = [
+        reverse("admin:token_blacklist_outstandingtoken_changelist"),
+        reverse("admin:token_blacklist_outstandingtoken_change", args=[row.pk]),
+        reverse("admin:token_blacklist_blacklistedtoken_changelist"),
+        reverse("admin:token_blacklist_blacklistedtoken_change", args=[spent.pk]),
+        reverse("admin:accounts_user_change", args=[world.auditor.pk]),
+    ]
+    seen = 0
+    for reader in ("secadmin", "auditadmin", "superuser"):
+        client = browser(people[reader])
+        for url in pages:
+            page = client.get(url)
+            if page.status_code != 200:
+                continue
+            seen += 1
+            text = page.content.decode()
+            assert not any(s in text for s in signatures), (reader, url)
+    assert seen >= 8  # the security administrator and the superuser do read these pages
+    assert not OutstandingToken.objects.filter(token__contains=signatures[0]).exists()
+    listing = browser(people["secadmin"]).get(pages[0]).content.decode()
+    assert str(world.auditor) in listing  # who holds logins is still shown
+
+
+@pytest.mark.parametrize("victim_name", ["auditadmin", "superuser"])
+def test_the_security_administrator_reads_no_other_administrators_second_factor(
+    people, victim_name
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import twofactor
+    from tests.factories import authenticator_code
+
+    victim = people[victim_name]
+    device = twofactor.pending_device(victim)
+    codes = twofactor.confirm(victim, device, authenticator_code(device))
+    assert codes
+    client = browser(people["secadmin"])
+    static = victim.staticdevice_set.get()
+    for url in (
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk]),
+        reverse("admin:otp_totp_totpdevice_config", args=[device.pk]),
+        reverse("admin:otp_static_staticdevice_change", args=[static.pk]),
+    ):
+        page = client.get(url)
+        text = page.content.decode() if page.status_code == 200 else ""
+        assert device.key not in text and not any(c in text for c in codes), url
+    listing = client.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert listing.status_code == 200
+    assert str(victim) not in listing.content.decode()
+    # An account it may manage: its device is listed and opens, without its key.
+    staff = people["staff"]
+    theirs = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    assert (
+        str(staff) in client.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+    )
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[theirs.pk]))
+    assert page.status_code == 200 and theirs.key not in page.content.decode()

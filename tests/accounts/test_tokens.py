@@ -184,3 +184,77 @@ def test_a_refused_token_is_told_in_one_plain_sentence(world, language):
         message = answer.json()["error"]["message"]
         assert "ErrorDetail" not in message and "{" not in message, message
         assert ("登录" in message) == (language == "zh-hans"), message
+
+
+# ------------------------------------------------------------------ the second factor
+
+
+def test_resetting_a_lost_authenticator_ends_the_stolen_phones_tokens(world, settings):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import twofactor
+    from accounts.choices import Role
+    from tests.factories import PASSWORD, UserFactory, authenticator_code, grant
+
+    settings.JINSHAO_2FA_ENFORCED = True
+    settings.JINSHAO_2FA_ROLES = ["staff"]
+    device = twofactor.pending_device(world.staff_a)
+    codes = twofactor.confirm(world.staff_a, device, authenticator_code(device))
+    pair = APIClient(REMOTE_ADDR="10.4.4.4").post(
+        reverse("api:token"),
+        {"username": "staff_a", "password": PASSWORD, "otp": codes[0]},
+        format="json",
+    )
+    assert pair.status_code == 200, pair.content
+    phone = APIClient()
+    phone.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.data['access']}")
+    phone.refresh_token = pair.data["refresh"]  # type: ignore[attr-defined]
+    assert phone.get(reverse("api:me")).status_code == 200  # (a refresh here would spend it)
+
+    secadmin = UserFactory(username="anquan_y", name="安全员", is_staff=True)
+    grant(secadmin, Role.SECADMIN)
+    browser = Client()
+    browser.force_login(secadmin)
+    settings.JINSHAO_2FA_ENFORCED = False  # (the security administrator's own code: not the point)
+    totp = TOTPDevice.objects.get(user=world.staff_a, confirmed=True)
+    answer = browser.post(
+        reverse("admin:otp_totp_totpdevice_delete", args=[totp.pk]), {"post": "yes"}
+    )
+    assert answer.status_code == 302, answer.status_code
+    assert not TOTPDevice.objects.filter(user=world.staff_a).exists()
+    settings.JINSHAO_2FA_ENFORCED = True
+    assert phone.get(reverse("api:me")).status_code == 401
+    assert refresh(phone.refresh_token).status_code == 401
+
+
+def test_an_access_token_from_before_the_second_factor_was_needed_stops(world, settings):
+    from accounts.choices import Role
+    from tests.factories import grant
+
+    settings.JINSHAO_2FA_ENFORCED = True
+    settings.JINSHAO_2FA_ROLES = ["leader"]
+    phone = login(world.stranger)  # no role: no code asked
+    assert phone.get(reverse("api:me")).status_code == 200
+    grant(world.stranger, Role.LEADER, area=world.town)  # now it needs one
+    me = phone.get(reverse("api:me"))
+    ticket = phone.post(reverse("api:ws-ticket"))
+    assert (me.status_code, ticket.status_code) == (401, 401)
+    assert me.json()["error"]["code"] == "second_factor_required"
+
+
+def test_tokens_kept_whole_before_lose_their_signature_in_the_migration(world):
+    import importlib
+
+    from django.apps import apps
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    migration = importlib.import_module("accounts.migrations.0006_outstanding_tokens_unsigned")
+    phone = login(world.staff_a)
+    row = OutstandingToken.objects.get(user=world.staff_a)
+    row.token = phone.refresh_token  # as main stored it until now
+    row.save(update_fields=["token"])
+    migration.drop_signatures(apps, None)
+    row.refresh_from_db()
+    header_and_claims, signature = phone.refresh_token.rsplit(".", 1)
+    assert row.token == header_and_claims and signature not in row.token
+    assert still_works(phone)  # the phone itself keeps its login

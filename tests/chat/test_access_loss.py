@@ -21,6 +21,7 @@ from accounts.models import RoleAssignment, User
 from cases import services as case_services
 from cases.choices import InvitationState
 from cases.models import Invitation
+from chat import services as chat_services
 from chat.models import Message
 from tests.api.client import login
 from tests.chat.conftest import next_of, open_socket, refused
@@ -211,3 +212,159 @@ async def test_an_expired_password_opens_no_socket(world, case_in, settings):
     for path in (FEED, room(case)):
         error, code = await refused(path, world.staff_a)
         assert (error["code"], code) == ("password_expired", 4403)
+
+
+# ------------------------------------------------------------------ tickets bound to their login
+
+
+async def _ticket_socket(path: str, ticket: str):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    socket = WebsocketCommunicator(application, f"{path}?ticket={ticket}")
+    assert (await socket.connect(timeout=5))[0]
+    return socket
+
+
+async def _reads_the_room(path: str, ticket: str) -> bool:
+    """Whether the ticket opens a room socket that answers ``resume`` with history."""
+    socket = await _ticket_socket(path, ticket)
+    first = await socket.receive_json_from(timeout=5)
+    if first["type"] != "hello":
+        await socket.disconnect()
+        return False
+    await socket.send_json_to({"type": "resume", "after": 0})
+    second = await socket.receive_json_from(timeout=5)
+    await socket.disconnect()
+    return second["type"] == "history"
+
+
+@pytest.mark.parametrize("what", ["password_change", "logout", "lockout"])
+async def test_a_ticket_fetched_before_the_login_ended_opens_no_working_room(world, case_in, what):
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    phone = await database_sync_to_async(login)(world.staff_a)  # the stolen phone
+    ticket = (await database_sync_to_async(phone.post)(reverse("api:ws-ticket"))).data["ticket"]
+
+    def end_it() -> None:
+        if what == "password_change":
+            user = User.objects.get(pk=world.staff_a.pk)
+            user.set_password("Another-Pass-2025")
+            user.save()
+        elif what == "logout":
+            answer = phone.post(
+                reverse("api:logout"), {"refresh": phone.refresh_token}, format="json"
+            )
+            assert answer.status_code == 204
+        else:
+            attacker = APIClient(REMOTE_ADDR="10.9.9.9")
+            for _ in range(django_settings.AXES_FAILURE_LIMIT):
+                attacker.post(
+                    reverse("api:token"),
+                    {"username": "staff_a", "password": "Guess-Pass-2024"},
+                    format="json",
+                )
+        assert phone.get(reverse("api:me")).status_code == 401  # the phone's login is over
+
+    await database_sync_to_async(end_it)()
+    assert not await _reads_the_room(room(case), ticket), what
+
+
+async def test_a_ticket_socket_minted_from_a_browser_session_ends_with_that_session(world, case_in):
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(world.staff_a)
+    answer = await database_sync_to_async(browser.post)(reverse("api:ws-ticket"))
+    assert answer.status_code == 201, answer.content
+    socket = await _ticket_socket(room(case), answer.json()["ticket"])
+    assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+    await database_sync_to_async(browser.logout)()
+    assert await closed_with(socket) == ("logged_out", 4401)
+
+
+async def test_a_phone_log_out_closes_only_that_phones_sockets(world, case_in):
+    """Two phones of one person; the first refreshes its tokens (a rotation is not a
+    log-out), then logs out: its socket closes, the other phone's keeps reading."""
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    first = await database_sync_to_async(login)(world.staff_a)
+    second = await database_sync_to_async(login)(world.staff_a)
+    sockets = []
+    for phone in (first, second):
+        answer = await database_sync_to_async(phone.post)(reverse("api:ws-ticket"))
+        socket = await _ticket_socket(room(case), answer.data["ticket"])
+        assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+        sockets.append(socket)
+    rotated = await database_sync_to_async(APIClient().post)(
+        reverse("api:token-refresh"), {"refresh": first.refresh_token}, format="json"
+    )
+    assert rotated.status_code == 200, rotated.content
+    await sockets[0].send_json_to({"type": "ping"})  # still open after the rotation
+    assert (await sockets[0].receive_json_from(timeout=5))["type"] == "pong"
+    first.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated.data['access']}")
+    answer = await database_sync_to_async(first.post)(
+        reverse("api:logout"), {"refresh": rotated.data["refresh"]}, format="json"
+    )
+    assert answer.status_code == 204
+    assert await closed_with(sockets[0]) == ("logged_out", 4401)
+    await sockets[1].send_json_to({"type": "resume", "after": 0})
+    assert (await next_of(sockets[1], "history"))["type"] == "history"
+    await sockets[1].disconnect()
+
+
+# ------------------------------------------------------------------ pushed frames
+
+
+async def _pushed_texts(socket, timeout: float = 2) -> list[str]:
+    """Text of the frames pushed to ``socket`` until it closes or stays quiet (call last)."""
+    texts = []
+    while True:
+        try:
+            output = await socket.receive_output(timeout=timeout)
+        except BaseException:
+            return texts
+        if output["type"] == "websocket.close":
+            return texts
+        texts.append(output.get("text", ""))
+
+
+async def test_a_room_socket_that_missed_the_news_receives_no_new_message(world, case_in):
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    staff, _hello = await open_socket(room(case), world.staff_a)
+    # Behind the services' back: no event tells the socket.
+    await database_sync_to_async(Invitation.objects.filter(case=case, person=world.staff_a).update)(
+        state=InvitationState.RETURNED
+    )
+    await database_sync_to_async(chat_services.post_text)(
+        case, sender=world.commander, text="只给还在的人看", client_id="c1"
+    )
+    texts = await _pushed_texts(staff)
+    assert not any("只给还在的人看" in t for t in texts), texts
+
+
+async def test_a_deactivated_feed_that_missed_the_news_receives_no_alert(world, case_in):
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    feed, _hello = await open_socket(FEED, world.staff_a)
+    await database_sync_to_async(User.objects.filter(pk=world.staff_a.pk).update)(is_active=False)
+    await database_sync_to_async(chat_services.post_text)(
+        case, sender=world.commander, text="停用后的消息", client_id="c2"
+    )
+    texts = await _pushed_texts(feed)
+    assert not any("停用后的消息" in t or "message_alert" in t for t in texts), texts
+
+
+async def test_moving_the_community_to_another_grid_shows_the_old_commander_out(world, case_in):
+    from grids.choices import AreaLevel
+    from tests.factories import make_area
+
+    case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+    commander, _hello = await open_socket(room(case), world.commander)
+
+    def move() -> None:
+        other_grid = make_area(AreaLevel.GRID, world.town, code="310120101G02", name="第二网格")
+        world.community.refresh_from_db()
+        world.community.parent = other_grid
+        world.community.save()
+
+    await database_sync_to_async(move)()
+    # Told at once by the move, before anything is said in the room.
+    assert await closed_with(commander) == ("removed", 4403)
