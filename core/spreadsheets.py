@@ -615,17 +615,34 @@ def csv_delimiter(text: str) -> str:
     return "\t" if "\t" in first and "," not in first else ","
 
 
+def check_csv_size(size: int) -> None:
+    """Refuse (``ImportTooLarge``) a csv of more than ``JINSHAO_IMPORT_MAX_UNPACKED_BYTES``
+    bytes, the bound an xlsx has once unpacked, before it is decoded or parsed."""
+    limit = settings.JINSHAO_IMPORT_MAX_UNPACKED_BYTES
+    if size > limit:
+        raise ImportTooLarge(
+            _("The file is too large: more than %(size)s.") % {"size": filesizeformat(limit)}
+        )
+
+
 def check_csv_rows(text: str, *, max_rows: int | None = None, delimiter: str = ",") -> None:
-    """Refuse (``ImportTooLarge``) a csv text of more than ``max_rows`` data rows."""
+    """Refuse (``ImportTooLarge``) a csv text of more than ``max_rows`` data rows, or a
+    row of more than ``MAX_COLUMNS`` cells (an xlsx is read no wider)."""
     limit = settings.JINSHAO_IMPORT_MAX_ROWS if max_rows is None else max_rows
-    for count, _row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+    for count, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
         if count > limit:  # the header line and ``limit`` data rows are fine
             raise _too_many_rows(limit)
+        if len(row) > MAX_COLUMNS:
+            raise ImportTooLarge(
+                _("Row %(row)s has more than %(limit)s columns.")
+                % {"row": count + 1, "limit": MAX_COLUMNS}
+            )
 
 
 def read_csv(data: bytes | str, *, max_rows: int | None = None) -> tablib.Dataset:
     """A csv file (bytes, read by ``decode_text``; or text) as a dataset (first line:
     headers), within ``check_csv_rows``. Tab-separated text ("Unicode text") too."""
+    check_csv_size(len(data) if isinstance(data, bytes) else len(data.encode()))
     text = decode_text(data) if isinstance(data, bytes) else data
     text = text.removeprefix("\ufeff")
     delimiter = csv_delimiter(text)

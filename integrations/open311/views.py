@@ -52,6 +52,7 @@ def endpoint(*methods: str) -> Callable:
                     raise not_found(_("Use .json or .xml."))
                 if _has_nul(request, kwargs):
                     raise Open311Error(_("The request contains a NUL character."))
+                _refuse_key_in_url(request)  # every endpoint, public ones included
                 if request.method not in allowed:
                     error = Open311Error(_("Method not allowed."), status=405)
                     response = formats.render_error(fmt, error)
@@ -83,6 +84,14 @@ def _api_key(request: HttpRequest, form: QueryDict | None = None) -> str:
     A query string is written to every access log on the way (proxies, the
     server), so a key sent there is refused before it is looked at.
     """
+    _refuse_key_in_url(request)
+    if form is not None and "api_key" in form:
+        return str(form.get("api_key", ""))
+    return request.headers.get("X-Api-Key", "")
+
+
+def _refuse_key_in_url(request: HttpRequest) -> None:
+    """Raise ``Open311Error`` (``open311_key_in_url``) when the query string carries the key."""
     if "api_key" in parsing.query_params(request):
         raise Open311Error(
             _(
@@ -91,9 +100,6 @@ def _api_key(request: HttpRequest, form: QueryDict | None = None) -> str:
             ),
             code="open311_key_in_url",
         )
-    if form is not None and "api_key" in form:
-        return str(form.get("api_key", ""))
-    return request.headers.get("X-Api-Key", "")
 
 
 def _system(request: HttpRequest, form: QueryDict | None = None) -> ExternalSystem:

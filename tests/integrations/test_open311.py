@@ -655,3 +655,19 @@ def test_a_bare_end_date_takes_in_the_whole_local_day(client, filed):
 def test_an_end_date_at_the_edge_of_the_calendar_is_a_400(client, filed):
     response = listed(client, start_date="9999-12-01", end_date="9999-12-31")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("discovery", {"fmt": "json"}),
+        ("services", {"fmt": "json"}),
+        ("service-definition", {"fmt": "json", "service_code": "street_vending"}),
+        ("requests", {"fmt": "xml"}),
+    ],
+)
+def test_a_key_in_the_url_is_refused_on_public_endpoints_too(client, world, name, kwargs):
+    """The key is a secret whatever page it is sent to: the URL lands in access logs."""
+    response = client.get(reverse(f"open311:{name}", kwargs=kwargs), {"api_key": "abc"})
+    assert response.status_code == 400
+    assert "X-Api-Key" in response.content.decode()

@@ -23,6 +23,7 @@ from accounts.models import User
 from core.spreadsheets import (
     ImportTooLarge,
     UnreadableText,
+    check_csv_size,
     describe_errors,
     read_csv,
     read_xlsx,
@@ -73,6 +74,7 @@ def load_dataset(path: Path) -> tablib.Dataset:
     if suffix == ".xlsx":
         return read_xlsx(path.read_bytes())
     if suffix in (".csv", ".txt"):
+        check_csv_size(path.stat().st_size)  # before reading it into memory
         return read_csv(path.read_bytes())
     raise CommandError(_("Give an .xlsx or .csv file."))
 
