@@ -56,8 +56,14 @@ class TestSweep:
 
     def test_an_accepted_case_is_not_chased_for_response(self, world, case_in):
         case = case_in("in_progress")
+        waiting = case_in("dispatched")  # the same sweep does chase a case nobody accepted
+        Case.objects.filter(pk=waiting.pk).update(response_deadline=case.response_deadline)
         later = case.response_deadline + timedelta(hours=2)
-        assert services.sweep_deadlines(now=later).total == 0
+        assert later < case.deadline  # the handling deadline is not what is swept here
+        report = services.sweep_deadlines(now=later)
+        assert report.taken == {StepKind.RESPONSE_REMINDER: 1, StepKind.RESPONSE_ESCALATION: 1}
+        assert steps(waiting) == [StepKind.RESPONSE_ESCALATION, StepKind.RESPONSE_REMINDER]
+        assert steps(case) == []
 
     def test_past_the_handling_deadline_is_marked_overdue_then_escalated(self, world, case_in):
         case = case_in("in_progress")
@@ -72,7 +78,12 @@ class TestSweep:
 
     def test_finished_cases_are_left_alone(self, world, case_in):
         case = case_in("pending_rating")
-        assert services.sweep_deadlines(now=case.deadline + timedelta(days=30)).total == 0
+        live = case_in("in_progress")  # the same sweep does chase an unfinished case
+        Case.objects.filter(pk=live.pk).update(deadline=case.deadline)
+        report = services.sweep_deadlines(now=case.deadline + timedelta(days=30))
+        assert report.taken == {StepKind.OVERDUE: 1, StepKind.OVERDUE_ESCALATION: 1}
+        assert steps(live) == [StepKind.OVERDUE, StepKind.OVERDUE_ESCALATION]
+        assert steps(case) == []
 
     def test_an_approved_extension_starts_a_new_round(self, world, case_in):
         case = case_in("in_progress")

@@ -163,6 +163,10 @@ def test_a_leased_message_is_not_sent_twice(world, imported, receiver):
     OutboundMessage.objects.filter(pk=message.pk).update(leased_until=now + timedelta(seconds=30))
     assert services.deliver(message.pk, now=now) is False
     assert receiver.received == []
+    # Once the lease has run out (the worker holding it died), it is sent, once.
+    assert services.deliver_due(now=now + timedelta(seconds=31)) == 1
+    assert services.deliver_due(now=now + timedelta(minutes=5)) == 0
+    assert len(receiver.received) == 1
 
 
 def test_backoff_grows_and_is_capped(settings):
