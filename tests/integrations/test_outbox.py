@@ -44,6 +44,7 @@ def test_each_state_change_is_queued_with_the_step(world, imported):
 def test_a_step_that_rolls_back_queues_nothing(world, imported):
     with pytest.raises(RuntimeError), transaction.atomic():
         case_services.submit_case(imported, actor=world.official)
+        assert OutboundMessage.objects.count() == 2  # the step did write its message
         raise RuntimeError("the step fails after the event is written")
     assert OutboundMessage.objects.count() == 1  # only "created"
 
