@@ -292,7 +292,9 @@ def test_the_queue_lists_waiting_reviews_first_with_their_problems(admin_client,
     page = admin_client.get(_change(IntakeReview, older.pk)).content.decode()
     assert "南桥路1号" in page and "Z9" in page
     assert reverse("admin:integrations_intakereview_resolve", args=[older.pk]) in page
-    decided = admin_client.get(_change(IntakeReview, newer.pk)).content.decode()
+    decided_page = admin_client.get(_change(IntakeReview, newer.pk))
+    decided = decided_page.content.decode()
+    assert decided_page.status_code == 200 and "测试数据" in decided  # the decided review shows
     assert reverse("admin:integrations_intakereview_resolve", args=[newer.pk]) not in decided
 
 
