@@ -132,9 +132,8 @@ def test_a_crash_between_commit_and_send_still_delivers(
 
     monkeypatch.setattr(tasks.deliver_outbound, "delay", die)
     receiver.up()
-    with pytest.raises(ProcessDied):
-        with django_capture_on_commit_callbacks(execute=True):
-            case_services.submit_case(imported, actor=world.official)
+    with pytest.raises(ProcessDied), django_capture_on_commit_callbacks(execute=True):
+        case_services.submit_case(imported, actor=world.official)
     submitted = OutboundMessage.objects.get(payload__to_state="pending_review")
     assert attempted == [submitted.pk]  # the send after commit was really attempted
     assert Case.objects.get(pk=imported.pk).state == "pending_review"  # the step committed
