@@ -110,7 +110,15 @@ def test_per_case_ratings_in_the_admin_are_for_auditors_and_superusers(world, sa
     world.head_a.is_staff = True
     world.head_a.save()
     client.force_login(world.head_a)
-    assert client.get(reverse("admin:ratings_rating_changelist")).status_code == 403
+    url = reverse("admin:ratings_rating_changelist")
+    assert client.get(url).status_code == 403
+    world.auditor.is_staff = True
+    world.auditor.save()
+    for reader in (world.auditor, world.superuser):
+        client.force_login(reader)
+        page = client.get(url)
+        assert page.status_code == 200, reader
+        assert len(page.context["cl"].result_list) == Rating.objects.count() > 0, reader
 
 
 def test_exports_follow_the_askers_scope(world, sample):
