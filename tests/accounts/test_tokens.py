@@ -75,6 +75,7 @@ def test_deactivation_ends_tokens_and_sessions_for_good(world):
 
 def test_a_lock_out_ends_the_tokens(world):
     phone = login(world.staff_a)
+    assert still_works(phone)  # the phone was logged in before the lock-out
     attacker = APIClient(REMOTE_ADDR="10.9.9.9")
     for _ in range(django_settings.AXES_FAILURE_LIMIT):
         attacker.post(

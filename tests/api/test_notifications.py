@@ -71,6 +71,8 @@ def test_a_rolled_back_step_leaves_no_notification(world, case_in):
         services.invite_person(
             case, actor=world.commander, department=world.dept_a, person=world.staff_a
         )
+        # The step did tell staff_a (inside its transaction) before the request failed.
+        assert Notification.objects.filter(recipient=world.staff_a).exists()
         raise RuntimeError("the request failed after the invitation")
     assert not Notification.objects.filter(recipient=world.staff_a).exists()
 

@@ -47,14 +47,24 @@ def test_a_forged_cursor_is_a_404_in_the_error_shape(world, name, position):
 
 @pytest.mark.parametrize("name", CURSOR_LISTS)
 def test_a_cursor_the_server_wrote_still_pages(world, name):
+    from integrations import services
+    from integrations.models import ExternalSystem
+
     for _ in range(3):
         make_case(world, "in_progress")
+    system = ExternalSystem.objects.create(code="city", name="城运平台")
+    for n in range(3):  # unmapped codes: reviews any commander may take
+        data = {"external_id": f"P{n}", "category_code": "X", "area_code": "Z", "title": "占道"}
+        services.take_in(system, services.parse_platform_case(system, data))
     client = as_user(world.commander)
     first = client.get(reverse(name), {"page_size": 1})
     assert first.status_code == 200
     following = first.json()["next"]
-    if following:  # lists with more than one row here: the next page answers
-        assert client.get(following).status_code == 200
+    assert following, "every list has more than one row here: a next page must be offered"
+    second = client.get(following)
+    assert second.status_code == 200
+    rows = [first.json()["results"], second.json()["results"]]
+    assert len(rows[0]) == len(rows[1]) == 1 and rows[0][0]["id"] != rows[1][0]["id"]
 
 
 # A NUL is refused before any page is looked for: 400 invalid_characters

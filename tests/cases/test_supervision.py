@@ -56,8 +56,14 @@ class TestSweep:
 
     def test_an_accepted_case_is_not_chased_for_response(self, world, case_in):
         case = case_in("in_progress")
+        waiting = case_in("dispatched")  # the same sweep does chase a case nobody accepted
+        Case.objects.filter(pk=waiting.pk).update(response_deadline=case.response_deadline)
         later = case.response_deadline + timedelta(hours=2)
-        assert services.sweep_deadlines(now=later).total == 0
+        assert later < case.deadline  # the handling deadline is not what is swept here
+        report = services.sweep_deadlines(now=later)
+        assert report.taken == {StepKind.RESPONSE_REMINDER: 1, StepKind.RESPONSE_ESCALATION: 1}
+        assert steps(waiting) == [StepKind.RESPONSE_ESCALATION, StepKind.RESPONSE_REMINDER]
+        assert steps(case) == []
 
     def test_past_the_handling_deadline_is_marked_overdue_then_escalated(self, world, case_in):
         case = case_in("in_progress")
@@ -72,7 +78,12 @@ class TestSweep:
 
     def test_finished_cases_are_left_alone(self, world, case_in):
         case = case_in("pending_rating")
-        assert services.sweep_deadlines(now=case.deadline + timedelta(days=30)).total == 0
+        live = case_in("in_progress")  # the same sweep does chase an unfinished case
+        Case.objects.filter(pk=live.pk).update(deadline=case.deadline)
+        report = services.sweep_deadlines(now=case.deadline + timedelta(days=30))
+        assert report.taken == {StepKind.OVERDUE: 1, StepKind.OVERDUE_ESCALATION: 1}
+        assert steps(live) == [StepKind.OVERDUE, StepKind.OVERDUE_ESCALATION]
+        assert steps(case) == []
 
     def test_an_approved_extension_starts_a_new_round(self, world, case_in):
         case = case_in("in_progress")
@@ -217,14 +228,31 @@ class TestReturns:
         case.refresh_from_db()
         assert case.state == CaseState.IN_PROGRESS
 
-    def test_a_returned_case_is_chased_from_its_new_response_deadline(self, world, case_in):
-        case = case_in("dispatched")
-        services.sweep_deadlines(now=case.response_deadline + timedelta(minutes=1))
+    def test_a_returned_case_is_chased_from_its_new_response_deadline(
+        self, world, case_in, settings
+    ):
+        case = case_in("in_progress")
+        # Raised three days ago: its first response deadline is long past.
+        first = timezone.now() - timedelta(days=3)
+        Case.objects.filter(pk=case.pk).update(response_deadline=first)
+        case.refresh_from_db()
+        for person in (world.staff_a, world.staff_b):
+            services.return_case(case, actor=person, reason="不属于本部门职责")
+        assert case.state == CaseState.DISPATCHED
         services.redispatch_case(
             case, actor=world.commander, invitees=[(world.dept_a, world.staff_a2)]
         )
-        report = services.sweep_deadlines(now=case.response_deadline + timedelta(minutes=1))
+        case.refresh_from_db()
+        new = case.response_deadline
+        assert new > timezone.now() > first
+        # Not chased on the old deadline, nor before the new one.
+        assert services.sweep_deadlines(now=new - timedelta(minutes=1)).taken == {}
+        report = services.sweep_deadlines(now=new + timedelta(minutes=1))
         assert report.taken == {StepKind.RESPONSE_REMINDER: 1}
+        assert services.sweep_deadlines(now=new + timedelta(minutes=2)).taken == {}  # once
+        grace = timedelta(minutes=settings.JINSHAO_RESPONSE_ESCALATE_MINUTES)
+        late = services.sweep_deadlines(now=new + grace + timedelta(minutes=1))
+        assert late.taken == {StepKind.RESPONSE_ESCALATION: 1}
 
     @pytest.mark.parametrize("who", ["official", "commander", "staff_a2", "stranger"])
     def test_only_invited_people_return(self, world, case_in, who):

@@ -68,6 +68,7 @@ def test_staff_see_an_invited_case_only_once_it_is_dispatched(world, case_in):
 def test_inactive_and_anonymous_see_nothing(world, cases):
     from django.contrib.auth.models import AnonymousUser
 
+    assert Case.objects.visible_to(world.auditor).exists()  # while active, the auditor sees all
     world.auditor.is_active = False
     assert not Case.objects.visible_to(world.auditor).exists()
     assert not Case.objects.visible_to(AnonymousUser()).exists()

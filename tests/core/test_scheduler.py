@@ -96,6 +96,16 @@ def wait_for_step(case, seconds: float = 20) -> bool:
         connections.close_all()  # this helper thread's connection
 
 
-def test_the_scheduler_stays_off_when_celery_beat_runs(settings):
-    settings.JINSHAO_INPROCESS_SCHEDULER = False
+def test_the_scheduler_stays_off_when_celery_beat_runs(settings, monkeypatch):
+    ran: list[bool] = []
+    monkeypatch.setattr(scheduler, "run_forever", lambda stop: ran.append(True))
+    monkeypatch.setattr(scheduler, "_thread", None)
+    settings.JINSHAO_INPROCESS_SCHEDULER = True  # without Celery beat it does start...
+    started = scheduler.start()
+    assert started is not None
+    started.join(5)
+    assert ran == [True]
+    monkeypatch.setattr(scheduler, "_thread", None)
+    settings.JINSHAO_INPROCESS_SCHEDULER = False  # ...with it, it does not
     assert scheduler.start() is None
+    assert ran == [True]

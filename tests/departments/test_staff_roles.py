@@ -45,6 +45,7 @@ def revoked_by(actor, user) -> bool:
 
 
 def test_deleting_a_membership_ends_the_staff_role(world, keeper):
+    assert world.dept_a.pk in staff_departments(world.staff_a)  # the role was there to end
     membership = StaffMembership.objects.get(user=world.staff_a, department=world.dept_a)
     url = reverse("admin:departments_staffmembership_delete", args=[membership.pk])
     assert keeper.post(url, {"post": "yes"}).status_code == 302
@@ -53,6 +54,7 @@ def test_deleting_a_membership_ends_the_staff_role(world, keeper):
 
 
 def test_the_bulk_delete_ends_every_staff_role(world, keeper):
+    assert world.dept_a.pk in staff_departments(world.staff_a) & staff_departments(world.staff_a2)
     ids = list(StaffMembership.objects.filter(department=world.dept_a).values_list("pk", flat=True))
     response = keeper.post(
         reverse("admin:departments_staffmembership_changelist"),
@@ -73,6 +75,7 @@ def test_moving_a_membership_to_another_department_moves_the_role(world, keeper)
 
 
 def test_deleting_a_row_of_the_department_page_ends_the_role(world, keeper):
+    assert world.dept_a.pk in staff_departments(world.staff_a)  # the role was there to end
     url = reverse("admin:departments_department_change", args=[world.dept_a.pk])
     data = form_data(keeper.get(url))
     n = int(data["memberships-TOTAL_FORMS"])

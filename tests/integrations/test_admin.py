@@ -162,7 +162,9 @@ def test_the_secret_is_shown_once_and_never_listed(admin_client, world):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert system.secret and system.secret in response.content.decode()  # shown this once
     for url in (_changelist(ExternalSystem), _change(ExternalSystem, system.pk)):
-        assert system.secret not in admin_client.get(url).content.decode()
+        page = admin_client.get(url)
+        assert page.status_code == 200 and system.name in page.content.decode(), url
+        assert system.secret not in page.content.decode()
 
     # Replaced by hand: shown once more, the old one gone, the change audited.
     old = system.secret
@@ -292,7 +294,9 @@ def test_the_queue_lists_waiting_reviews_first_with_their_problems(admin_client,
     page = admin_client.get(_change(IntakeReview, older.pk)).content.decode()
     assert "南桥路1号" in page and "Z9" in page
     assert reverse("admin:integrations_intakereview_resolve", args=[older.pk]) in page
-    decided = admin_client.get(_change(IntakeReview, newer.pk)).content.decode()
+    decided_page = admin_client.get(_change(IntakeReview, newer.pk))
+    decided = decided_page.content.decode()
+    assert decided_page.status_code == 200 and "测试数据" in decided  # the decided review shows
     assert reverse("admin:integrations_intakereview_resolve", args=[newer.pk]) not in decided
 
 
@@ -633,31 +637,20 @@ def test_a_systems_code_stays_once_saved(admin_client, system):
     assert system.code == "city" and system.name == "12345热线"
 
 
-#: What the report proposes for the system administrator in accounts.backends.ROLE_PERMISSIONS.
-PROPOSED_SYSADMIN = {
-    "externalsystem": ("view", "add", "change", "delete"),
-    "categorymapping": ("view", "add", "change", "delete"),
-    "areamapping": ("view", "add", "change", "delete"),
-    "delivery": ("view",),
-    "intakereview": ("view", "change"),
-    "externalcase": ("view", "add"),
-    "outboundmessage": ("view", "change"),
-}
+def _staff(person):
+    person.is_staff = True
+    person.save(update_fields=["is_staff"])
+    return person
 
 
-def test_the_proposed_permissions_reach_every_page(client, world, mapped, django_user_model):
+def test_the_system_administrators_real_role_reaches_every_page(client, world, mapped):
+    """No permission is given by hand: the role's own table (accounts.backends) grants it."""
     case = take_in(mapped, platform_case("P001")).case
     review = waiting_review(mapped)
     message = OutboundMessage.objects.create(system=mapped, case=case, payload={"event": "x"})
     OutboundAttempt.objects.create(message=message, status_code=502, error="bad gateway")
-    person = world.sysadmin  # the role's table has no integrations rows yet: given by hand
-    person.is_staff = True
-    person.save(update_fields=["is_staff"])
-    perm = django_user_model._meta.apps.get_model("auth", "Permission")
-    codenames = [f"{a}_{m}" for m, actions in PROPOSED_SYSADMIN.items() for a in actions]
-    person.user_permissions.add(
-        *perm.objects.filter(content_type__app_label="integrations", codename__in=codenames)
-    )
+    person = _staff(world.sysadmin)
+    assert not person.user_permissions.exists() and not person.groups.exists()
     client.force_login(person)
     for model in (ExternalSystem, CategoryMapping, AreaMapping, Delivery, IntakeReview):
         assert client.get(_changelist(model)).status_code == 200, model
@@ -675,3 +668,69 @@ def test_the_proposed_permissions_reach_every_page(client, world, mapped, django
         {"app_label": "integrations", "model_name": "areamapping", "field_name": "community"},
     )
     assert search.status_code == 200
+
+
+def _decide_import_and_retry(client, world, mapped) -> dict:
+    """Resolve one review, dismiss another, import a sheet, retry a message: what each answered."""
+    case = take_in(mapped, platform_case("P100")).case
+    to_resolve, to_dismiss = waiting_review(mapped, "P901"), waiting_review(mapped, "P902")
+    later = timezone.now() + timedelta(hours=1)
+    message = OutboundMessage.objects.create(
+        system=mapped, case=case, payload={"event": "submitted"}, next_attempt_at=later
+    )
+    answers = {
+        "resolve": client.post(
+            reverse("admin:integrations_intakereview_resolve", args=[to_resolve.pk]),
+            {"template": world.template.pk, "community": world.community.pk},
+        ).status_code,
+        "dismiss": client.post(
+            reverse("admin:integrations_intakereview_dismiss", args=[to_dismiss.pk]),
+            {"note": "平台测试数据"},
+        ).status_code,
+        "retry": client.post(
+            _changelist(OutboundMessage),
+            {"action": "retry_selected", "_selected_action": [message.pk]},
+        ).status_code,
+    }
+    preview = _preview(client, mapped, _workbook([SHEET_ROWS[0]]))
+    answers["import"] = preview.status_code
+    if preview.status_code == 200:
+        token = preview.context["confirm_form"].initial["token"]
+        answers["import"] = client.post(reverse(IMPORT_URL), {"token": token}).status_code
+    to_resolve.refresh_from_db()
+    to_dismiss.refresh_from_db()
+    message.refresh_from_db()
+    answers["done"] = {
+        "resolve": to_resolve.state == ReviewState.RESOLVED,
+        "dismiss": to_dismiss.state == ReviewState.DISMISSED,
+        "retry": message.next_attempt_at <= timezone.now(),
+        "import": ExternalCase.objects.filter(system=mapped, external_id="P001").exists()
+        and Case.objects.filter(title="菜场门口占道经营").exists(),
+    }
+    return answers
+
+
+def test_the_system_administrators_role_resolves_dismisses_imports_and_retries(
+    client, world, mapped
+):
+    client.force_login(_staff(world.sysadmin))
+    answers = _decide_import_and_retry(client, world, mapped)
+    assert answers["done"] == {"resolve": True, "dismiss": True, "retry": True, "import": True}
+    assert answers["resolve"] == answers["dismiss"] == answers["retry"] == 302
+    assert answers["import"] in (200, 302)
+
+
+@pytest.mark.parametrize("role", ["auditor", "leader", "commander"])
+def test_a_role_without_the_right_cannot_resolve_dismiss_import_or_retry(
+    client, world, mapped, role
+):
+    client.force_login(_staff(getattr(world, role)))
+    answers = _decide_import_and_retry(client, world, mapped)
+    assert answers["done"] == {
+        "resolve": False,
+        "dismiss": False,
+        "retry": False,
+        "import": False,
+    }
+    assert answers["resolve"] == answers["dismiss"] == answers["retry"] == 403
+    assert answers["import"] == 403

@@ -257,6 +257,7 @@ def test_a_parent_area_minus_its_children_gives_nothing_away(world, case_in):
         figures: list[Figure] = []
         for area in areas:
             figures += overview(user, first, last, area) + ranking(user, first, last, area)
+        assert figures, name  # the reads answered: a refusal everywhere proves nothing
         assert_no_rating_recovered(figures)
 
 
@@ -278,10 +279,14 @@ def test_reading_before_and_after_a_case_closes_gives_nothing_away(world, case_i
     def read_everything() -> list[Figure]:
         figures: list[Figure] = []
         for name in ("head_a", "staff_a", "leader"):
-            figures += department_year(getattr(world, name), world.dept_a, year)
+            year_figures = department_year(getattr(world, name), world.dept_a, year)
+            assert len(year_figures) == 13, name  # the year and its months: the read answered
+            figures += year_figures
         for name in ("leader", "sysadmin", "commander"):
             user = getattr(world, name)
-            figures += overview(user, first, last) + ranking(user, first, last)
+            seen = overview(user, first, last)
+            assert len(seen) == 1, name
+            figures += seen + ranking(user, first, last)
         return figures
 
     before = read_everything()

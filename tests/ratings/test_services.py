@@ -99,6 +99,7 @@ def test_no_rater_is_stored_anywhere(world, case_in):
         ]
         assert related == [], model
     case = case_in("closed")
+    assert case.events.filter(kind=EventKind.RATED).count() == 2  # both departments were rated
     assert not case.events.filter(kind=EventKind.RATED).exclude(actor=None).exists()
 
 
