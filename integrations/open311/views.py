@@ -127,12 +127,12 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     ``JINSHAO_OPEN311_ENDPOINT_TYPE`` (``production`` unless set to ``test``).
     """
     changed = CaseTemplate.objects.aggregate(at=Max("updated_at"))["at"]
-    kind = getattr(settings, "JINSHAO_OPEN311_ENDPOINT_TYPE", "production")
+    kind = settings.JINSHAO_OPEN311_ENDPOINT_TYPE
     document = formats.discovery(
         url=request.build_absolute_uri(reverse("open311:root")),
         changeset=changed,
-        contact=str(getattr(settings, "JINSHAO_OPEN311_CONTACT", "")),
-        key_service=str(getattr(settings, "JINSHAO_OPEN311_KEY_SERVICE", "")),
+        contact=settings.JINSHAO_OPEN311_CONTACT,
+        key_service=settings.JINSHAO_OPEN311_KEY_SERVICE,
         kind="test" if kind == "test" else "production",
     )
     return formats.render(fmt, "discovery", document)
