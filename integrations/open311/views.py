@@ -52,7 +52,8 @@ def endpoint(*methods: str) -> Callable:
                     raise not_found(_("Use .json or .xml."))
                 if _has_nul(request, kwargs):
                     raise Open311Error(_("The request contains a NUL character."))
-                _refuse_key_in_url(request)  # every endpoint, public ones included
+                if request.method != "POST":  # a POST is refused and logged by its view
+                    _refuse_key_in_url_counted(request)  # every endpoint, public ones too
                 if request.method not in allowed:
                     error = Open311Error(_("Method not allowed."), status=405)
                     response = formats.render_error(fmt, error)
@@ -100,6 +101,15 @@ def _refuse_key_in_url(request: HttpRequest) -> None:
             ),
             code="open311_key_in_url",
         )
+
+
+def _refuse_key_in_url_counted(request: HttpRequest) -> None:
+    """``_refuse_key_in_url``, the refusal counting against the address like a wrong key."""
+    try:
+        _refuse_key_in_url(request)
+    except Open311Error:
+        throttles.count_refusal(request)
+        raise
 
 
 def _system(request: HttpRequest, form: QueryDict | None = None) -> ExternalSystem:
