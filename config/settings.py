@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -411,6 +412,13 @@ JINSHAO_INTAKE_REFUSAL_WINDOW_SECONDS = env.int(
 )
 # From all addresses together, refusals kept one by one per window (then counted).
 JINSHAO_INTAKE_KEPT_REFUSALS = env.int("JINSHAO_INTAKE_KEPT_REFUSALS", default=1000)
+# What Open311's discovery document (/open311/discovery.json) says of this server:
+# a contact, where a key is asked for, and whether it is "production" or "test".
+JINSHAO_OPEN311_CONTACT = env.str("JINSHAO_OPEN311_CONTACT", default="")
+JINSHAO_OPEN311_KEY_SERVICE = env.str("JINSHAO_OPEN311_KEY_SERVICE", default="")
+JINSHAO_OPEN311_ENDPOINT_TYPE = env.str("JINSHAO_OPEN311_ENDPOINT_TYPE", default="production")
+if JINSHAO_OPEN311_ENDPOINT_TYPE not in ("production", "test"):
+    raise ImproperlyConfigured("JINSHAO_OPEN311_ENDPOINT_TYPE must be production or test.")
 # Photos: the longest side kept (larger ones are stored scaled down), and how many
 # images one server process decodes at once.
 JINSHAO_IMAGE_MAX_SIDE = env.int("JINSHAO_IMAGE_MAX_SIDE", default=4096)

@@ -52,7 +52,8 @@ def endpoint(*methods: str) -> Callable:
                     raise not_found(_("Use .json or .xml."))
                 if _has_nul(request, kwargs):
                     raise Open311Error(_("The request contains a NUL character."))
-                _refuse_key_in_url(request)  # every endpoint, public ones included
+                if request.method != "POST":  # a POST is refused and logged by its view
+                    _refuse_key_in_url_counted(request)  # every endpoint, public ones too
                 if request.method not in allowed:
                     error = Open311Error(_("Method not allowed."), status=405)
                     response = formats.render_error(fmt, error)
@@ -102,6 +103,15 @@ def _refuse_key_in_url(request: HttpRequest) -> None:
         )
 
 
+def _refuse_key_in_url_counted(request: HttpRequest) -> None:
+    """``_refuse_key_in_url``, the refusal counting against the address like a wrong key."""
+    try:
+        _refuse_key_in_url(request)
+    except Open311Error:
+        throttles.count_refusal(request)
+        raise
+
+
 def _system(request: HttpRequest, form: QueryDict | None = None) -> ExternalSystem:
     """The active system the request's key names; a refusal counts against its address."""
     wait = throttles.retry_after(request)
@@ -127,12 +137,12 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     ``JINSHAO_OPEN311_ENDPOINT_TYPE`` (``production`` unless set to ``test``).
     """
     changed = CaseTemplate.objects.aggregate(at=Max("updated_at"))["at"]
-    kind = getattr(settings, "JINSHAO_OPEN311_ENDPOINT_TYPE", "production")
+    kind = settings.JINSHAO_OPEN311_ENDPOINT_TYPE
     document = formats.discovery(
         url=request.build_absolute_uri(reverse("open311:root")),
         changeset=changed,
-        contact=str(getattr(settings, "JINSHAO_OPEN311_CONTACT", "")),
-        key_service=str(getattr(settings, "JINSHAO_OPEN311_KEY_SERVICE", "")),
+        contact=settings.JINSHAO_OPEN311_CONTACT,
+        key_service=settings.JINSHAO_OPEN311_KEY_SERVICE,
         kind="test" if kind == "test" else "production",
     )
     return formats.render(fmt, "discovery", document)
