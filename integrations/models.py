@@ -326,6 +326,8 @@ class SeenSignature(models.Model):
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("accepted signature")
+        verbose_name_plural = _("accepted signatures")
         constraints = [
             models.UniqueConstraint(fields=["system", "signature"], name="unique_seen_signature")
         ]
