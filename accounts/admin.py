@@ -25,7 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist import admin as _simplejwt_admin  # noqa: F401
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import services
+from accounts import services, twofactor
 from accounts.forms import (
     AccountChangeForm,
     AccountCreationForm,
@@ -265,11 +265,15 @@ class OnlyManagedAccountsDevices:
         return services.may_manage_account(obj.user, actor=request.user)
 
 
-class TOTPDeviceAdmin(OnlyManagedAccountsDevices, otp_totp_admin.TOTPDeviceAdmin):
+class TOTPDeviceAdmin(
+    OnlyManagedAccountsDevices, twofactor.DeviceNameDisplay, otp_totp_admin.TOTPDeviceAdmin
+):
     pass
 
 
-class StaticDeviceAdmin(OnlyManagedAccountsDevices, otp_static_admin.StaticDeviceAdmin):
+class StaticDeviceAdmin(
+    OnlyManagedAccountsDevices, twofactor.DeviceNameDisplay, otp_static_admin.StaticDeviceAdmin
+):
     pass
 
 

@@ -43,6 +43,8 @@ class CaseDay(models.Model):
     overdue_done = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("cases of a day")
+        verbose_name_plural = _("cases of days")
         constraints = [
             models.UniqueConstraint(fields=["day", "community", "category"], name="one_case_day")
         ]
@@ -66,6 +68,8 @@ class TimeDay(models.Model):
     n = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("times of a day")
+        verbose_name_plural = _("times of days")
         indexes = [models.Index(fields=["measure", "day"], name="time_day_measure_day")]
 
     def __str__(self) -> str:
@@ -92,6 +96,8 @@ class DepartmentDay(models.Model):
     multi_department = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("department figures of a day")
+        verbose_name_plural = _("department figures of days")
         indexes = [models.Index(fields=["day"], name="department_day_day")]
 
     def __str__(self) -> str:
@@ -108,6 +114,8 @@ class DeclineDay(models.Model):
     n = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("declines of a day")
+        verbose_name_plural = _("declines of days")
         indexes = [models.Index(fields=["day"], name="decline_day_day")]
 
     def __str__(self) -> str:
@@ -130,6 +138,8 @@ class TemplateDay(models.Model):
     cases = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("templates of a day")
+        verbose_name_plural = _("templates of days")
         indexes = [models.Index(fields=["day"], name="template_day_day")]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.selectors import has_role
-from audit.labels import action_label
+from audit.labels import action_label, details_list
 from audit.models import AuditRecord
 
 
@@ -39,7 +39,7 @@ class AuditRecordAdmin(admin.ModelAdmin):
         "object_id",
         "object_repr",
         "success",
-        "details",
+        "details_shown",
         "previous_digest",
         "digest",
     )
@@ -49,6 +49,11 @@ class AuditRecordAdmin(admin.ModelAdmin):
     def action_name(self, entry: AuditRecord) -> str:
         """The action's label in the reader's language (``audit.labels``)."""
         return action_label(entry.action)
+
+    @admin.display(description=_("details"))
+    def details_shown(self, entry: AuditRecord) -> str:
+        """The details as labels and values (``audit.labels.details_list``), never as JSON."""
+        return details_list(entry.details)
 
     @admin.display(description=_("object type"))
     def object_kind(self, entry: AuditRecord) -> str:

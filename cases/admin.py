@@ -800,6 +800,14 @@ class SupervisionStepAdmin(CaseScopedReadOnly):
     list_filter = ("kind", "taken_at")
     search_fields = ("case__number",)
     date_hierarchy = "taken_at"
+    # The model's ``event`` field has no verbose name: shown through a labelled method.
+    fields = ("case", "kind", "due_at", "taken_at", "recorded_event")
+    readonly_fields = fields
+
+    @admin.display(description=_("event"))
+    def recorded_event(self, obj: SupervisionStep) -> str:
+        """The case event the step wrote ("FX-2026-000001 · 已提醒"), or nothing."""
+        return str(obj.event) if obj.event_id else self.get_empty_value_display()
 
 
 @admin.register(Holiday)

@@ -6,8 +6,6 @@ logs are read-only."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -29,6 +27,7 @@ from integrations import services
 from integrations.admin_views import import_platform_cases, may_import
 from integrations.choices import OutboundState, ReviewState
 from integrations.forms import DismissReviewForm, ExternalSystemForm, ResolveReviewForm
+from integrations.labels import CHANNEL_LABELS, channel_label, event_label, payload_list
 from integrations.models import (
     AreaMapping,
     CategoryMapping,
@@ -50,11 +49,6 @@ def case_link(case: Case | None) -> str:
     if case is None:
         return ""
     return _link(reverse("admin:cases_case_change", args=[case.pk]), case.number)
-
-
-def pretty_json(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
-    return format_html("<pre>{}</pre>", text)
 
 
 def filtered_changelist(model, **params) -> str:
@@ -204,12 +198,25 @@ class AreaMappingAdmin(MappingAdmin):
 # ------------------------------------------------------------------ what came in
 
 
+class ChannelFilter(admin.SimpleListFilter):
+    """The channels by their labels (the codes stay in the URL)."""
+
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return list(CHANNEL_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "received_at",
         "system",
-        "channel",
+        "channel_name",
         "external_id",
         "outcome",
         "status_code",
@@ -218,7 +225,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "case_number",
         "review_link",
     )
-    list_filter = ("system", "channel", "outcome", "received_at")
+    list_filter = ("system", ChannelFilter, "outcome", "received_at")
     search_fields = ("external_id",)
     date_hierarchy = "received_at"
     list_select_related = ("system", "case", "review")
@@ -226,7 +233,7 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     fields = (
         "received_at",
         "system",
-        "channel",
+        "channel_name",
         "external_id",
         "outcome",
         "status_code",
@@ -236,9 +243,18 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "case_number",
         "review_link",
         "remote_addr",
-        "body",
+        "body_text",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("channel"), ordering="channel")
+    def channel_name(self, obj: Delivery) -> str:
+        return channel_label(obj.channel)
+
+    @admin.display(description=_("what they sent"))
+    def body_text(self, obj: Delivery) -> str:
+        """The body as named values when it is a JSON object (it is, from every channel)."""
+        return payload_list(obj.body)
 
     @admin.display(description=_("case"))
     def case_number(self, obj: Delivery) -> str:
@@ -333,7 +349,7 @@ class IntakeReviewAdmin(ReadOnlyMixin, admin.ModelAdmin):
         fields = (obj.payload or {}).get("case") or {}
         rows = [(label, fields.get(key)) for key, label in RECEIVED_LABELS]
         if fields.get("answers"):
-            rows.append((_("template answers"), pretty_json(fields["answers"])))
+            rows.append((_("template answers"), payload_list(fields["answers"])))
         return format_html(
             "<table>{}</table>",
             format_html_join(
@@ -356,7 +372,7 @@ class IntakeReviewAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("as received"))
     def raw_payload(self, obj: IntakeReview) -> str:
-        return pretty_json((obj.payload or {}).get("received") or {})
+        return payload_list((obj.payload or {}).get("received") or {})
 
     # ----------------------------------------------------------- decisions
 
@@ -557,11 +573,11 @@ class OutboundMessageAdmin(ScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("event"))
     def event_kind(self, obj: OutboundMessage) -> str:
-        return str((obj.payload or {}).get("event", ""))
+        return event_label((obj.payload or {}).get("event", ""))
 
     @admin.display(description=_("payload"))
     def payload_text(self, obj: OutboundMessage) -> str:
-        return pretty_json(obj.payload)
+        return payload_list(obj.payload)
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("integrations.change_outboundmessage")

@@ -28,6 +28,7 @@ from cases.models import CaseOwnedQuerySet
 from core.crypto import EncryptedCharField, secret_digest
 from core.models import TimeStampedModel
 from integrations.choices import DeliveryOutcome, OutboundState, ReviewState
+from integrations.labels import event_label
 
 system_code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_-]*$", _("Use lower-case letters, digits, '-' and '_'.")
@@ -325,6 +326,8 @@ class SeenSignature(models.Model):
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("accepted signature")
+        verbose_name_plural = _("accepted signatures")
         constraints = [
             models.UniqueConstraint(fields=["system", "signature"], name="unique_seen_signature")
         ]
@@ -389,7 +392,8 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.system.code} · {self.payload.get('event', '')} · {self.get_state_display()}"
+        event = event_label(self.payload.get("event", ""))
+        return f"{self.system.code} · {event} · {self.get_state_display()}"
 
 
 class OutboundAttemptQuerySet(CaseOwnedQuerySet):

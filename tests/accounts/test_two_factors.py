@@ -106,3 +106,31 @@ def test_half_logged_in_opens_no_socket(world, client):
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     refused = async_to_sync(_socket_with_session)(cookie)
     assert refused["code"] == "not_authenticated"
+
+
+def test_devices_are_listed_by_their_labels_not_their_stored_names(world, client, settings):
+    from accounts.choices import Role
+    from tests.core.test_chinese_everywhere import visible_text
+    from tests.factories import UserFactory, grant
+
+    settings.JINSHAO_2FA_ENFORCED = False  # the reader's own second factor is not the point
+    enrol(world.official)
+    pages = {
+        "otp_totp_totpdevice": (twofactor.TOTPDevice, twofactor.AUTHENTICATOR),
+        "otp_static_staticdevice": (twofactor.StaticDevice, twofactor.RECOVERY),
+    }
+    client.force_login(world.superuser)
+    for prefix, (_model, name) in pages.items():
+        listed = visible_text(client.get(reverse(f"admin:{prefix}_changelist")).content.decode())
+        assert name not in listed and str(twofactor.DEVICE_LABELS[name]) in listed, prefix
+    # the security administrator may view and remove a business account's devices, not
+    # change them: read-only pages
+    secadmin = UserFactory(username="anquan", is_staff=True)
+    grant(secadmin, Role.SECADMIN)
+    client.force_login(secadmin)
+    for prefix, (model, name) in pages.items():
+        pk = model.objects.get(user=world.official).pk
+        page = client.get(reverse(f"admin:{prefix}_change", args=[pk]))
+        texts = visible_text(page.content.decode())
+        assert page.status_code == 200 and b'name="name"' not in page.content, prefix
+        assert name not in texts and str(twofactor.DEVICE_LABELS[name]) in texts, prefix

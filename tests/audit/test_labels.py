@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.choices import Role
-from audit.labels import ACTION_LABELS, action_label
+from audit.labels import ACTION_LABELS, DETAIL_LABELS, VIA_LABELS, action_label
 from audit.services import record
 from tests.factories import UserFactory, grant
 
@@ -41,3 +41,33 @@ def test_families_of_codes_have_labels_and_unknown_codes_stay_as_they_are():
     assert action_label("import.criterion").startswith("表格导入：")
     assert action_label("made.up") == "made.up"
     assert all(action_label(code) != code for code in ACTION_LABELS)
+
+
+def test_a_records_details_read_as_labelled_values_not_json(audit_admin, world):
+    from tests.core.test_chinese_everywhere import visible_text
+
+    entry = record(
+        "role.granted_in_bulk",
+        details={
+            "user": world.official.pk,
+            "role": "village_official",
+            "outside_service": True,
+            "roles": {"staff": 3},
+            "administrators": [["li", "sysadmin"]],
+            "via": "session",
+            "before": {"role": "commander", "area": None},
+        },
+    )
+    page = audit_admin.get(reverse("admin:audit_auditrecord_change", args=[entry.pk]))
+    texts = visible_text(page.content.decode())
+    assert page.status_code == 200
+    assert not [text for text in texts if "{" in text or '"' in text]  # no JSON
+    for code in ("village_official", "staff", "sysadmin", "commander", "session", "true"):
+        assert not [text for text in texts if code in text], code
+    labels = DETAIL_LABELS
+    for key in ("user", "role", "outside_service", "roles", "administrators", "via", "before"):
+        assert str(labels[key]) in texts, key
+    assert str(Role.VILLAGE_OFFICIAL.label) in texts and str(Role.COMMANDER.label) in texts
+    assert f"{Role.STAFF.label}：3" in texts and f"li（{Role.SYSADMIN.label}）" in texts
+    assert str(VIA_LABELS["session"]) in texts and "是" in texts and "—" in texts
+    assert str(world.official.pk) in texts

@@ -323,3 +323,21 @@ def test_deciding_with_no_extension_pending_goes_back_to_the_case(client, world,
     client.force_login(world.superuser)
     response = client.get(reverse("admin:cases_case_decide_extension", args=[case.pk]))
     assert response.status_code == 302 and response.url == change_url(case)
+
+
+def test_a_supervision_step_page_labels_the_event_it_wrote(client, world, case_in):
+    from cases.choices import StepKind
+    from cases.models import SupervisionStep
+    from tests.core.test_chinese_everywhere import visible_text
+
+    case = case_in("dispatched")
+    event = CaseEvent.objects.create(case=case, kind=EventKind.OVERDUE)
+    step = SupervisionStep.objects.create(
+        case=case, kind=StepKind.OVERDUE, due_at=timezone.now(), event=event
+    )
+    client.force_login(world.superuser)
+    page = client.get(reverse("admin:cases_supervisionstep_change", args=[step.pk]))
+    texts = visible_text(page.content.decode())
+    assert page.status_code == 200 and "Event:" not in texts
+    assert "事件:" in texts  # the label, in the default language
+    assert f"{case.number} · {EventKind.OVERDUE.label}" in texts

@@ -51,24 +51,6 @@ ALLOWED_WORDS = {
 # templates and resource labels): the lead empties this after merging h11. The export
 # page's "Select all" and its field checkboxes, labelled "Code (代码)" (attribute, column).
 
-# Still English after this branch, in code other people own (named in the report):
-# each is a fault to fix there, not a word to allow. Remove a line once its fault is fixed.
-KNOWN_OWNED_ELSEWHERE = [
-    # integrations/admin.py: raw event and channel codes and payloads shown as JSON
-    re.compile(r"^created$|^intake$|(^|[-›] )\w+ · created · |^\{ \"(area_code|at)\": "),
-    # cases/admin.py: the supervision step's "Event:" label
-    re.compile(r"^Event:$"),
-    # accounts/twofactor.py: devices are named "recovery" and "authenticator"
-    re.compile(r"^(recovery|authenticator)$"),
-    # analytics/models.py, integrations/models.py: models with no verbose name, as
-    # shown in the permission lists ("统计分析 | case day | 可查看case day")
-    re.compile(
-        r"^(统计分析|平台对接) \| (case|decline|department|template|time) day \||seen signature"
-    ),
-    # audit/admin.py: an audit record's details are a JSON object of codes
-    re.compile(r'^\{"user": \d+, "role": '),
-]
-
 # A run of letters that is not part of a code, an address, a path or a masked value.
 _WORD = re.compile(r"(?<![A-Za-z0-9_@./*-])[A-Za-z]{2,}(?![A-Za-z0-9_@/*-])")
 _URL = re.compile(r"\b[a-z]+://\S+")
@@ -114,8 +96,6 @@ def untranslated(texts: list[str], allowed: set[str]) -> list[str]:
     """The pieces of ``texts`` holding an English word or a Python repr."""
     found = []
     for text in texts:
-        if any(known.search(text) for known in KNOWN_OWNED_ELSEWHERE):
-            continue
         words = set(_WORD.findall(_URL.sub(" ", text))) - allowed
         words = {w for w in words if not _cut_short(text, w, allowed)}
         if words or any(mark in text for mark in _REPRS):

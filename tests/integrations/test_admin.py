@@ -4,6 +4,7 @@ review queue's decisions, the outbox, and the one-click import of platform cases
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import timedelta
 
@@ -17,11 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditRecord
+from cases.choices import CaseState, EventKind
 from cases.models import Case
 from grids.choices import AreaLevel
 from integrations import services
 from integrations.choices import DeliveryOutcome, OutboundState, ReviewState
 from integrations.forms import COLUMN_LABELS
+from integrations.labels import CHANNEL_LABELS, PAYLOAD_LABELS
 from integrations.models import (
     AreaMapping,
     CategoryMapping,
@@ -33,6 +36,8 @@ from integrations.models import (
     OutboundMessage,
 )
 from integrations.resources import AreaMappingResource, CategoryMappingResource
+from templates.choices import Priority
+from tests.core.test_chinese_everywhere import visible_text
 from tests.factories import make_area
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +117,67 @@ def test_every_integration_page_loads_for_the_superuser(admin_client, world, map
         obj = model._default_manager.order_by("pk").first()
         assert admin_client.get(_change(model, obj.pk)).status_code == 200, model
     page = admin_client.get(_change(OutboundMessage, message.pk)).content.decode()
-    assert "HTTP 500" in page and "&quot;event&quot;: &quot;submitted&quot;" in page
+    assert "HTTP 500" in page and str(EventKind.SUBMITTED.label) in page
+
+
+def _texts(client, url) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return visible_text(response.content.decode())
+
+
+def test_the_outbox_shows_steps_and_states_by_their_labels_never_json(admin_client, mapped):
+    case = take_in(mapped, platform_case("P001")).case
+    payload = {
+        "system": "city",
+        "external_id": "P001",
+        "case": {"number": case.number, "state": "dispatched"},
+        "event": "approved",
+        "from_state": "pending_review",
+        "to_state": "dispatched",
+        "note": "",
+        "at": "2026-11-30T03:00:00+00:00",
+    }
+    message = OutboundMessage.objects.create(system=mapped, case=case, payload=payload)
+    approved, dispatched = str(EventKind.APPROVED.label), str(CaseState.DISPATCHED.label)
+    page = _texts(admin_client, _change(OutboundMessage, message.pk))
+    assert "approved" not in page and "dispatched" not in page
+    assert not [text for text in page if "{" in text or '"' in text]  # no JSON anywhere
+    assert approved in page and dispatched in page and str(CaseState.PENDING_REVIEW.label) in page
+    for key in ("event", "from_state", "to_state", "at", "case", "external_id"):
+        assert str(PAYLOAD_LABELS[key]) in page, key
+    assert "2026-11-30 11:00:00" in page  # the time in Asia/Shanghai, to the second
+    assert f"city · {approved} · {OutboundState.PENDING.label}" in page  # the title
+    listed = _texts(admin_client, _changelist(OutboundMessage))
+    assert approved in listed and "approved" not in listed
+
+
+def test_the_delivery_log_shows_the_channel_and_what_was_sent_by_labels(admin_client, mapped):
+    data = platform_case("P002", priority="high")
+    result = take_in(mapped, data)
+    body = json.dumps(data, ensure_ascii=False)
+    for channel in ("intake", "open311", "admin_import"):
+        services.record_delivery(
+            mapped, channel=channel, status_code=201, outcome=result.outcome, body=body
+        )
+    delivery = Delivery.objects.get(channel="intake")
+    page = _texts(admin_client, _change(Delivery, delivery.pk))
+    assert str(CHANNEL_LABELS["intake"]) in page and "intake" not in page
+    assert not [text for text in page if "{" in text]
+    for key in ("external_id", "category_code", "area_code", "title", "priority"):
+        assert str(PAYLOAD_LABELS[key]) in page, key
+    assert "C01" in page and "A01" in page and str(Priority.HIGH.label) in page
+    listed = _texts(admin_client, _changelist(Delivery))
+    assert {str(label) for label in CHANNEL_LABELS.values()} <= set(listed)  # column and filter
+    assert not {"intake", "open311", "admin_import"} & set(listed)
+
+
+def test_a_review_shows_what_they_sent_as_named_values(admin_client, system):
+    review = waiting_review(system)
+    page = _texts(admin_client, _change(IntakeReview, review.pk))
+    assert not [text for text in page if "{" in text]
+    assert str(PAYLOAD_LABELS["category_code"]) in page and "X9" in page
+    assert str(PAYLOAD_LABELS["area_code"]) in page and "Z9" in page
 
 
 def test_logs_are_read_only(admin_client, mapped):
