@@ -203,7 +203,18 @@ def _user_values(values: Any) -> Any:
     return {str(_user_field(name)): value for name, value in values.items()}
 
 
+#: What an unmasked read of personal data (``personal_data.view``) showed: code → label.
+PERSONAL_DATA = {
+    "staff_directory": _("staff phones in the phone app's directory"),
+    "staff_list": _("staff phones in the back-office list"),
+    "staff_form": _("a staff phone on its back-office page"),
+    "staff_export": _("staff phones in a spreadsheet export"),
+    "case_phones": _("the phones of a case's people"),
+    "invitation_phone": _("the phone of an invited person"),
+}
+
 _DETAIL_VALUES = {
+    "what": lambda code: PERSONAL_DATA.get(code, code),
     "role": _role,
     "roles": _roles,
     "administrators": _administrators,

@@ -246,9 +246,13 @@ def audit_request(request, action: str, *, obj=None, success: bool = True, **det
     )
 
 
-def audit_personal_data(request, obj, what: str):
-    """An unmasked read of personal data (phone numbers): who saw what, where from."""
-    return audit_request(request, "personal_data.view", obj=obj, what=what)
+def audit_personal_data(request, obj, what: str, **extra):
+    """An unmasked read of personal data (phone numbers): who saw what, where from.
+
+    ``what`` is a code of ``audit.labels.PERSONAL_DATA`` (shown by its label);
+    ``extra`` details such as ``rows`` or ``object_id`` go beside it.
+    """
+    return audit_request(request, "personal_data.view", obj=obj, what=what, **extra)
 
 
 def purge(*, before, actor=None) -> int:

@@ -89,7 +89,7 @@ class StaffMembershipAdmin(RefusalsAsMessages, SpreadsheetAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if self.sees_phones(request):
-            audit_personal_data(request, None, "staff phones (admin list)")
+            audit_personal_data(request, None, "staff_list")
         return super().changelist_view(request, extra_context)
 
     def get_export_resource_kwargs(self, request, **kwargs):
@@ -102,9 +102,7 @@ class StaffMembershipAdmin(RefusalsAsMessages, SpreadsheetAdmin):
         data = super().get_data_for_export(request, queryset, **kwargs)
         phone_column = str(StaffMembershipResource.fields["phone"].column_name)
         if self.sees_phones(request) and phone_column in data.headers:
-            audit_personal_data(
-                request, None, f"staff phones (spreadsheet export, {len(data)} rows)"
-            )
+            audit_personal_data(request, None, "staff_export", rows=len(data))
         return data
 
     @admin.display(description=_("phone"))
@@ -124,7 +122,7 @@ class StaffMembershipAdmin(RefusalsAsMessages, SpreadsheetAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if self.sees_phones(request):
-            audit_personal_data(request, None, f"staff phone (admin form {object_id})")
+            audit_personal_data(request, None, "staff_form", object_id=object_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
     autocomplete_fields = ("user", "department")

@@ -178,7 +178,7 @@ class CaseViewSet(
 
     def case_context(self, case: Case) -> dict:
         """Serializer context for one case: its own people see phone numbers whole."""
-        return phone_context(self.request, case, self.get_serializer_context(), "staff phones")
+        return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
     def detail_data(self, pk: int) -> dict:
         case = self.get_queryset().get(pk=pk)
@@ -375,7 +375,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     def invitation_data(self, pk: int) -> dict:
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
         context = phone_context(
-            self.request, invitation.case, self.get_serializer_context(), "staff phone"
+            self.request, invitation.case, self.get_serializer_context(), "invitation_phone"
         )
         return s.InvitationSerializer(invitation, context=context).data
 

@@ -168,5 +168,5 @@ class StaffViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_serializer_context(self):
         unmask = may_see_whole_phones(self.request.user)
         if unmask and self.action == "list":
-            audit_personal_data(self.request, None, "staff directory phones")
+            audit_personal_data(self.request, None, "staff_directory")
         return {**super().get_serializer_context(), "unmask_phones": unmask}

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.choices import Role
 from audit.labels import ACTION_LABELS, DETAIL_LABELS, VIA_LABELS, action_label
+from audit.models import AuditRecord
 from audit.services import record
 from tests.factories import UserFactory, grant
 
@@ -71,3 +72,15 @@ def test_a_records_details_read_as_labelled_values_not_json(audit_admin, world):
     assert f"{Role.STAFF.label}：3" in texts and f"li（{Role.SYSADMIN.label}）" in texts
     assert str(VIA_LABELS["session"]) in texts and "是" in texts and "—" in texts
     assert str(world.official.pk) in texts
+
+
+def test_a_read_of_whole_phones_says_in_chinese_what_was_read(audit_admin, world):
+    keeper = Client()
+    keeper.force_login(world.superuser)
+    assert keeper.get(reverse("admin:departments_staffmembership_changelist")).status_code == 200
+    seen = AuditRecord.objects.get(action="personal_data.view")
+    assert seen.details["what"] == "staff_list"  # a code, shown by its label
+    page = audit_admin.get(
+        reverse("admin:audit_auditrecord_change", args=[seen.pk])
+    ).content.decode()
+    assert "后台列表中的工作人员电话" in page and "staff_list" not in page
