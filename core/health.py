@@ -118,22 +118,32 @@ def _guarded(name: str, probe: Callable[[], None]) -> Check:
 
 
 def _database_checks() -> list[Check]:
-    names = ("database", "migrations", "outbox", "audit")
     try:
         with transaction.atomic():
             _statement_timeout()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
-            checks = [
+            # Each in a savepoint: a missing table (migrations behind) fails its own check.
+            return [
                 Check("database", ok=True),
-                Check("migrations", ok=not unapplied_migrations()),
-                _outbox_check(),
-                Check("audit", ok=_audit_head_verifies()),
+                _in_savepoint(
+                    "migrations", lambda: Check("migrations", not unapplied_migrations())
+                ),
+                _in_savepoint("outbox", _outbox_check),
+                _in_savepoint("audit", lambda: Check("audit", ok=_audit_head_verifies())),
             ]
     except Exception:  # noqa: BLE001 (unreachable, timed out: every database check fails)
-        logger.warning("readiness: the database checks failed", exc_info=True)
-        return [Check(name, ok=False) for name in names]
-    return checks
+        logger.warning("readiness: the database is unreachable", exc_info=True)
+        return [Check(name, ok=False) for name in ("database", "migrations", "outbox", "audit")]
+
+
+def _in_savepoint(name: str, check: Callable[[], Check]) -> Check:
+    try:
+        with transaction.atomic():
+            return check()
+    except Exception:  # noqa: BLE001 (a failed check is an answer, not an error)
+        logger.warning("readiness check %s failed", name, exc_info=True)
+        return Check(name, ok=False)
 
 
 def _statement_timeout() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from datetime import timedelta
 
@@ -124,6 +125,43 @@ def test_ready_is_red_when_the_storage_raises(client, settings):
         "default": {"BACKEND": "tests.core.test_health.BrokenStorage"},
     }
     assert _failing(client) == {"storage"}
+
+
+class HangingStorage(FileSystemStorage):
+    """A media store that never answers (until the test ends)."""
+
+    released = threading.Event()
+
+    def exists(self, name):
+        self.released.wait()
+        return False
+
+
+@pytest.mark.django_db
+def test_a_storage_that_never_answers_fails_its_check_instead_of_the_probe(client, settings):
+    settings.JINSHAO_HEALTH_TIMEOUT_SECONDS = 0.05
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.core.test_health.HangingStorage"},
+    }
+    try:
+        assert _failing(client) == {"storage"}
+    finally:
+        HangingStorage.released.set()
+
+
+@pytest.mark.django_db
+def test_one_process_reuses_its_answer_for_a_while(client, settings, django_assert_num_queries):
+    settings.JINSHAO_HEALTH_CACHE_SECONDS = 3600
+    assert client.get("/health/ready").status_code == 200
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.core.test_health.BrokenStorage"},
+    }
+    with django_assert_num_queries(0):
+        assert client.get("/health/ready").status_code == 200  # the kept answer
+    health.forget()
+    assert client.get("/health/ready").status_code == 503
 
 
 @pytest.mark.django_db
