@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from cases import services
+from core.health import record_sweep
 
 
 @shared_task(
@@ -13,4 +14,6 @@ from cases import services
 )
 def sweep_deadlines() -> int:
     """Remind, mark overdue, escalate (each step once; safe to overlap); steps taken."""
-    return services.sweep_deadlines().total
+    steps = services.sweep_deadlines().total
+    record_sweep()  # the heartbeat /health/ready reads (core.health)
+    return steps

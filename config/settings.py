@@ -428,6 +428,26 @@ JINSHAO_IMPORT_MAX_ROWS = env.int("JINSHAO_IMPORT_MAX_ROWS", default=10_000)
 JINSHAO_IMPORT_MAX_UNPACKED_BYTES = env.int(
     "JINSHAO_IMPORT_MAX_UNPACKED_BYTES", default=50 * 1024 * 1024
 )
+# Health (issue 18; core.health, core.api.health). /health/live and /health/ready
+# are never redirected to HTTPS (probes speak plain HTTP inside the network) and
+# answer probes addressed to the loopback names below (Docker's healthcheck on
+# 127.0.0.1), whatever ALLOWED_HOSTS says for the public names. Details of each
+# check go only to these loopback/private addresses (or networks) or to a caller
+# sending X-Health-Token equal to JINSHAO_HEALTH_TOKEN (unset: no token accepted).
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
+JINSHAO_HEALTH_HOSTS = env.list("JINSHAO_HEALTH_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, *(h for h in JINSHAO_HEALTH_HOSTS if h not in ALLOWED_HOSTS)]
+JINSHAO_HEALTH_ALLOWED_ADDRESSES = env.list(
+    "JINSHAO_HEALTH_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"]
+)
+JINSHAO_HEALTH_TOKEN = env.str("JINSHAO_HEALTH_TOKEN", default="")
+# Each check's time limit, and how long one process reuses its last answer.
+JINSHAO_HEALTH_TIMEOUT_SECONDS = env.float("JINSHAO_HEALTH_TIMEOUT_SECONDS", default=0.5)
+JINSHAO_HEALTH_CACHE_SECONDS = env.float("JINSHAO_HEALTH_CACHE_SECONDS", default=1.5)
+# Not ready past these lags (0: not checked): the oldest pending outbound message,
+# and the time since the deadline sweep last finished.
+JINSHAO_READY_OUTBOX_LAG_SECONDS = env.int("JINSHAO_READY_OUTBOX_LAG_SECONDS", default=3600)
+JINSHAO_READY_SWEEP_LAG_SECONDS = env.int("JINSHAO_READY_SWEEP_LAG_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 import config.admin  # noqa: F401  (site titles)
 from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
+from core.api import health
 from core.api.errors import page_not_found
 
 
@@ -44,6 +45,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("favicon.ico", favicon, name="favicon"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     # Any other address under /api/ (ending in "/", so a missing slash is still added
     # first) is the API's JSON 404, also with DEBUG on, never Django's list of routes.
     re_path(
