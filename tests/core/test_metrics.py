@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -24,6 +26,7 @@ from chat import services as chat_services
 from tests.chat.conftest import close_db_threads, next_of, open_socket  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "docs" / "grafana-dashboard.json"
 
 Samples = dict[tuple[str, frozenset], float]
 
@@ -352,3 +355,69 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path, monkeypatch):
     one = scrape()
     assert value(one, "jinshao_open_sockets", kind="room") == 1
     assert value(one, "jinshao_login_failures_total") == 2  # counters outlive their process
+
+
+# ------------------------------------------------------------------ the dashboard
+
+
+def exported_metric_names() -> set[str]:
+    from core import metrics
+
+    names = set()
+    for attribute in vars(metrics).values():
+        describe = getattr(attribute, "describe", None)
+        if callable(describe) and hasattr(attribute, "_name"):
+            for family in describe():
+                names.update(sample.name for sample in family.samples)
+                names.add(family.name)
+                if family.type == "counter":
+                    names.add(family.name + "_total")
+                if family.type == "histogram":
+                    names.update(family.name + s for s in ("_bucket", "_count", "_sum"))
+    names.update(
+        {
+            "jinshao_outbox_pending",
+            "jinshao_outbox_oldest_pending_age_seconds",
+            "jinshao_sweep_lag_seconds",
+            "jinshao_celery_queue_length",
+        }
+    )
+    return names
+
+
+@pytest.mark.django_db
+def test_the_dashboard_plots_only_metrics_the_app_exports():
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    panels = [p for p in dashboard["panels"] if p.get("type") != "row"]
+    exported = exported_metric_names()
+    # Every scrape-time metric is really in the text.
+    text_names = {name for name, _labels in scrape()}
+    assert {"jinshao_outbox_pending", "jinshao_sweep_lag_seconds"} <= text_names
+    used = set()
+    for panel in panels:
+        assert re.search(r"[\u4e00-\u9fff]", panel["title"]), panel["title"]
+        assert panel.get("description"), panel["title"]
+        for target in panel["targets"]:
+            names = set(re.findall(r"\bjinshao_[a-z_]+", target["expr"]))
+            assert names, target["expr"]
+            assert names <= exported, names - exported
+            used |= names
+    for family in (
+        "jinshao_http_requests_total",
+        "jinshao_http_request_duration_seconds_bucket",
+        "jinshao_http_errors_total",
+        "jinshao_case_transitions_total",
+        "jinshao_open_sockets",
+        "jinshao_chat_messages_total",
+        "jinshao_outbox_pending",
+        "jinshao_outbox_oldest_pending_age_seconds",
+        "jinshao_sweep_lag_seconds",
+        "jinshao_celery_queue_length",
+        "jinshao_celery_task_failures_total",
+        "jinshao_login_failures_total",
+        "jinshao_lockouts_total",
+    ):
+        assert family in used, family
+    expressions = " ".join(t["expr"] for p in panels for t in p["targets"])
+    for quantile in ("0.5", "0.9", "0.99"):
+        assert f"histogram_quantile({quantile}" in expressions
