@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times and counts every request by its URL pattern (core.metrics).
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -106,6 +108,15 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# GET /metrics (core.views_metrics): Prometheus may scrape from these addresses or
+# networks, or from anywhere with "Authorization: Bearer <JINSHAO_METRICS_TOKEN>";
+# anyone else gets a 404. Several processes: set PROMETHEUS_MULTIPROC_DIR in the
+# environment (emptied before they start; docs/deploy.md).
+JINSHAO_METRICS_ALLOWED_ADDRESSES = env.list(
+    "JINSHAO_METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"]
+)
+JINSHAO_METRICS_TOKEN = env.str("JINSHAO_METRICS_TOKEN", default="")
 
 # App templates only: the root ``templates`` package is the case-template app,
 # never a template directory (DESIGN.md).

@@ -15,6 +15,7 @@ from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
 from core.api import health
 from core.api.errors import page_not_found
+from core.views_metrics import metrics_view
 
 
 @cache_control(max_age=86400, public=True)
@@ -47,6 +48,8 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    # Prometheus, for the scraper only (404 to anyone else; core.views_metrics).
+    path("metrics", metrics_view, name="metrics"),
     # Any other address under /api/ (ending in "/", so a missing slash is still added
     # first) is the API's JSON 404, also with DEBUG on, never Django's list of routes.
     re_path(

@@ -52,6 +52,7 @@ from django.http.request import validate_host
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import metrics
 from core.errors import DomainError
 from core.realtime import access_group
 from core.text import RefusedCharacters, find_refused_characters, has_refused_characters
@@ -173,12 +174,22 @@ class JsonSocket(AsyncWebsocketConsumer):
         self.layer_down = False
         self.layer_down_told = False
         self.accepted = False
+        self.counted_open = False
         self.ended = False  # closed for lost access: nothing more is taken or sent
         self.checked_at: float | None = None  # time.monotonic() of the last passed re-check
 
     async def accept(self, subprotocol=None, headers=None) -> None:
         await super().accept(subprotocol, headers)
         self.accepted = True
+        if not self.counted_open:
+            self.counted_open = True
+            metrics.socket_opened(self)
+
+    async def websocket_disconnect(self, message) -> None:
+        if self.counted_open:  # the open-sockets gauge (core.metrics)
+            self.counted_open = False
+            metrics.socket_closed(self)
+        await super().websocket_disconnect(message)
 
     async def __call__(self, scope, receive, send):
         """As Channels' ``AsyncConsumer.__call__``, with a channel receive that survives outages."""
