@@ -77,6 +77,9 @@ def pg_environment() -> dict[str, str]:
     ):
         if db.get(key):
             env[var] = str(db[key])
+    for option, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
+        if db.get("OPTIONS", {}).get(option):
+            env[var] = str(db["OPTIONS"][option])
     return env
 
 

@@ -168,8 +168,8 @@ def stored_sha256(name: str) -> str | None:
     return digest.hexdigest()
 
 
-def mismatches(manifest: dict[str, Any]) -> list[str]:
-    """Every way the restored database and media differ from ``manifest`` (empty: none)."""
+def mismatches(manifest: dict[str, Any], *, restored: int) -> list[str]:
+    """Every way the restored database and ``restored`` media objects differ from ``manifest``."""
     found = []
     expected = manifest["database"]["counts"]
     for label, count in key_counts().items():
@@ -187,6 +187,10 @@ def mismatches(manifest: dict[str, Any]) -> list[str]:
             if cursor.fetchone()[0] != 1:
                 found.append("the audit log's append-only trigger is missing or disabled")
     objects = manifest["media"]["objects"]
+    if restored != manifest["media"]["count"]:
+        found.append(
+            f"media: {restored} objects restored, the manifest counts {manifest['media']['count']}"
+        )
     if len(objects) != manifest["media"]["count"]:
         found.append(
             f"media: {len(objects)} objects listed, the manifest counts {manifest['media']['count']}"
@@ -245,7 +249,7 @@ class Command(BaseCommand):
         else:
             _restore_sqlite(dump)
         restored = restore_media(media)
-        found = mismatches(manifest)
+        found = mismatches(manifest, restored=restored)
         if found:
             raise CommandError(
                 "The restored copy does not match the backup's manifest:\n- " + "\n- ".join(found)
