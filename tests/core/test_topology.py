@@ -1,0 +1,278 @@
+"""The topology as ``bin/topology`` starts it survives a killed worker and a rolling restart.
+
+Runs where CI has PostgreSQL and Redis: ``bin/topology`` starts two uvicorn web
+workers, a Celery worker and beat against the test database. The caller talks
+on worker 1 and the staff on worker 2, as a proxy would have spread them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import websockets
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from accounts.models import User
+from chat.models import Attachment, Message
+from tests.chat.test_two_processes import frame_of, free_port, room_url, server_env, text_arrives
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres,
+    pytest.mark.redis,
+]
+
+
+def two_free_ports() -> int:
+    """A base port whose next port is free too (web-1 and web-2)."""
+    while True:
+        base = free_port()
+        with contextlib.suppress(OSError), socket.socket() as probe:
+            probe.bind(("127.0.0.1", base + 1))
+            return base
+
+
+class Topology:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.base = two_free_ports()
+        self.ports = (self.base, self.base + 1)
+        self.env = {
+            **server_env(settings.REDIS_URL),
+            "JINSHAO_2FA_ENFORCED": "false",
+            "MEDIA_ROOT": str(directory / "media"),
+            "TOPOLOGY_DIR": str(directory),
+            "TOPOLOGY_WEB": "2",
+            "TOPOLOGY_PORT_BASE": str(self.base),
+            "TOPOLOGY_GRACE": "10",
+            "TOPOLOGY_WORKER_ARGS": "--concurrency 1",
+            "CELERY_BROKER_URL": settings.REDIS_URL,
+        }
+
+    def run(self, command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ROOT / "bin" / "topology"), command],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def pid(self, name: str) -> int:
+        return int((self.dir / f"{name}.pid").read_text())
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process (its whole group): no grace, as when a node dies."""
+        pid = self.pid(name)
+        os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    def kill_all(self) -> None:
+        for pid_file in self.dir.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def topology(directory: Path):
+    topo = Topology(directory)
+    try:
+        started = topo.run("start")
+        assert started.returncode == 0, started.stderr
+        yield topo
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            topo.run("stop")
+        topo.kill_all()
+
+
+def token(port: int, username: str) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/auth/token/",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())["access"]
+
+
+def multipart(fields: dict[str, str], file: bytes, name: str) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + file
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post(port: int, path: str, access: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=body,
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {access}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def half_an_upload(port: int, path: str, access: str, body: bytes, content_type: str):
+    """An upload whose body is only half sent (the phone is still sending it)."""
+    wire = socket.create_connection(("127.0.0.1", port), 5)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {access}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    wire.sendall(head + body[: len(body) // 2])
+    return wire
+
+
+async def closed_with(ws) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    with contextlib.suppress(websockets.ConnectionClosed):
+        async with asyncio.timeout(30):
+            while True:
+                await ws.recv()
+    return ws.close_code
+
+
+def send(ws, text: str, client_id: str):
+    return ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+
+
+def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world, case_in, tmp_path):
+    case = case_in("in_progress", invite=("staff_a",))
+    # The servers hash with the production hasher, not the tests' fast one.
+    User.objects.filter(pk__in=[world.official.pk, world.staff_a.pk]).update(
+        password=PBKDF2PasswordHasher().encode(PASSWORD, "saltsaltsalt")
+    )
+    messages = f"/api/v1/cases/{case.pk}/messages/"
+    with topology(tmp_path) as topo:
+        one, two = topo.ports
+        assert topo.run("status").returncode == 0
+        access = token(one, "official")
+        upload, upload_type = multipart({"kind": "file", "client_id": "up-1"}, PDF, "r.pdf")
+
+        caller_url, staff_url, caller_again_url = (
+            room_url(one, case, world.official),
+            room_url(two, case, world.staff_a),
+            room_url(two, case, world.official),
+        )
+
+        async def kill_mid_chat_and_upload() -> None:
+            caller = await websockets.connect(caller_url)
+            async with websockets.connect(staff_url) as staff:
+                await frame_of(caller, "hello")
+                await frame_of(staff, "hello")
+                await send(caller, "一号上说", "k1")
+                await text_arrives(staff, "一号上说")
+                await send(staff, "二号上回", "k2")
+                seen = (await text_arrives(caller, "二号上回"))["id"]
+                await send(caller, "断前发的", "k3")
+                await frame_of(caller, "ack")
+                wire = half_an_upload(one, messages, access, upload, upload_type)
+                await send(caller, "断时发的", "k4")  # its ack may never come
+                topo.kill("web-1")
+                wire.close()
+                await closed_with(caller)
+                # The phone reconnects elsewhere, catches up, and resends what it holds unacked.
+                async with websockets.connect(caller_again_url) as again:
+                    await frame_of(again, "hello")
+                    await again.send(json.dumps({"type": "resume", "after": seen}))
+                    history = await frame_of(again, "history")
+                    got = {m["client_id"] for m in history["messages"]}
+                    assert "k3" in got
+                    for text, client_id in [("断前发的", "k3"), ("断时发的", "k4")]:
+                        await send(again, text, client_id)
+                        await frame_of(again, "ack")
+                    await text_arrives(staff, "断时发的")
+
+        asyncio.run(kill_mid_chat_and_upload())
+        first = post(two, messages, access, upload, upload_type)
+        again = post(two, messages, access, upload, upload_type)
+        assert (first[0], again[0]) == (201, 200)
+        assert first[1]["id"] == again[1]["id"]
+
+        started = topo.run("start")  # brings back only what is down: web-1
+        assert started.returncode == 0, started.stderr
+        assert topo.run("status").returncode == 0
+        assert post(one, messages, access, upload, upload_type)[1]["id"] == first[1]["id"]
+
+        # A rolling restart during a burst of sends: each send that fails is retried once on the
+        # other worker with the same client id; the sockets are closed with 1012 and reconnect.
+        outcomes: dict[str, int] = {}
+        restarted = threading.Event()
+
+        def burst() -> None:
+            count = 0
+            while not restarted.is_set() or count < 10:
+                client_id = f"b{count}"
+                body = json.dumps({"text": f"压测{count}", "client_id": client_id}).encode()
+                port = topo.ports[count % 2]
+                try:
+                    outcomes[client_id] = post(port, messages, access, body, "application/json")[0]
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    other = topo.ports[(count + 1) % 2]
+                    outcomes[client_id] = post(other, messages, access, body, "application/json")[0]
+                count += 1
+
+        # Tickets are single-use: one pair for before the restart, one for after.
+        before, after = (
+            [room_url(one, case, world.official), room_url(two, case, world.staff_a)]
+            for _pair in range(2)
+        )
+
+        async def rolling() -> list[int | None]:
+            sockets = [await websockets.connect(url) for url in before]
+            for ws in sockets:
+                await frame_of(ws, "hello")
+            sender = threading.Thread(target=burst)
+            sender.start()
+            restart = asyncio.create_task(asyncio.to_thread(topo.run, "restart-web"))
+            codes = [await closed_with(ws) for ws in sockets]
+            done = await restart
+            restarted.set()
+            await asyncio.to_thread(sender.join, 60)
+            assert done.returncode == 0, done.stderr
+            async with (
+                websockets.connect(after[0]) as caller,
+                websockets.connect(after[1]) as staff,
+            ):
+                await frame_of(caller, "hello")
+                await frame_of(staff, "hello")
+                await send(caller, "重启后", "k5")
+                await text_arrives(staff, "重启后")
+            return codes
+
+        assert asyncio.run(rolling()) == [1012, 1012]
+        assert outcomes and set(outcomes.values()) <= {200, 201}
+
+    ids = list(Message.objects.filter(case=case).exclude(client_id="").values_list("client_id"))
+    client_ids = [row[0] for row in ids]
+    expected = ["k1", "k2", "k3", "k4", "up-1", "k5", *outcomes]
+    assert sorted(client_ids) == sorted(expected)  # every message exactly once
+    assert Attachment.objects.filter(case=case).count() == 1
