@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -26,9 +27,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from accounts.models import User
+from cases import services as case_services
 from chat.models import Attachment, Message
+from integrations import services as integration_services
+from integrations.models import AreaMapping, CategoryMapping, ExternalSystem, OutboundMessage
 from tests.chat.test_two_processes import frame_of, free_port, room_url, server_env, text_arrives
 from tests.factories import PASSWORD
+from tests.integrations.conftest import SECRET, Receiver, platform_case
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -50,7 +55,7 @@ def two_free_ports() -> int:
 
 
 class Topology:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, web: int, extra: dict[str, str]) -> None:
         self.dir = directory
         self.base = two_free_ports()
         self.ports = (self.base, self.base + 1)
@@ -59,11 +64,12 @@ class Topology:
             "JINSHAO_2FA_ENFORCED": "false",
             "MEDIA_ROOT": str(directory / "media"),
             "TOPOLOGY_DIR": str(directory),
-            "TOPOLOGY_WEB": "2",
+            "TOPOLOGY_WEB": str(web),
             "TOPOLOGY_PORT_BASE": str(self.base),
             "TOPOLOGY_GRACE": "10",
-            "TOPOLOGY_WORKER_ARGS": "--concurrency 1",
+            "TOPOLOGY_WORKER_ARGS": "--concurrency 1 --without-mingle --without-gossip",
             "CELERY_BROKER_URL": settings.REDIS_URL,
+            **extra,
         }
 
     def run(self, command: str) -> subprocess.CompletedProcess:
@@ -93,8 +99,8 @@ class Topology:
 
 
 @contextlib.contextmanager
-def topology(directory: Path):
-    topo = Topology(directory)
+def topology(directory: Path, web: int = 2, **extra: str):
+    topo = Topology(directory, web, extra)
     try:
         started = topo.run("start")
         assert started.returncode == 0, started.stderr
@@ -103,6 +109,15 @@ def topology(directory: Path):
         with contextlib.suppress(subprocess.TimeoutExpired):
             topo.run("stop")
         topo.kill_all()
+
+
+def wait_until(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return False
 
 
 def token(port: int, username: str) -> str:
@@ -276,3 +291,69 @@ def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world,
     expected = ["k1", "k2", "k3", "k4", "up-1", "k5", *outcomes]
     assert sorted(client_ids) == sorted(expected)  # every message exactly once
     assert Attachment.objects.filter(case=case).count() == 1
+
+
+class HoldingReceiver(Receiver):
+    """A platform that holds its first request open (the worker is mid-delivery) and keeps,
+    as a real one does, each status once by its ``Idempotency-Key``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        plain = self.handler
+        receiver = self
+
+        class Holding(plain):  # type: ignore[valid-type, misc]
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                if not receiver.holding.is_set():
+                    receiver.holding.set()
+                    receiver.release.wait(30)
+                super().do_POST()
+
+        self.handler = Holding
+
+    def statuses(self) -> list[str]:
+        """Each status the platform took, once, in the order it first got them."""
+        kept: dict[str, str] = {}
+        for request in self.acknowledged:
+            kept.setdefault(request["key"], request["json"]["event"])
+        return list(kept.values())
+
+
+def test_the_outbox_keeps_its_promise_when_the_celery_worker_is_killed_mid_delivery(
+    world, tmp_path
+):
+    receiver = HoldingReceiver()
+    receiver.up()
+    system = ExternalSystem.objects.create(
+        code="ywtg",
+        name="一网统管平台",
+        source="grid_platform",
+        secret=SECRET,
+        callback_url=receiver.url,
+    )
+    CategoryMapping.objects.create(system=system, external_code="C-0101", template=world.template)
+    AreaMapping.objects.create(system=system, external_code="A-77", community=world.community)
+    try:
+        # Short outbox timings: a try times out after 2 s, its lease after 6 s, flush every 1 s.
+        with topology(
+            tmp_path, web=1, JINSHAO_OUTBOX_TIMEOUT_SECONDS="2", JINSHAO_OUTBOX_FLUSH_SECONDS="1"
+        ) as topo:
+            case = integration_services.take_in(
+                system, integration_services.parse_platform_case(system, platform_case())
+            ).case  # "created", handed to the Celery worker at commit
+            assert receiver.holding.wait(30)  # the worker is posting it
+            topo.kill("worker")
+            case_services.submit_case(case, actor=world.official)  # "submitted", worker down
+            receiver.release.set()  # the platform answers a worker that is gone
+            started = topo.run("start")  # brings the worker back
+            assert started.returncode == 0, started.stderr
+            assert wait_until(
+                lambda: not OutboundMessage.objects.filter(state="pending").exists(), 60
+            )
+    finally:
+        receiver.close()
+    assert receiver.statuses() == ["created", "submitted"]
+    created = [r for r in receiver.received if r["json"]["event"] == "created"]
+    assert len(created) >= 2 and len({r["key"] for r in created}) == 1  # resent, same key
