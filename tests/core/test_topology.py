@@ -28,10 +28,11 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from accounts.models import User
 from cases import services as case_services
+from cases.models import Case
 from chat.models import Attachment, Message
 from integrations import services as integration_services
 from integrations.models import AreaMapping, CategoryMapping, ExternalSystem, OutboundMessage
-from tests.chat.test_two_processes import frame_of, free_port, room_url, server_env, text_arrives
+from tests.chat.test_two_processes import frame_of, free_port, server_env, text_arrives
 from tests.factories import PASSWORD
 from tests.integrations.conftest import SECRET, Receiver, platform_case
 
@@ -130,6 +131,30 @@ def token(port: int, username: str) -> str:
         return json.loads(answer.read())["access"]
 
 
+class Phone:
+    """One person's phone talking to one web worker through the public API."""
+
+    def __init__(self, port: int, username: str) -> None:
+        self.port = port
+        self.access = token(port, username)
+
+    def call(self, path: str, body: dict | None = None, *, port: int | None = None) -> dict:
+        status, answer = post(
+            port or self.port,
+            f"/api/v1/{path}",
+            self.access,
+            json.dumps(body or {}).encode(),
+            "application/json",
+        )
+        assert 200 <= status < 300, answer
+        return answer
+
+    def room(self, case_pk: int, port: int | None = None) -> str:
+        """A socket URL with a fresh (single-use) ticket, on this phone's worker or ``port``."""
+        ticket = self.call("ws-ticket/", port=port)["ticket"]
+        return f"ws://127.0.0.1:{port or self.port}/ws/cases/{case_pk}/?ticket={ticket}"
+
+
 def multipart(fields: dict[str, str], file: bytes, name: str) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = [
@@ -179,23 +204,43 @@ def send(ws, text: str, client_id: str):
     return ws.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
 
 
-def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world, case_in, tmp_path):
-    case = case_in("in_progress", invite=("staff_a",))
+def test_a_case_lives_across_workers_through_a_kill_and_a_rolling_restart(world, tmp_path):
     # The servers hash with the production hasher, not the tests' fast one.
-    User.objects.filter(pk__in=[world.official.pk, world.staff_a.pk]).update(
+    User.objects.filter(pk__in=[world.official.pk, world.commander.pk, world.staff_a.pk]).update(
         password=PBKDF2PasswordHasher().encode(PASSWORD, "saltsaltsalt")
     )
-    messages = f"/api/v1/cases/{case.pk}/messages/"
     with topology(tmp_path) as topo:
         one, two = topo.ports
         assert topo.run("status").returncode == 0
-        access = token(one, "official")
-        upload, upload_type = multipart({"kind": "file", "client_id": "up-1"}, PDF, "r.pdf")
+        # The caller's phone reached worker 1, the staff's and the commander's worker 2.
+        official, commander = Phone(one, "official"), Phone(two, "commander")
+        staff_phone = Phone(two, "staff_a")
+        raised = official.call(
+            "cases/",
+            {
+                "community": world.community.pk,
+                "title": "菜场门口占道经营",
+                "template": world.template.pk,
+                "answers": {"stall_count": 3, "goods": "果蔬"},
+                "address": "菜场门口",
+                "invitees": [{"department": world.dept_a.pk, "person": world.staff_a.pk}],
+                "submit": True,
+            },
+        )
+        assert raised["state"] == "pending_review"
+        assert commander.call(f"cases/{raised['id']}/approve/")["state"] == "dispatched"
+        invitation = Case.objects.get(pk=raised["id"]).invitations.get(person=world.staff_a)
+        assert staff_phone.call(f"invitations/{invitation.pk}/accept/")["state"] == "accepted"
+        case = Case.objects.get(pk=raised["id"])
+        assert case.state == "in_progress"
 
+        messages = f"/api/v1/cases/{case.pk}/messages/"
+        access = official.access
+        upload, upload_type = multipart({"kind": "file", "client_id": "up-1"}, PDF, "r.pdf")
         caller_url, staff_url, caller_again_url = (
-            room_url(one, case, world.official),
-            room_url(two, case, world.staff_a),
-            room_url(two, case, world.official),
+            official.room(case.pk),
+            staff_phone.room(case.pk),
+            official.room(case.pk, port=two),  # once worker 1 is gone
         )
 
         async def kill_mid_chat_and_upload() -> None:
@@ -256,10 +301,7 @@ def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world,
                 count += 1
 
         # Tickets are single-use: one pair for before the restart, one for after.
-        before, after = (
-            [room_url(one, case, world.official), room_url(two, case, world.staff_a)]
-            for _pair in range(2)
-        )
+        before = [official.room(case.pk), staff_phone.room(case.pk)]
 
         async def rolling() -> list[int | None]:
             sockets = [await websockets.connect(url) for url in before]
@@ -273,6 +315,9 @@ def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world,
             restarted.set()
             await asyncio.to_thread(sender.join, 60)
             assert done.returncode == 0, done.stderr
+            after = await asyncio.to_thread(
+                lambda: [official.room(case.pk), staff_phone.room(case.pk)]
+            )
             async with (
                 websockets.connect(after[0]) as caller,
                 websockets.connect(after[1]) as staff,
@@ -285,6 +330,14 @@ def test_a_killed_worker_and_a_rolling_restart_lose_and_duplicate_nothing(world,
 
         assert asyncio.run(rolling()) == [1012, 1012]
         assert outcomes and set(outcomes.values()) <= {200, 201}
+
+        # The life goes on to its end on the restarted workers.
+        assert official.call(f"cases/{case.pk}/complete/")["state"] == "pending_rating"
+        rated = official.call(
+            f"cases/{case.pk}/ratings/",
+            {"ratings": [{"department": world.dept_a.pk, "scores": {"result": 95, "conduct": 98}}]},
+        )
+        assert rated["state"] == "closed"
 
     ids = list(Message.objects.filter(case=case).exclude(client_id="").values_list("client_id"))
     client_ids = [row[0] for row in ids]
