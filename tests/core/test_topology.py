@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -30,6 +31,7 @@ from accounts.models import User
 from cases import services as case_services
 from cases.models import Case
 from chat.models import Attachment, Message
+from config.celery import app
 from integrations import services as integration_services
 from integrations.models import AreaMapping, CategoryMapping, ExternalSystem, OutboundMessage
 from tests.chat.test_two_processes import frame_of, free_port, server_env, text_arrives
@@ -69,7 +71,8 @@ class Topology:
             "TOPOLOGY_PORT_BASE": str(self.base),
             "TOPOLOGY_GRACE": "10",
             "TOPOLOGY_WORKER_ARGS": "--concurrency 1 --without-mingle --without-gossip",
-            "CELERY_BROKER_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "TOPOLOGY_PYTHON": sys.executable,
             **extra,
         }
 
@@ -102,6 +105,8 @@ class Topology:
 @contextlib.contextmanager
 def topology(directory: Path, web: int = 2, **extra: str):
     topo = Topology(directory, web, extra)
+    # Tasks other tests queued on this broker and nobody ran are not this topology's work.
+    app.control.purge()
     try:
         started = topo.run("start")
         assert started.returncode == 0, started.stderr
