@@ -65,6 +65,11 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_FLOOD = 4429
 CLOSE_TOO_BIG = 1009
+#: A worker shutting down (SIGTERM, rolling restart) closes every socket with 1012 "service
+#: restart" (RFC 6455 registry): uvicorn sends it itself and hands the consumer
+#: ``websocket.disconnect``. The phone reconnects to another worker (new ticket) and sends
+#: ``resume`` with the last message id it holds; messages are saved before they are broadcast.
+CLOSE_SERVER_RESTART = 1012
 
 #: Seconds between attempts to reach a channel layer that went away (doubling).
 LAYER_RETRY_FIRST = 0.5
