@@ -125,6 +125,17 @@ def test_every_variable_compose_reads_is_documented_in_env_example():
     assert passed_through, "the app's optional settings are not passed through"
 
 
+def test_only_the_proxy_is_reachable_and_the_data_services_only_by_the_app():
+    spec = compose()
+    services, networks = spec["services"], spec["networks"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    internal = {name for name, network in networks.items() if (network or {}).get("internal")}
+    for name in ("db", "redis", "minio"):
+        assert set(services[name]["networks"]) <= internal, f"{name} is reachable from outside"
+    assert not set(services["proxy"]["networks"]) & internal, "the proxy reaches the data services"
+
+
 def test_beat_runs_exactly_once_and_web_and_worker_scale():
     services = compose()["services"]
     assert services["beat"]["deploy"]["replicas"] == 1
