@@ -1,0 +1,31 @@
+# The Jinshao application image: web (uvicorn), worker and beat (Celery) and the
+# one-shot migrate service all run it (compose.yaml). Runtime dependencies only.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings
+
+# A font with Chinese glyphs for photo watermarks (chat/media.py, CJK_FONTS).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+# A user of its own; it owns only the static and var directories (shared volumes).
+RUN groupadd --system --gid 10001 jinshao \
+    && useradd --system --uid 10001 --gid jinshao --home-dir /app --shell /usr/sbin/nologin jinshao \
+    && mkdir -p /srv/jinshao/static /srv/jinshao/var \
+    && chown -R jinshao:jinshao /srv/jinshao
+
+COPY . .
+RUN python -m compileall -q . >/dev/null || true
+
+USER jinshao
+EXPOSE 8000
+CMD ["uvicorn", "config.asgi:application", "--host=0.0.0.0", "--port=8000", "--no-proxy-headers"]
