@@ -183,13 +183,20 @@ def _outbox_check() -> Check:
     return Check("outbox", ok=_within(lag, settings.JINSHAO_READY_OUTBOX_LAG_SECONDS), lag=lag)
 
 
+def sweep_lag() -> float:
+    """Seconds since the deadline sweep last finished (its heartbeat, ``record_sweep``);
+    a process that has seen none counts from its own start. Raises if the cache is down.
+    Readiness and the ``jinshao_sweep_lag_seconds`` metric both read it."""
+    last = cache.get(SWEEP_HEARTBEAT_KEY)
+    return max(0.0, time.time() - float(last if last is not None else _started_at))
+
+
 def _sweep_check() -> Check:
     try:
-        last = cache.get(SWEEP_HEARTBEAT_KEY)
+        lag = sweep_lag()
     except Exception:  # noqa: BLE001 (the cache is down: the redis check names it)
         logger.warning("readiness: the sweep's heartbeat is unreadable", exc_info=True)
         return Check("sweep", ok=False)
-    lag = max(0.0, time.time() - float(last if last is not None else _started_at))
     return Check("sweep", ok=_within(lag, settings.JINSHAO_READY_SWEEP_LAG_SECONDS), lag=lag)
 
 

@@ -28,8 +28,9 @@ COMPOSE = ROOT / "compose.yaml"
 NGINX = ROOT / "deploy" / "nginx" / "jinshao.conf.template"
 TOPOLOGY = {"proxy", "web", "worker", "beat", "db", "redis", "minio", "migrate"}
 APP_SERVICES = ("web", "worker", "beat", "migrate")
-#: Read by boto3 (django-storages' S3 backend), not by config/settings.py.
-AWS_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+#: Read by boto3 (django-storages' S3 backend) and by prometheus_client (its
+#: multiprocess directory), not by config/settings.py.
+AWS_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PROMETHEUS_MULTIPROC_DIR"}
 #: Settings the containers need not offer: the demo's, the tests', the in-process
 #: scheduler's (off with Redis), local media (MinIO instead), another broker (Redis is it).
 NOT_FOR_CONTAINERS = {
