@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
 from config import keys as config_keys
+from core import logging as core_logging
 from core.dates import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -86,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) and one log line per request (core.requestlog).
+    "core.requestlog.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -206,6 +209,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 AXES_VERBOSE = False
+# Its log lines (JSON like the rest, core.logging) mask the username and the address.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for the security administrator
 
 LANGUAGE_CODE = "zh-hans"
@@ -429,12 +434,20 @@ JINSHAO_IMPORT_MAX_UNPACKED_BYTES = env.int(
     "JINSHAO_IMPORT_MAX_UNPACKED_BYTES", default=50 * 1024 * 1024
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs (core.logging): one JSON object per line on stdout, with the request id,
+# phones and secrets masked; the demo writes readable lines (JINSHAO_LOG_FORMAT=text).
+LOGGING = core_logging.logging_config(
+    log_format=env.str("JINSHAO_LOG_FORMAT", default="text" if JINSHAO_DEMO else "json"),
+    level=env.str("LOG_LEVEL", default="INFO"),
+)
+# Error reports to Sentry (or GlitchTip) only when SENTRY_DSN is set; no personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+core_logging.init_sentry(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=env.str("SENTRY_RELEASE", default="") or None,
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 
 # Sessions (等保: idle timeout and absolute lifetime; accounts.middleware).
 SESSION_COOKIE_HTTPONLY = True

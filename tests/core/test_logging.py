@@ -1,0 +1,190 @@
+"""Logs an operator can read: one JSON line per request and per task, the request id
+carried through services, on-commit pushes and Celery tasks, and no personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import runpy
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from core import logging as core_logging
+from core import realtime, requestid
+from tests.api.client import as_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def log_lines():
+    """What the configured stdout handler (settings.LOGGING) writes, as parsed JSON lines."""
+    import config.asgi  # noqa: F401 (its django.setup() configures logging anew: first)
+
+    handler = next(
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h.formatter, core_logging.JsonFormatter)
+    )
+    buffer = io.StringIO()
+    old = handler.setStream(buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines() if line]
+
+    yield lines
+    handler.setStream(old)
+
+
+def request_lines(lines: list[dict]) -> list[dict]:
+    return [line for line in lines if line["logger"] == "jinshao.request"]
+
+
+@pytest.mark.django_db
+def test_a_request_logs_one_json_line_and_echoes_the_proxy_s_id(world, case_in, log_lines):
+    case = case_in("in_progress", invite=("staff_a",))
+    client = as_user(world.official)
+    response = client.get(
+        reverse("api:case-detail", args=[case.pk]) + "?secret=abc",
+        HTTP_X_REQUEST_ID="req-42.a:b_c",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "req-42.a:b_c"
+    [line] = request_lines(log_lines())
+    assert line["request_id"] == "req-42.a:b_c"
+    assert line["method"] == "GET" and line["status"] == 200
+    assert line["route"] == "api/v1/cases/<pk>/"  # the pattern, not the path with its id
+    assert "secret" not in json.dumps(line)  # nor the query string
+    assert line["user_id"] == world.official.pk and line["client"] == "10.1.2.3"
+    assert isinstance(line["duration_ms"], int | float)
+    assert world.official.username not in json.dumps(line, ensure_ascii=False)
+    assert world.official.name not in json.dumps(line, ensure_ascii=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sent", [None, "x" * 65, "bad id", "a;b", "ok\u4e2d"])
+def test_a_missing_or_bad_id_is_replaced_by_a_fresh_one(client, sent, log_lines):
+    headers = {} if sent is None else {"HTTP_X_REQUEST_ID": sent}
+    response = client.get("/no-such-page-for-logging/", **headers)
+    rid = response["X-Request-ID"]
+    assert rid != sent and len(rid) == 32 and int(rid, 16) >= 0
+    [line] = request_lines(log_lines())
+    assert line["request_id"] == rid and line["status"] == 404
+    assert line["route"] is None and line["user_id"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_id_reaches_the_service_and_its_on_commit_push(world, case_in, monkeypatch, log_lines):
+    case = case_in("in_progress", invite=("staff_a",))
+    seen: list[str | None] = []
+
+    class DownLayer:
+        async def group_send(self, group, payload):
+            seen.append(requestid.get())
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: DownLayer())
+    response = as_user(world.official).post(
+        reverse("api:case-messages", args=[case.pk]),
+        {"text": "请回电 13812345678"},
+        format="json",
+        HTTP_X_REQUEST_ID="chat-1",
+    )
+    assert response.status_code == 201
+    assert seen and set(seen) == {"chat-1"}  # the push ran after the commit, in the request
+    failed = [line for line in log_lines() if line["logger"] == "core.realtime"]
+    assert failed and all(line["request_id"] == "chat-1" for line in failed)
+    everything = json.dumps(log_lines(), ensure_ascii=False)
+    assert "13812345678" not in everything
+    assert requestid.get() is None  # nothing leaks past the request
+
+
+def test_phones_passwords_and_tokens_are_masked(log_lines):
+    logger = logging.getLogger("jinshao.anything")
+    logger.warning(
+        "call %s or 0571-88886666, login password=Hunter2! token: abc.def Bearer eyJhbGc",
+        "+86 138-1234-5678",
+        extra={"ticket": "t-123", "detail": {"phone": "13912345678", "api_key": "k"}},
+    )
+    [line] = log_lines()
+    text = json.dumps(line)
+    for secret in ("1234-5678", "88886666", "Hunter2", "abc.def", "eyJhbGc", "t-123"):
+        assert secret not in text
+    assert "5678" in line["message"] and "[redacted]" in line["message"]
+    assert line["ticket"] == "[redacted]"
+    assert line["detail"] == {"phone": "[redacted]", "api_key": "[redacted]"}
+
+
+def test_ids_and_timestamps_are_not_taken_for_phones():
+    text = "case FX202611300001 at 2026-11-30 12:00:00, id 3f1a13812345678ab, 13812345"
+    assert core_logging.redact_text(text) == text
+
+
+@pytest.mark.django_db
+def test_lock_out_lines_are_json_without_the_username(client, world, log_lines):
+    for _ in range(2):
+        client.post(
+            reverse("admin:login"),
+            {"username": world.official.username, "password": "wrong-password-1"},
+        )
+    axes = [line for line in log_lines() if line["logger"].startswith("axes")]
+    assert any("login failure" in line["message"] for line in axes)
+    assert world.official.username not in json.dumps(axes)
+    assert "wrong-password-1" not in json.dumps(log_lines())
+
+
+def _settings_with(monkeypatch, **environ) -> list[dict]:
+    import sentry_sdk
+
+    calls: list[dict] = []
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kwargs: calls.append(kwargs))
+    for name in ("SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    runpy.run_path(str(ROOT / "config" / "settings.py"))
+    return calls
+
+
+def test_sentry_starts_only_with_a_dsn_and_sends_no_personal_data(monkeypatch):
+    assert _settings_with(monkeypatch) == []
+    [call] = _settings_with(
+        monkeypatch,
+        SENTRY_DSN="https://public@glitchtip.example/1",
+        SENTRY_ENVIRONMENT="district-test",
+        SENTRY_RELEASE="1.2.3",
+    )
+    assert call["dsn"] == "https://public@glitchtip.example/1"
+    assert call["send_default_pii"] is False
+    assert call["environment"] == "district-test" and call["release"] == "1.2.3"
+    assert call["traces_sample_rate"] == 0
+    assert call["before_send"] is core_logging.before_send
+    names = {type(i).__name__ for i in call["integrations"]}
+    assert names == {"DjangoIntegration", "CeleryIntegration"}
+
+
+def test_before_send_redacts_the_event():
+    event = {
+        "message": "no answer from 13812345678",
+        "exception": {"values": [{"value": "password=Hunter2! rejected"}]},
+        "request": {
+            "url": "https://x/api/v1/cases/1/",
+            "data": {"text": "王小明 13812345678"},
+            "cookies": {"sessionid": "s"},
+            "query_string": "ticket=abc",
+            "headers": {"Authorization": "Bearer abc", "User-Agent": "phone"},
+        },
+        "extra": {"token": "abc", "count": 3},
+    }
+    with requestid.bound("err-1"):
+        sent = core_logging.before_send(event, {})
+    text = json.dumps(sent, ensure_ascii=False)
+    for secret in ("13812345678", "Hunter2", "王小明", "sessionid", "ticket=abc", "Bearer abc"):
+        assert secret not in text
+    assert sent["request"]["headers"]["User-Agent"] == "phone"
+    assert sent["extra"] == {"token": "[redacted]", "count": 3}
+    assert sent["tags"]["request_id"] == "err-1"
