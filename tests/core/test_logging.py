@@ -10,13 +10,22 @@ import runpy
 from pathlib import Path
 
 import pytest
+from celery.signals import before_task_publish
 from django.urls import reverse
 
+from config.celery import app as celery_app
 from core import logging as core_logging
 from core import realtime, requestid
 from tests.api.client import as_user
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@celery_app.task(name="tests.core.log_request_id")
+def log_request_id() -> str | None:
+    """A background job that logs a line and says which request id it ran under."""
+    logging.getLogger("tests.job").info("job ran")
+    return requestid.get()
 
 
 @pytest.fixture
@@ -101,6 +110,48 @@ def test_the_id_reaches_the_service_and_its_on_commit_push(world, case_in, monke
     everything = json.dumps(log_lines(), ensure_ascii=False)
     assert "13812345678" not in everything
     assert requestid.get() is None  # nothing leaks past the request
+
+
+def test_publishing_a_task_puts_the_id_in_its_headers_and_the_worker_restores_it(log_lines):
+    headers: dict = {}
+    with requestid.bound("from-view-7"):
+        before_task_publish.send(
+            sender=log_request_id.name, body=((), {}, {}), headers=headers, properties={}
+        )
+    assert headers[requestid.TASK_HEADER] == "from-view-7"
+    assert requestid.get() is None
+    # As a worker runs it: no id of its own, the one in the message's headers.
+    result = log_request_id.apply(headers=headers)
+    assert result.get() == "from-view-7"
+    assert requestid.get() is None  # cleared after the task
+    lines = log_lines()
+    [job] = [line for line in lines if line["logger"] == "tests.job"]
+    assert job["request_id"] == "from-view-7"
+    [task] = [line for line in lines if line["logger"] == "jinshao.task"]
+    assert task["task"] == "tests.core.log_request_id" and task["state"] == "SUCCESS"
+    assert task["request_id"] == "from-view-7" and task["task_id"] == result.id
+    assert isinstance(task["duration_ms"], int | float)
+
+
+def test_a_task_sent_by_the_broker_carries_the_id():
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False  # really sent, to the configured broker
+    try:
+        with requestid.bound("sent-9"), celery_app.connection_for_write() as conn:
+            log_request_id.apply_async(connection=conn, queue="tests-logging")
+            with conn.SimpleQueue("tests-logging") as queue:
+                message = queue.get(timeout=2)
+                message.ack()
+    finally:
+        celery_app.conf.task_always_eager = was_eager
+    assert message.headers[requestid.TASK_HEADER] == "sent-9"
+
+
+def test_a_task_without_an_id_gets_its_own(log_lines):
+    first = log_request_id.apply().get()
+    second = log_request_id.apply().get()
+    assert first and second and first != second
+    assert requestid.get() is None
 
 
 def test_phones_passwords_and_tokens_are_masked(log_lines):
