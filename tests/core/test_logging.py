@@ -17,6 +17,7 @@ from config.celery import app as celery_app
 from core import logging as core_logging
 from core import realtime, requestid
 from tests.api.client import as_user
+from tests.chat.conftest import close_db_threads  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -239,3 +240,29 @@ def test_before_send_redacts_the_event():
     assert sent["request"]["headers"]["User-Agent"] == "phone"
     assert sent["extra"] == {"token": "[redacted]", "count": 3}
     assert sent["tags"]["request_id"] == "err-1"
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_db_threads")
+async def test_each_socket_logs_under_its_own_id(world, case_in, settings, log_lines):
+    from channels.db import database_sync_to_async
+
+    from tests.chat.conftest import open_socket
+    from tests.chat.test_outage import FlakyLayer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.chat.test_outage.FlakyLayer"}}
+    FlakyLayer.down = True  # so each socket logs that it could not join its groups
+    try:
+        case = await database_sync_to_async(case_in)("in_progress", invite=("staff_a",))
+        room = f"/ws/cases/{case.pk}/"
+        caller, _ = await open_socket(room, world.official, headers=[(b"x-request-id", b"ws-a")])
+        staff, _ = await open_socket(room, world.staff_a, headers=[(b"x-request-id", b"ws b")])
+        await caller.disconnect()
+        await staff.disconnect()
+    finally:
+        FlakyLayer.down = False
+    ids = {line["request_id"] for line in log_lines() if line["logger"] == "core.sockets"}
+    assert "ws-a" in ids  # the proxy's id for the first connection
+    assert len(ids) == 2 and None not in ids  # the second's bad id replaced by its own
+    assert requestid.get() is None
