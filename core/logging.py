@@ -113,10 +113,19 @@ class JsonFormatter(_LibraryJsonFormatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Readable lines for the demo: time, level, logger, [request id], message."""
+    """Readable lines for the demo: time, level, logger, [request id], message, extras."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [
+            f"{name}={value}"
+            for name, value in record.__dict__.items()
+            if name not in _RECORD_ATTRS and name != "request_id"
+        ]
+        return f"{line} {' '.join(extras)}" if extras else line
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
         return redact_text(super().formatException(ei))
@@ -152,6 +161,12 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             # without the id; errors still go through, with their traceback.
             "django.request": {"level": "ERROR"},
             "django.server": {"level": "WARNING"},
+            # uvicorn configures its own loggers before Django starts; these take them
+            # back: its lines in the same shape and scrubbed (a socket's handshake line
+            # carries its ?ticket=), its access line dropped for jinshao.request's.
+            "uvicorn": {"handlers": ["console"], "propagate": False},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": True, "level": "WARNING"},
         },
     }
 

@@ -266,3 +266,43 @@ async def test_each_socket_logs_under_its_own_id(world, case_in, settings, log_l
     assert "ws-a" in ids  # the proxy's id for the first connection
     assert len(ids) == 2 and None not in ids  # the second's bad id replaced by its own
     assert requestid.get() is None
+
+
+def test_uvicorn_s_lines_are_json_and_scrubbed_and_its_access_line_is_dropped(log_lines):
+    logging.getLogger("uvicorn.error").info(
+        '%s - "WebSocket %s" [accepted]', "10.0.0.9:5000", "/ws/cases/7/?ticket=abc123"
+    )
+    logging.getLogger("uvicorn.access").info('"GET /api/v1/cases/7/?ticket=abc123" 200')
+    [line] = log_lines()
+    assert line["logger"] == "uvicorn.error" and "ticket=[redacted]" in line["message"]
+    assert "abc123" not in json.dumps(log_lines())
+
+
+def test_the_demo_s_text_lines_keep_the_fields():
+    record = logging.makeLogRecord(
+        {"name": "jinshao.request", "msg": "request", "levelname": "INFO", "route": "a/<pk>/"}
+    )
+    with requestid.bound("demo-1"):
+        core_logging.RequestIdFilter().filter(record)
+        text = core_logging.TextFormatter().format(record)
+    assert "[demo-1] request route=a/<pk>/" in text
+    assert (
+        core_logging.logging_config(log_format="text", level="INFO")["formatters"]["main"]["()"]
+        is core_logging.TextFormatter
+    )
+    with pytest.raises(ValueError):
+        core_logging.logging_config(log_format="xml", level="INFO")
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_asgi_server_s_requests_are_logged_the_same(log_lines):
+    from django.test import AsyncClient
+
+    response = await AsyncClient().get(
+        "/no-such-page-for-logging/", headers={"X-Request-ID": "async-1"}
+    )
+    assert response.status_code == 404 and response["X-Request-ID"] == "async-1"
+    [line] = request_lines(log_lines())
+    assert line["request_id"] == "async-1" and line["status"] == 404
+    assert requestid.get() is None
