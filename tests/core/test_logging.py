@@ -286,6 +286,9 @@ def test_the_demo_s_text_lines_keep_the_fields():
         core_logging.RequestIdFilter().filter(record)
         text = core_logging.TextFormatter().format(record)
     assert "[demo-1] request route=a/<pk>/" in text
+    outside = logging.makeLogRecord({"name": "x", "msg": "started", "levelname": "INFO"})
+    core_logging.RequestIdFilter().filter(outside)
+    assert "INFO x [-] started" in core_logging.TextFormatter().format(outside)
     assert (
         core_logging.logging_config(log_format="text", level="INFO")["formatters"]["main"]["()"]
         is core_logging.TextFormatter
