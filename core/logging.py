@@ -16,6 +16,7 @@ import logging
 import re
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 from core import requestid
@@ -49,7 +50,11 @@ _SENSITIVE_PAIR = re.compile(
 _BEARER = re.compile(r"\b(Bearer|JWT|Token)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 #: Attributes every LogRecord has: not "extra" fields.
-_RECORD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_RECORD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 def redact_text(text: str) -> str:
@@ -105,6 +110,8 @@ class JsonFormatter(_LibraryJsonFormatter):
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", "time")
         kwargs.setdefault("json_ensure_ascii", False)
+        # uvicorn's copy of its message with terminal colours: noise in a log store.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])
         super().__init__(*args or ("%(levelname)s %(name)s %(message)s %(request_id)s",), **kwargs)
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)

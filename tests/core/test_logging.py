@@ -270,11 +270,15 @@ async def test_each_socket_logs_under_its_own_id(world, case_in, settings, log_l
 
 def test_uvicorn_s_lines_are_json_and_scrubbed_and_its_access_line_is_dropped(log_lines):
     logging.getLogger("uvicorn.error").info(
-        '%s - "WebSocket %s" [accepted]', "10.0.0.9:5000", "/ws/cases/7/?ticket=abc123"
+        '%s - "WebSocket %s" [accepted]',
+        "10.0.0.9:5000",
+        "/ws/cases/7/?ticket=abc123",
+        extra={"color_message": '%s - "WebSocket \x1b[1m%s\x1b[0m" [accepted]'},
     )
     logging.getLogger("uvicorn.access").info('"GET /api/v1/cases/7/?ticket=abc123" 200')
     [line] = log_lines()
     assert line["logger"] == "uvicorn.error" and "ticket=[redacted]" in line["message"]
+    assert "color_message" not in line  # uvicorn's terminal colours stay out
     assert "abc123" not in json.dumps(log_lines())
 
 
