@@ -73,7 +73,8 @@ def _log_and_clear_request_id(sender=None, task_id=None, task=None, state=None, 
         extra={
             "task": getattr(task, "name", str(sender)),
             "task_id": task_id,
-            "state": state,
+            # None: the error was raised to an in-process caller (eager, throw): a failure.
+            "state": state or "FAILURE",
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
         },
     )

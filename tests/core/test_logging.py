@@ -29,6 +29,12 @@ def log_request_id() -> str | None:
     return requestid.get()
 
 
+@celery_app.task(name="tests.core.fail_with_a_phone")
+def fail_with_a_phone() -> None:
+    """A background job that fails, its error naming a phone number."""
+    raise RuntimeError("no answer from 13812345678")
+
+
 @pytest.fixture
 def log_lines():
     """What the configured stdout handler (settings.LOGGING) writes, as parsed JSON lines."""
@@ -312,4 +318,13 @@ async def test_the_asgi_server_s_requests_are_logged_the_same(log_lines):
     assert response.status_code == 404 and response["X-Request-ID"] == "async-1"
     [line] = request_lines(log_lines())
     assert line["request_id"] == "async-1" and line["status"] == 404
+    assert requestid.get() is None
+
+
+def test_a_failed_task_logs_its_failure_without_the_phone(log_lines):
+    with pytest.raises(RuntimeError):
+        fail_with_a_phone.apply(throw=True)
+    [task] = [line for line in log_lines() if line["logger"] == "jinshao.task"]
+    assert task["task"] == "tests.core.fail_with_a_phone" and task["state"] == "FAILURE"
+    assert "13812345678" not in json.dumps(log_lines())
     assert requestid.get() is None
