@@ -5,10 +5,15 @@ In the embedded default there is no broker: tasks run in-process
 from the server process, so the demo chases deadlines with no extra service.
 """
 
+import logging
 import os
+import time
+from contextvars import Token
 
 from celery import Celery
-from celery.signals import task_failure
+from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun
+
+from core import requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -28,3 +33,53 @@ def _record_failure(sender=None, task_id=None, exception=None, args=None, kwargs
         arguments={"args": list(args or []), "kwargs": dict(kwargs or {})},
         error=exception,
     )
+
+
+# The request id (core.requestid) travels with each task: put in the message's
+# headers when it is sent, current while the task runs, cleared after; and one
+# log line per task run (jinshao.task).
+task_logger = logging.getLogger("jinshao.task")
+_running: dict[str, tuple[Token[str | None], float]] = {}
+
+
+@before_task_publish.connect
+def _carry_request_id(sender=None, headers=None, **extra):
+    """Sending a task: the current request id goes in its ``jinshao_request_id`` header."""
+    rid = requestid.get()
+    if rid and headers is not None:
+        headers.setdefault(requestid.TASK_HEADER, rid)
+
+
+def _header_request_id(task) -> str | None:
+    request = getattr(task, "request", None)
+    headers = getattr(request, "headers", None) or {}
+    value = headers.get(requestid.TASK_HEADER) or getattr(request, requestid.TASK_HEADER, None)
+    return requestid.clean(value) if value else None
+
+
+@task_prerun.connect
+def _restore_request_id(sender=None, task_id=None, task=None, **extra):
+    """A task starts: the id it was sent with, else the caller's (run in-process), else new."""
+    rid = _header_request_id(task) or requestid.get() or requestid.new()
+    _running[task_id or ""] = (requestid.set_current(rid), time.monotonic())
+
+
+@task_postrun.connect
+def _log_and_clear_request_id(sender=None, task_id=None, task=None, state=None, **extra):
+    """A task ended: one line (name, id, state, duration), then the id is cleared."""
+    token, started = _running.pop(task_id or "", (None, time.monotonic()))
+    task_logger.info(
+        "task",
+        extra={
+            "task": getattr(task, "name", str(sender)),
+            "task_id": task_id,
+            # None: the error was raised to an in-process caller (eager, throw): a failure.
+            "state": state or "FAILURE",
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+        },
+    )
+    if token is not None:
+        try:
+            requestid.reset(token)
+        except ValueError:  # set in another context (never in a worker): clear it here
+            requestid.set_current(None)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
 from config import keys as config_keys
+from core import logging as core_logging
 from core.dates import parse_working_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -86,7 +87,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: times and counts every request by its URL pattern (core.metrics).
+    # First: the request id (X-Request-ID) and one log line per request (core.requestlog).
+    "core.requestlog.RequestIdMiddleware",
+    # Then: times and counts every request by its URL pattern (core.metrics).
     "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,6 +220,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 AXES_VERBOSE = False
+# Its log lines (JSON like the rest, core.logging) mask the username and the address.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, for the security administrator
 
 LANGUAGE_CODE = "zh-hans"
@@ -347,6 +352,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON) too
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -460,12 +466,20 @@ JINSHAO_HEALTH_CACHE_SECONDS = env.float("JINSHAO_HEALTH_CACHE_SECONDS", default
 JINSHAO_READY_OUTBOX_LAG_SECONDS = env.int("JINSHAO_READY_OUTBOX_LAG_SECONDS", default=3600)
 JINSHAO_READY_SWEEP_LAG_SECONDS = env.int("JINSHAO_READY_SWEEP_LAG_SECONDS", default=600)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs (core.logging): one JSON object per line on stdout, with the request id,
+# phones and secrets masked; the demo writes readable lines (JINSHAO_LOG_FORMAT=text).
+LOGGING = core_logging.logging_config(
+    log_format=env.str("JINSHAO_LOG_FORMAT", default="text" if JINSHAO_DEMO else "json"),
+    level=env.str("LOG_LEVEL", default="INFO"),
+)
+# Error reports to Sentry (or GlitchTip) only when SENTRY_DSN is set; no personal data.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+core_logging.init_sentry(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=env.str("SENTRY_RELEASE", default="") or None,
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 
 # Sessions (等保: idle timeout and absolute lifetime; accounts.middleware).
 SESSION_COOKIE_HTTPONLY = True

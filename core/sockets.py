@@ -198,6 +198,9 @@ class JsonSocket(AsyncWebsocketConsumer):
 
     async def __call__(self, scope, receive, send):
         """As Channels' ``AsyncConsumer.__call__``, with a channel receive that survives outages."""
+        from core import requestid  # one id per connection, in every log line it causes
+
+        requestid.set_current(requestid.clean(_header(scope, requestid.HEADER.lower().encode())))
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = send
