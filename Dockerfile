@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings
 
-# A font with Chinese glyphs for photo watermarks (chat/media.py, CJK_FONTS).
+# A font with Chinese glyphs for photo watermarks (chat/media.py, CJK_FONTS), and
+# PostgreSQL's client tools for bin/backup and bin/restore (pg_dump/pg_restore 15,
+# Debian bookworm's, the same major version as the database in compose.yaml).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -281,3 +281,11 @@ def test_docker_compose_validates_the_file():
         env={"PATH": "/usr/bin:/bin:/usr/local/bin", **filled},
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_app_image_can_back_up_the_database_it_is_given():
+    """bin/backup runs pg_dump in the app image: its major version must reach the server's."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "postgresql-client" in dockerfile and "python:3.11-slim" in dockerfile  # bookworm: 15
+    image = compose()["services"]["db"]["image"]
+    assert re.match(r"postgres:(\d+)", image) and int(re.match(r"postgres:(\d+)", image)[1]) <= 15

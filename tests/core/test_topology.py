@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -343,6 +344,18 @@ def test_a_case_lives_across_workers_through_a_kill_and_a_rolling_restart(world,
             {"ratings": [{"department": world.dept_a.pk, "scores": {"result": 95, "conduct": 98}}]},
         )
         assert rated["state"] == "closed"
+
+        # /metrics on either worker adds up every process of the topology, the killed one's
+        # counts included (prometheus_client's multiprocess directory, bin/topology).
+        scraped = (
+            urllib.request.urlopen(f"http://127.0.0.1:{topo.ports[1]}/metrics", timeout=10)
+            .read()
+            .decode()
+        )
+        submitted = re.search(
+            r'^jinshao_case_transitions_total\{kind="submitted"\} (\S+)$', scraped, re.M
+        )
+        assert submitted and float(submitted[1]) >= 1, scraped[:2000]
 
     ids = list(Message.objects.filter(case=case).exclude(client_id="").values_list("client_id"))
     client_ids = [row[0] for row in ids]
