@@ -47,10 +47,6 @@ ALLOWED_WORDS = {
     "Mac",
 }
 
-# Strings of the import and export pages, owned by issue 15's helper h11 (import/export
-# templates and resource labels): the lead empties this after merging h11. The export
-# page's "Select all" and its field checkboxes, labelled "Code (代码)" (attribute, column).
-
 # A run of letters that is not part of a code, an address, a path or a masked value.
 _WORD = re.compile(r"(?<![A-Za-z0-9_@./*-])[A-Za-z]{2,}(?![A-Za-z0-9_@/*-])")
 _URL = re.compile(r"\b[a-z]+://\S+")
