@@ -65,6 +65,30 @@ class RefusalsAsMessages:
             return HttpResponseRedirect(request.get_full_path())
 
 
+class PerObjectRule:
+    """Change and delete (and, where ``rule_covers_view``, view) of one object also need
+    ``may_alter(request, obj)``: the role service's rule for that object, so a page
+    never offers what the service would refuse."""
+
+    rule_covers_view = False
+
+    def may_alter(self, request, obj) -> bool:
+        raise NotImplementedError
+
+    def _with_rule(self, allowed: bool, request, obj) -> bool:
+        return allowed if obj is None or not allowed else self.may_alter(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._with_rule(super().has_change_permission(request, obj), request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._with_rule(super().has_delete_permission(request, obj), request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return self._with_rule(allowed, request, obj) if self.rule_covers_view else allowed
+
+
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     formset = RoleAssignmentFormSet
@@ -77,7 +101,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(RefusalsAsMessages, DjangoUserAdmin):
+class UserAdmin(RefusalsAsMessages, PerObjectRule, DjangoUserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
     change_password_form = PasswordResetForm
@@ -115,16 +139,7 @@ class UserAdmin(RefusalsAsMessages, DjangoUserAdmin):
     def get_form(self, request, obj=None, **kwargs):
         return for_request(super().get_form(request, obj, **kwargs), request)
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return services.may_manage_account(obj, actor=request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
+    def may_alter(self, request, obj) -> bool:
         return services.may_manage_account(obj, actor=request.user)
 
     def save_model(self, request, obj, form, change):
@@ -184,7 +199,7 @@ def save_role_formset(formset, *, actor, ip) -> None:
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
+class RoleAssignmentAdmin(RefusalsAsMessages, PerObjectRule, admin.ModelAdmin):
     form = RoleAssignmentForm
     list_display = ("user", "role", "area", "department", "created_at")
     list_filter = ("role",)
@@ -195,16 +210,7 @@ class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         return for_request(super().get_form(request, obj, **kwargs), request)
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return services.may_alter_assignment(obj, actor=request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
+    def may_alter(self, request, obj) -> bool:
         return services.may_alter_assignment(obj, actor=request.user)
 
     def save_model(self, request, obj, form, change):
@@ -234,11 +240,13 @@ class RoleAssignmentAdmin(RefusalsAsMessages, admin.ModelAdmin):
                 services.revoke_role(assignment, actor=request.user, ip=client_ip(request))
 
 
-class OnlyManagedAccountsDevices:
+class OnlyManagedAccountsDevices(PerObjectRule):
     """An authenticator is a credential: seeing one, or removing it (to reset a lost
     phone), is for accounts the reader may manage, never their own or an
     administrator's. Its secrets (key, QR code, recovery codes) are shown to nobody
     (``OTP_ADMIN_HIDE_SENSITIVE_DATA``)."""
+
+    rule_covers_view = True
 
     def get_queryset(self, request):
         devices = super().get_queryset(request)
@@ -246,22 +254,7 @@ class OnlyManagedAccountsDevices:
         managed = [u.pk for u in owners if services.may_manage_account(u, actor=request.user)]
         return devices.filter(user_id__in=managed)
 
-    def has_view_permission(self, request, obj=None):
-        allowed = super().has_view_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return services.may_manage_account(obj.user, actor=request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return services.may_manage_account(obj.user, actor=request.user)
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
+    def may_alter(self, request, obj) -> bool:
         return services.may_manage_account(obj.user, actor=request.user)
 
 

@@ -98,11 +98,10 @@ SOCKET_KINDS = {"chat.consumers": "room", "notifications.consumers": "notificati
 
 
 def route_of(request) -> str:
-    """The URL pattern ``request`` matched (``"api/v1/cases/<int:pk>/"``), or ``<unmatched>``."""
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return UNMATCHED
-    return match.route or match.view_name or UNMATCHED
+    """The URL pattern ``request`` matched (``core.routes.url_pattern``), or ``<unmatched>``."""
+    from core.routes import url_pattern
+
+    return url_pattern(request) or UNMATCHED
 
 
 def observe_request(request, status: int, seconds: float) -> None:

@@ -10,7 +10,6 @@ with its ids or the query string; the body is never logged.
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -18,6 +17,7 @@ from django.utils.functional import empty
 
 from core import requestid
 from core.client import client_address
+from core.routes import url_pattern
 
 logger = logging.getLogger("jinshao.request")
 
@@ -32,17 +32,6 @@ def _user_id(request) -> int | None:
     if wrapped is empty or not getattr(wrapped, "is_authenticated", False):
         return None
     return wrapped.pk
-
-
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^()]*\)")
-
-
-def _route(request) -> str | None:
-    """The matched URL pattern, regex groups shown as ``<name>``; None when nothing matched."""
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return None
-    return _NAMED_GROUP.sub(r"<\1>", match.route).replace("^", "").replace("$", "")
 
 
 class RequestIdMiddleware:
@@ -88,7 +77,7 @@ class RequestIdMiddleware:
             "request",
             extra={
                 "method": request.method,
-                "route": _route(request),
+                "route": url_pattern(request),
                 "status": response.status_code,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 "user_id": _user_id(request),
