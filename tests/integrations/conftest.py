@@ -11,10 +11,30 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.urls import reverse
 
+from cases.choices import CaseSource
 from integrations.models import AreaMapping, CategoryMapping, ExternalSystem
 from integrations.services import sign
 
 SECRET = "platform-shared-secret-0123456789"
+#: The api_keys of two Open311 client systems (``open311_system``, ``other_open311_system``).
+OPEN311_KEY = "s3cret-open311-key-for-tests"
+OTHER_OPEN311_KEY = "s3cret-of-another-system"
+
+
+@pytest.fixture
+def system(world) -> ExternalSystem:
+    """An Open311 client system whose api_key is ``OPEN311_KEY``."""
+    return ExternalSystem.objects.create(
+        code="city-open311", name="市城运平台", source=CaseSource.OPEN311, secret=OPEN311_KEY
+    )
+
+
+@pytest.fixture
+def other_system(world) -> ExternalSystem:
+    """A second Open311 client system (``OTHER_OPEN311_KEY``): it must not see the first's."""
+    return ExternalSystem.objects.create(
+        code="other-open311", name="另一平台", source=CaseSource.OPEN311, secret=OTHER_OPEN311_KEY
+    )
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from integrations.choices import DeliveryOutcome
 from integrations.models import Delivery, ExternalCase, ExternalSystem, IntakeReview
 from integrations.open311.throttles import SystemPostThrottle
 from tests.conftest import make_case
+from tests.integrations.conftest import OPEN311_KEY as KEY
+from tests.integrations.conftest import OTHER_OPEN311_KEY as OTHER_KEY
 
-KEY = "s3cret-open311-key-for-tests"
-OTHER_KEY = "s3cret-of-another-system"
 FORM = "application/x-www-form-urlencoded"
 
 SERVICE_FIELDS = {
@@ -50,20 +50,6 @@ REQUEST_FIELDS = {
     "long",
     "media_url",
 }
-
-
-@pytest.fixture
-def system(world) -> ExternalSystem:
-    return ExternalSystem.objects.create(
-        code="city-open311", name="市城运平台", source=CaseSource.OPEN311, secret=KEY
-    )
-
-
-@pytest.fixture
-def other_system(world) -> ExternalSystem:
-    return ExternalSystem.objects.create(
-        code="other-open311", name="另一平台", source=CaseSource.OPEN311, secret=OTHER_KEY
-    )
 
 
 def url(name: str, fmt: str = "json", **kwargs) -> str:

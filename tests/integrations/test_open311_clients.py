@@ -11,45 +11,26 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import requests
-from django.urls import reverse
 from django.utils import timezone
 from georeport import georeport as georeport_module
 from georeport.georeport import GeoReport
 from PIL import Image
 
 from cases import services as case_services
-from cases.choices import CaseSource
 from chat.models import Message
 from integrations import services as integration_services
 from integrations.choices import DeliveryOutcome
-from integrations.models import Delivery, ExternalCase, ExternalSystem, IntakeReview
+from integrations.models import Delivery, ExternalCase, IntakeReview
+from tests.integrations.conftest import OPEN311_KEY as KEY
+from tests.integrations.conftest import OTHER_OPEN311_KEY as OTHER_KEY
+from tests.integrations.test_open311 import url
 
-KEY = "s3cret-open311-key-for-clients"
-OTHER_KEY = "s3cret-of-another-open311-system"
 FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def system(world) -> ExternalSystem:
-    return ExternalSystem.objects.create(
-        code="city-open311", name="市城运平台", source=CaseSource.OPEN311, secret=KEY
-    )
-
-
-@pytest.fixture
-def other_system(world) -> ExternalSystem:
-    return ExternalSystem.objects.create(
-        code="other-open311", name="另一平台", source=CaseSource.OPEN311, secret=OTHER_KEY
-    )
-
-
-def url(name: str, fmt: str = "json", **kwargs) -> str:
-    return reverse(f"open311:{name}", kwargs={"fmt": fmt, **kwargs})
 
 
 def params(**extra) -> dict:
