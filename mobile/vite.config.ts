@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+// The phone app's build. Django serves dist/ at the site root: index.html is the
+// shell (never cached stale), dist/assets/ holds the content-hashed files (cached
+// for a year). See core/app_shell.py.
+import vue from "@vitejs/plugin-vue";
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  plugins: [vue()],
+  base: "/",
+  build: {
+    outDir: "dist",
+    assetsDir: "assets",
+    manifest: true,
+    sourcemap: false,
+    target: "es2020",
+  },
+  server: {
+    // `npm run dev` against a local `bin/demo` on :8000
+    proxy: {
+      "/api": "http://127.0.0.1:8000",
+      "/media": "http://127.0.0.1:8000",
+      "/ws": { target: "ws://127.0.0.1:8000", ws: true },
+    },
+  },
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.ts"],
+  },
+});
