@@ -1,6 +1,7 @@
 import "vant/lib/index.css";
 import { createApp } from "vue";
 import App from "./App.vue";
+import { i18n } from "./i18n";
 import { router } from "./router";
 
-createApp(App).use(router).mount("#app");
+createApp(App).use(i18n).use(router).mount("#app");
