@@ -151,6 +151,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A transaction left open by a crashed or stuck worker would hold its locks
+    # until the connection dies, and every writer of those rows would queue behind
+    # it: PostgreSQL ends such a session after this long idle inside a transaction
+    # (milliseconds; 0 turns it off). A lock wait longer than JINSHAO_PG_LOCK_TIMEOUT
+    # (ms; 0, the default, waits as long as it takes) fails the statement instead.
+    _pg_limits = {
+        "idle_in_transaction_session_timeout": env.int(
+            "JINSHAO_PG_IDLE_IN_TRANSACTION_TIMEOUT", default=300_000
+        ),
+        "lock_timeout": env.int("JINSHAO_PG_LOCK_TIMEOUT", default=0),
+    }
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", " ".join(f"-c {name}={value}" for name, value in _pg_limits.items())
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -19,5 +19,10 @@ import secrets
 from config.keys import NAMES
 
 os.environ.setdefault("DEBUG", "true")
+# On PostgreSQL a test that leaves a transaction open, or waits on a lock that is
+# never released, fails within a minute or two with PostgreSQL's own error instead
+# of holding every later test (and CI) until its time runs out.
+os.environ.setdefault("JINSHAO_PG_IDLE_IN_TRANSACTION_TIMEOUT", "60000")
+os.environ.setdefault("JINSHAO_PG_LOCK_TIMEOUT", "120000")
 for _name in NAMES:
     os.environ.setdefault(_name, secrets.token_urlsafe(50))
