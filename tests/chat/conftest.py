@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 
 import pytest
 import pytest_asyncio
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connections
@@ -20,9 +23,38 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest_asyncio.fixture
-async def close_db_threads():
-    """Close the connection consumers opened in the sync worker thread, after the test."""
+async def close_db_threads(monkeypatch):
+    """After the test: end every socket it left open, forget the channel layer, and close
+    the connections the consumers opened in the sync worker thread.
+
+    A consumer still running when pytest-asyncio closes the test's event loop is
+    cancelled at once with the channel layer's own receive tasks. On Redis that
+    mass cancellation could wait forever (once it held CI for its whole 90
+    minutes, in the teardown of a test whose socket the server had closed). A
+    disconnect ends each consumer the way a phone does, and a fresh layer per
+    test carries no receive lock or buffer from an earlier test's loop.
+    """
+    from asgiref.testing import ApplicationCommunicator
+    from channels.layers import channel_layers
+
+    opened: list[ApplicationCommunicator] = []
+    original_init = ApplicationCommunicator.__init__
+
+    def register(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(ApplicationCommunicator, "__init__", register)
     yield
+    for socket in opened:
+        if not socket.future.done():
+            with contextlib.suppress(Exception):
+                await socket.send_input({"type": "websocket.disconnect", "code": 1000})
+                await socket.wait(timeout=5)
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is not None and hasattr(layer, "close_pools"):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(layer.close_pools(), timeout=5)
     await database_sync_to_async(connections.close_all)()
 
 
