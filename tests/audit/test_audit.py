@@ -450,8 +450,9 @@ def test_imports_are_audited(world, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_numbers_and_signs_an_existing_log():
+def test_the_migration_numbers_and_signs_an_existing_log(settings):
     """A log written before sequence numbers verifies after migrating, and still shows cuts."""
+    settings.JINSHAO_AUDIT_SEQUENCE_ON_COMMIT = "inline"
     from django.db.migrations.executor import MigrationExecutor
 
     before = [("audit", "0004_purge_past_retention")]
