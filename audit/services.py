@@ -276,7 +276,7 @@ def _kick() -> None:
                 _kicked_at = now
             from audit.tasks import sequence_audit
 
-            sequence_audit.delay()
+            sequence_audit.apply_async(retry=False)  # a broker outage must not hold the request
     except Exception:  # noqa: BLE001 (the request succeeded; beat will chain it)
         logger.warning("could not start the audit sequencer on commit", exc_info=True)
 
