@@ -23,10 +23,33 @@ class ActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
+class ChainStateFilter(admin.SimpleListFilter):
+    """Chained records, or those still waiting for the sequencer (待入链)."""
+
+    title = _("chain state")
+    parameter_name = "chained"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Chained")), ("no", _("Awaiting chaining"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(sequence__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor_name", "ip", "action_name", "object_repr", "success")
-    list_filter = ("success", ActionFilter)
+    list_display = (
+        "created_at",
+        "actor_name",
+        "ip",
+        "action_name",
+        "object_repr",
+        "success",
+        "chain_state",
+    )
+    list_filter = ("success", ActionFilter, ChainStateFilter)
     search_fields = ("actor_name", "action", "object_repr", "object_id", "ip")
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -40,10 +63,19 @@ class AuditRecordAdmin(admin.ModelAdmin):
         "object_repr",
         "success",
         "details_shown",
+        "chain_state",
         "previous_digest",
         "digest",
+        "entry_mac",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("chain state"), ordering="sequence")
+    def chain_state(self, entry: AuditRecord) -> str:
+        """ "No. N" once the sequencer chained it; "awaiting chaining" (待入链) before."""
+        if entry.sequence is None:
+            return str(_("Awaiting chaining"))
+        return str(_("No. %(sequence)s") % {"sequence": entry.sequence})
 
     @admin.display(description=_("action"), ordering="action")
     def action_name(self, entry: AuditRecord) -> str:
@@ -92,7 +124,12 @@ class AuditRecordAdmin(admin.ModelAdmin):
         return [path("export/", view, name="audit_auditrecord_export"), *super().get_urls()]
 
     def export_view(self, request):
-        """The records the list shows (same search and filters), as CSV, streamed."""
+        """The records the list shows (same search and filters), as CSV, streamed.
+
+        Columns: id, sequence (empty while pending), created_at, actor_name, ip,
+        action, object_type, object_id, object_repr, success, details, digest
+        (empty while pending), entry_mac (the writer's seal).
+        """
         from django.core.exceptions import PermissionDenied
 
         from audit.request import client_ip
@@ -106,6 +143,7 @@ class AuditRecordAdmin(admin.ModelAdmin):
         record("audit.export", actor=request.user, ip=client_ip(request), details=dict(request.GET))
         columns = [
             "id",
+            "sequence",
             "created_at",
             "actor_name",
             "ip",
@@ -116,8 +154,11 @@ class AuditRecordAdmin(admin.ModelAdmin):
             "success",
             "details",
             "digest",
+            "entry_mac",
         ]
+        # A pending record (待入链) has no sequence or digest yet: empty cells.
         rows = (
-            [str(getattr(entry, c)) for c in columns] for entry in entries.iterator(chunk_size=2000)
+            ["" if getattr(entry, c) is None else str(getattr(entry, c)) for c in columns]
+            for entry in entries.iterator(chunk_size=2000)
         )
         return csv_response(Sheet("audit", columns, rows), "audit")

@@ -1,16 +1,22 @@
 """The audit log: append-only, each record chained to the one before by a keyed hash.
 
-A record's ``digest`` is HMAC-SHA256 (key ``JINSHAO_AUDIT_KEY``) over its own
-content and the previous record's digest, and each record carries the next
-``sequence`` number (1, 2, 3, ... with no gap). Changing or deleting any row
-with raw SQL breaks the chain at that row, and ``manage.py audit_verify``
-names it. Both ends are signed too (``ChainHead``): the head names the newest
+A request only inserts its record, *pending* (no ``sequence``, no
+``digest``), sealed by its own ``entry_mac``: HMAC-SHA256 (key
+``JINSHAO_AUDIT_KEY``) over its content and a random ``token``. It reads or
+locks no shared row. The sequencer (``audit.services.sequence_pending``, run
+by Celery beat, on commit, or ``manage.py audit_sequence``) then takes the
+pending records in id order, gives each the next ``sequence`` number (1, 2,
+3, ... with no gap) and its ``digest``: HMAC-SHA256 over its content and the
+previous record's digest. Changing or deleting any chained row with raw SQL
+breaks the chain at that row, changing a pending one breaks its
+``entry_mac``, and ``manage.py audit_verify`` names either. Both ends are signed too (``ChainHead``): the head names the newest
 record (digest, sequence, id), the anchor the oldest kept one and the purge
 that removed the records before it, so removing records at either end, or all
 of them, is caught as well.
 
 The ORM refuses updates and deletes. On PostgreSQL a trigger refuses them too
-(migration ``0002``), so only a table owner acting on purpose, outside the
+(migrations ``0002``, ``0007``: the one update it lets through gives a pending
+record its place in the chain and changes nothing else), so only a table owner acting on purpose, outside the
 application, can alter the log. The chain still shows that they did.
 """
 
@@ -55,10 +61,21 @@ class AuditRecord(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     success = models.BooleanField(_("succeeded"), default=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    #: 1 for the first record ever written, then one more for each; never reused.
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
-    previous_digest = models.CharField(_("previous digest"), max_length=64, editable=False)
-    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    #: Random hex, sealed by ``entry_mac``: two records never have the same seal.
+    token = models.CharField(_("token"), max_length=32, default="", editable=False)
+    #: HMAC over the content and ``token``, set by the writer (``audit.services.entry_mac_of``).
+    entry_mac = models.CharField(_("entry seal"), max_length=64, unique=True, editable=False)
+    #: 1 for the first record ever chained, then one more for each; never reused.
+    #: None while the record waits for the sequencer (待入链).
+    sequence = models.PositiveBigIntegerField(
+        _("sequence"), unique=True, null=True, blank=True, editable=False
+    )
+    previous_digest = models.CharField(
+        _("previous digest"), max_length=64, blank=True, default="", editable=False
+    )
+    digest = models.CharField(
+        _("digest"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     objects = AuditQuerySet.as_manager()
 
@@ -66,7 +83,13 @@ class AuditRecord(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # The sequencer's queue and readiness's oldest-pending age: only pending rows.
+            models.Index(
+                fields=["id"], name="audit_pending", condition=models.Q(sequence__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         from audit.labels import action_label  # the action as the reader says it
@@ -81,9 +104,16 @@ class AuditRecord(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit records cannot be deleted (see audit_purge)")
 
+    @property
+    def is_pending(self) -> bool:
+        """True while the record waits for the sequencer (no place in the chain yet)."""
+        return self.sequence is None
+
 
 class ChainHead(models.Model):
-    """Both ends of the chain, each signed; its row lock orders concurrent writers.
+    """Both ends of the chain, each signed; its row lock admits one sequencer at a time.
+
+    Only the sequencer and ``purge`` lock it; a request never reads it.
 
     One row (pk 1), made by migration ``0005`` (and again after a flush of an
     empty database). ``signature`` is HMAC-SHA256 under ``JINSHAO_AUDIT_KEY``

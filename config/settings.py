@@ -377,6 +377,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.flush_outbox",
         "schedule": timedelta(seconds=env.int("JINSHAO_OUTBOX_FLUSH_SECONDS", default=30)),
     },
+    "sequence-audit": {
+        "task": "audit.sequence",
+        "schedule": timedelta(seconds=env.float("JINSHAO_AUDIT_SEQUENCE_SECONDS", default=2.0)),
+    },
     "disable-inactive-accounts": {
         "task": "accounts.disable_inactive_accounts",
         "schedule": timedelta(hours=24),
@@ -405,6 +409,19 @@ JINSHAO_WORKING_CALENDAR = env.bool("JINSHAO_WORKING_CALENDAR", default=False)
 JINSHAO_WORKING_HOURS = env.str("JINSHAO_WORKING_HOURS", default="08:30-17:30")
 parse_working_hours(JINSHAO_WORKING_HOURS)
 JINSHAO_RATING_MIN_GROUP = env.int("JINSHAO_RATING_MIN_GROUP", default=5)
+# The audit log's sequencer (audit.services.sequence_pending): requests only append
+# pending records; beat chains them every JINSHAO_AUDIT_SEQUENCE_SECONDS (above), and
+# each commit that wrote one kicks it: "inline" (in the committing process, leaving at
+# once if another sequencer is busy: the embedded default), "task" (one Celery task,
+# at most one a second per process: with a worker) or "off" (beat only).
+JINSHAO_AUDIT_SEQUENCE_ON_COMMIT = env.str(
+    "JINSHAO_AUDIT_SEQUENCE_ON_COMMIT", default="inline" if CELERY_TASK_ALWAYS_EAGER else "task"
+)
+if JINSHAO_AUDIT_SEQUENCE_ON_COMMIT not in ("inline", "task", "off"):
+    raise ImproperlyConfigured("JINSHAO_AUDIT_SEQUENCE_ON_COMMIT: inline, task or off.")
+JINSHAO_AUDIT_SEQUENCE_BATCH = env.int("JINSHAO_AUDIT_SEQUENCE_BATCH", default=500)
+# A record may wait this long unchained before /health/ready turns red (0: no check).
+JINSHAO_AUDIT_PENDING_MAX_SECONDS = env.float("JINSHAO_AUDIT_PENDING_MAX_SECONDS", default=10.0)
 # JINSHAO_AUDIT_KEY and JINSHAO_FIELD_KEY are read with SECRET_KEY, at the top;
 # JINSHAO_TRUSTED_PROXIES with the lock-out.
 JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default=30)

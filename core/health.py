@@ -12,7 +12,9 @@ Checks, in order: ``database`` (one ``SELECT 1``), ``migrations`` (the migration
 graph's leaves, read from disk once per process, against ``django_migrations``),
 ``outbox`` (age of the oldest pending ``OutboundMessage``), ``sweep`` (time since
 the deadline sweep last finished, ``record_sweep``), ``audit`` (the audit chain
-head is there and its signatures verify), then, when configured, ``redis`` (the
+head is there and its signatures verify), ``audit_queue`` (age of the oldest
+audit record still waiting for the sequencer, within
+``JINSHAO_AUDIT_PENDING_MAX_SECONDS``), then, when configured, ``redis`` (the
 cache's Redis answers PING), ``channel_layer`` (a send to a throwaway channel on
 the Redis channel layer) and ``storage`` (``exists()`` on a small key).
 """
@@ -131,10 +133,14 @@ def _database_checks() -> list[Check]:
                 ),
                 _in_savepoint("outbox", _outbox_check),
                 _in_savepoint("audit", lambda: Check("audit", ok=_audit_head_verifies())),
+                _in_savepoint("audit_queue", _audit_queue_check),
             ]
     except Exception:  # noqa: BLE001 (unreachable, timed out: every database check fails)
         logger.warning("readiness: the database is unreachable", exc_info=True)
-        return [Check(name, ok=False) for name in ("database", "migrations", "outbox", "audit")]
+        return [Check(name, ok=False) for name in DATABASE_CHECKS]
+
+
+DATABASE_CHECKS = ("database", "migrations", "outbox", "audit", "audit_queue")
 
 
 def _in_savepoint(name: str, check: Callable[[], Check]) -> Check:
@@ -202,6 +208,16 @@ def _sweep_check() -> Check:
 
 def _within(lag: float, limit: float) -> bool:
     return limit <= 0 or lag <= limit  # a limit of 0 turns the check off
+
+
+def _audit_queue_check() -> Check:
+    """The oldest pending audit record's age against ``JINSHAO_AUDIT_PENDING_MAX_SECONDS``."""
+    from audit.services import pending_status
+
+    _, lag = pending_status()
+    return Check(
+        "audit_queue", ok=_within(lag, settings.JINSHAO_AUDIT_PENDING_MAX_SECONDS), lag=lag
+    )
 
 
 def _audit_head_verifies() -> bool:

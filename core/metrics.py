@@ -22,6 +22,8 @@ Counted as things happen (in every process that does them):
 
 Computed when scraped (:class:`StateCollector`, a few indexed queries):
 ``jinshao_outbox_pending``, ``jinshao_outbox_oldest_pending_age_seconds``,
+``jinshao_audit_pending``, ``jinshao_audit_oldest_pending_age_seconds`` (audit
+records waiting for the sequencer, and how long the oldest has),
 ``jinshao_sweep_lag_seconds`` and ``jinshao_celery_queue_length{queue}``.
 
 Several processes: with ``PROMETHEUS_MULTIPROC_DIR`` set (before Python
@@ -221,6 +223,7 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._outbox()
+        yield from self._audit_queue()
         yield self._sweep_lag()
         queue = self._queue_length()
         if queue is not None:
@@ -244,6 +247,19 @@ class StateCollector(Collector):
             "jinshao_outbox_oldest_pending_age_seconds",
             "Age of the oldest undelivered outbound message (seconds; 0 when none).",
             max(age, 0.0),
+        )
+
+    def _audit_queue(self) -> Iterator[GaugeMetricFamily]:
+        from audit.services import pending_status
+
+        pending, age = pending_status()
+        yield GaugeMetricFamily(
+            "jinshao_audit_pending", "Audit records waiting for the sequencer (unchained).", pending
+        )
+        yield GaugeMetricFamily(
+            "jinshao_audit_oldest_pending_age_seconds",
+            "Age of the oldest audit record waiting for the sequencer (seconds; 0 when none).",
+            age,
         )
 
     def _sweep_lag(self) -> GaugeMetricFamily:

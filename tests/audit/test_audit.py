@@ -81,6 +81,7 @@ def test_postgresql_refuses_raw_changes_too(world, case_in):
 
 def test_a_row_changed_by_hand_is_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     entries = list(AuditRecord.objects.order_by("id"))
     assert len(entries) >= 3
     victim = entries[1]
@@ -92,6 +93,7 @@ def test_a_row_changed_by_hand_is_caught(world, case_in):
 
 def test_a_row_deleted_by_hand_is_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     entries = list(AuditRecord.objects.order_by("id"))
     raw("DELETE FROM audit_auditrecord WHERE id = %s", [entries[1].pk])
     assert audit.first_broken_link() == (
@@ -102,6 +104,7 @@ def test_a_row_deleted_by_hand_is_caught(world, case_in):
 
 def test_the_newest_rows_deleted_by_hand_are_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     entries = list(AuditRecord.objects.order_by("id"))
     raw("DELETE FROM audit_auditrecord WHERE id = %s", [entries[-1].pk])
     assert audit.first_broken_link() == (entries[-2].pk, "records after it were removed")
@@ -225,8 +228,9 @@ def backdate(entries, days: int) -> None:
         entry.previous_digest = previous
         digest = audit.digest_of(entry)
         raw(
-            "UPDATE audit_auditrecord SET previous_digest = %s, digest = %s WHERE id = %s",
-            [previous, digest, entry.pk],
+            "UPDATE audit_auditrecord SET previous_digest = %s, digest = %s, entry_mac = %s"
+            " WHERE id = %s",
+            [previous, digest, audit.entry_mac_of(entry), entry.pk],
         )
         previous = digest
     head = ChainHead.objects.get()
@@ -243,6 +247,7 @@ def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_
     from django.utils import timezone
 
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     old = list(AuditRecord.objects.order_by("sequence"))[:3]
     backdate(old, days=400)
 
@@ -262,6 +267,7 @@ def test_old_records_are_purged_auditably_and_the_chain_still_holds(world, case_
     call_command("audit_verify", stdout=out)
     assert "intact" in out.getvalue() and f"sequence {head.sequence}" in out.getvalue()
     audit.record("after.purge")  # the log goes on after a purge
+    assert audit.sequence_pending() == 1
     assert audit.first_broken_link() is None
 
 
@@ -271,6 +277,7 @@ def test_a_purge_of_every_record_still_verifies(world, case_in):
     from django.utils import timezone
 
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     everything = list(AuditRecord.objects.order_by("sequence"))
     backdate(everything, days=400)
     assert audit.purge(before=timezone.now() - timedelta(days=200)) == len(everything)
@@ -283,6 +290,7 @@ def test_a_purge_of_every_record_still_verifies(world, case_in):
 
 def test_the_newest_rows_removed_and_the_head_moved_back_are_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     entries = list(AuditRecord.objects.order_by("sequence"))
     kept = entries[-3]
     raw("DELETE FROM audit_auditrecord WHERE sequence > %s", [kept.sequence])
@@ -296,14 +304,17 @@ def test_the_newest_rows_removed_and_the_head_moved_back_are_caught(world, case_
     )
     with pytest.raises(CommandError, match="signature does not match"):
         call_command("audit_verify")
-    # Nor can the application be made to sign the moved head by writing the next record.
+    # Nor can the sequencer be made to sign the moved head by chaining the next record.
+    audit.record("cover.up")
     with pytest.raises(audit.ChainBroken):
-        audit.record("cover.up")
+        audit.sequence_pending()
+    assert AuditRecord.objects.get(action="cover.up").sequence is None
     assert audit.first_broken_link() is not None
 
 
 def test_young_old_rows_removed_and_the_anchor_moved_are_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     entries = list(AuditRecord.objects.order_by("sequence"))
     first_kept = entries[2]
     raw("DELETE FROM audit_auditrecord WHERE sequence < %s", [first_kept.sequence])
@@ -328,6 +339,7 @@ def test_young_rows_removed_after_a_real_purge_are_caught(world, case_in):
     from django.utils import timezone
 
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     backdate(list(AuditRecord.objects.order_by("sequence"))[:2], days=400)
     audit.purge(before=timezone.now() - timedelta(days=200))
     head = ChainHead.objects.get()
@@ -344,6 +356,7 @@ def test_young_rows_removed_after_a_real_purge_are_caught(world, case_in):
 
 def test_every_row_removed_is_caught(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     written = AuditRecord.objects.count()
     raw("DELETE FROM audit_auditrecord")
     assert audit.first_broken_link() == (0, f"all {written} records were removed")
@@ -364,19 +377,24 @@ def test_every_row_removed_is_caught(world, case_in):
     )
     with pytest.raises(CommandError, match="chain head is missing"):
         call_command("audit_verify")
+    audit.record("cover.up")
     with pytest.raises(audit.ChainBroken):
-        audit.record("cover.up")
+        audit.sequence_pending()
+    with pytest.raises(CommandError, match="chain head is missing"):
+        call_command("audit_sequence")
 
 
 def test_a_rollback_to_a_copied_head_needs_a_copy_kept_elsewhere(world, case_in):
     """The limit, pinned: an old head copied earlier verifies; ``--at-least`` catches it."""
     case_in("pending_review")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
     copied = ChainHead.objects.values("digest", "sequence", "last_id", "signature").get()
     assert f"sequence {copied['sequence']}," in out.getvalue()
     audit.record("later.one")
     audit.record("later.two")
+    audit.sequence_pending()
     raw("DELETE FROM audit_auditrecord WHERE sequence > %s", [copied["sequence"]])
     raw(
         "UPDATE audit_chainhead SET digest = %s, sequence = %s, last_id = %s, signature = %s"
@@ -390,6 +408,7 @@ def test_a_rollback_to_a_copied_head_needs_a_copy_kept_elsewhere(world, case_in)
 
 def test_records_carry_consecutive_sequence_numbers(world, case_in):
     case_in("dispatched")
+    audit.sequence_pending()  # chained, as the sequencer would have after the commit
     numbers = list(AuditRecord.objects.order_by("id").values_list("sequence", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))
     assert ChainHead.objects.get().sequence == numbers[-1]
@@ -406,7 +425,7 @@ def test_the_audit_administrator_exports_what_the_list_shows(world, client, case
     response = client.get(reverse("admin:audit_auditrecord_export"), {"action": "case.submitted"})
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = body.strip().splitlines()
-    assert lines[0].startswith("id,created_at,actor_name")
+    assert lines[0].startswith("id,sequence,created_at,actor_name")
     assert len(lines) == 2 and "case.submitted" in lines[1]
     assert AuditRecord.objects.filter(action="audit.export", actor=auditor_admin).exists()
     client.force_login(world.sysadmin)
@@ -431,12 +450,13 @@ def test_imports_are_audited(world, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_numbers_and_signs_an_existing_log():
+def test_the_migration_numbers_and_signs_an_existing_log(settings):
     """A log written before sequence numbers verifies after migrating, and still shows cuts."""
+    settings.JINSHAO_AUDIT_SEQUENCE_ON_COMMIT = "inline"
     from django.db.migrations.executor import MigrationExecutor
 
     before = [("audit", "0004_purge_past_retention")]
-    latest = [("audit", "0006_sequence_required")]
+    latest = [("audit", "0009_seal_required")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
@@ -454,6 +474,9 @@ def test_the_migration_numbers_and_signs_an_existing_log():
     assert list(AuditRecord.objects.order_by("id").values_list("sequence", flat=True)) == [1, 2, 3]
     assert audit.first_broken_link() is None
     audit.record("new.one")
+    assert audit.first_broken_link() is None
+    # Committed at once (no test transaction here): chained on commit, in-process.
+    assert AuditRecord.objects.get(action="new.one").sequence == 4
     assert audit.first_broken_link() is None
     raw("DELETE FROM audit_auditrecord WHERE sequence = 1")
     assert audit.first_broken_link()[1].startswith("records before it were removed")

@@ -173,6 +173,24 @@ def test_ready_is_red_when_the_audit_head_does_not_verify(client):
 
 
 @pytest.mark.django_db
+def test_ready_is_red_while_an_audit_record_waits_past_the_bound(client, settings, monkeypatch):
+    from audit import services as audit
+
+    settings.JINSHAO_AUDIT_PENDING_MAX_SECONDS = 10
+    past = timezone.now() - timedelta(seconds=30)
+    with monkeypatch.context() as patched:
+        patched.setattr(timezone, "now", lambda: past)
+        audit.record("test.stuck")  # the sequencer has not run for 30 s
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert not response.json()["checks"]["audit_queue"]["ok"]
+    assert response.json()["checks"]["audit_queue"]["lag_seconds"] >= 30
+    assert audit.sequence_pending() >= 1
+    health.forget()
+    assert client.get("/health/ready").status_code == 200
+
+
+@pytest.mark.django_db
 def test_public_callers_see_no_details(client, settings):
     settings.STORAGES = {
         **settings.STORAGES,

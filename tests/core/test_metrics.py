@@ -266,6 +266,26 @@ def test_outbox_backlog_and_age_and_sweep_lag_are_read_at_scrape_time(world, cas
 
 
 @pytest.mark.django_db
+def test_audit_records_awaiting_the_sequencer_and_the_oldest_age_are_read_at_scrape_time(
+    monkeypatch,
+):
+    from audit import services as audit
+
+    audit.sequence_pending()
+    empty = scrape()
+    assert value(empty, "jinshao_audit_pending") == 0
+    assert value(empty, "jinshao_audit_oldest_pending_age_seconds") == 0
+    past = timezone.now() - timedelta(seconds=90)
+    with monkeypatch.context() as patched:
+        patched.setattr(timezone, "now", lambda: past)
+        audit.record("test.waiting")
+    audit.record("test.fresh")
+    after = scrape()
+    assert value(after, "jinshao_audit_pending") == 2
+    assert 90 <= value(after, "jinshao_audit_oldest_pending_age_seconds") < 150
+
+
+@pytest.mark.django_db
 def test_no_queue_length_without_a_redis_broker(settings):
     settings.CELERY_BROKER_URL = "memory://"
     assert not any(name == "jinshao_celery_queue_length" for name, _labels in scrape())

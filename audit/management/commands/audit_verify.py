@@ -1,16 +1,20 @@
 """Check the audit log's hash chain: ``manage.py audit_verify`` (exit status 1 if broken).
 
-Checks every kept record, the signed head (the newest end) and the signed
-anchor with the purge it names (the oldest end). On success it prints the
+Checks every kept record (chained ones by the chain and their writer's seal,
+pending ones by their seal), the signed head (the newest end) and the signed
+anchor with the purge it names (the oldest end), and reports how many records
+wait to be chained and for how long (a warning past
+``JINSHAO_AUDIT_PENDING_MAX_SECONDS``: the sequencer is not running). On success it prints the
 head's sequence number and digest: kept outside the database host (the daily
 cron's mail, say), they show a later rollback to an earlier state, which the
 database alone cannot (``--at-least`` checks one).
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditRecord, ChainHead
-from audit.services import first_broken_link, head_summary
+from audit.services import first_broken_link, head_summary, pending_status
 
 
 class Command(BaseCommand):
@@ -37,6 +41,14 @@ class Command(BaseCommand):
                 f"Audit log rolled back: it reaches sequence {reached}, "
                 f"an earlier check saw {options['at_least']}."
             )
+        pending, age = pending_status()
         self.stdout.write(
-            f"Audit log intact: {AuditRecord.objects.count()} records verified; {head_summary()}."
+            f"Audit log intact: {AuditRecord.objects.count()} records verified"
+            f" ({pending} pending, oldest {age:.1f} s); {head_summary()}."
         )
+        limit = settings.JINSHAO_AUDIT_PENDING_MAX_SECONDS
+        if pending and 0 < limit < age:
+            self.stderr.write(
+                f"Warning: a record has waited {age:.1f} s to be chained (bound {limit:g} s):"
+                " is the sequencer running (manage.py audit_sequence)?"
+            )
