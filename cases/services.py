@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from cases import permissions
+from cases import permissions, uploads
 from cases.choices import (
     INVITABLE_STATES,
     SUPERVISED_STATES,
@@ -280,6 +280,7 @@ def create_case(
     if errors:
         raise ValidationFailed(_("The case is incomplete."), fields=errors)
     cleaned = validate_answers(template, answers, require_all=not via)
+    photos = {} if via else uploads.check_photos(None, template, cleaned, actor=actor)
     case = Case.objects.create(
         number=allocate_case_number(),
         title=title,
@@ -296,6 +297,7 @@ def create_case(
         source=source,
         external_id=external_id or "",
     )
+    uploads.attach_photos(case, photos)
     record_event(
         case,
         EventKind.CREATED,
@@ -357,6 +359,9 @@ def update_draft(case: Case, *, actor, answers: Any = None, **changes: Any) -> C
             setattr(locked, name, value)
     if answers is not None:
         cleaned = validate_answers(locked.template, answers)
+        uploads.attach_photos(
+            locked, uploads.check_photos(locked, locked.template, cleaned, actor=actor)
+        )
         if cleaned != locked.answers:
             diff["answers"] = [locked.answers, cleaned]
             locked.answers = cleaned
