@@ -40,11 +40,7 @@ class PhotoUploadViewSet(viewsets.GenericViewSet):
     throttle_classes = [WriteThrottle]
     queryset = PhotoUpload.objects.none()
     lookup_value_regex = "[0-9a-fA-F-]{36}"
-
-    def get_parsers(self):
-        if getattr(self, "action", None) == "create" or self.request.method == "POST":
-            return [MultiPartParser()]
-        return super().get_parsers()
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": PhotoUploadInputSerializer},
