@@ -41,7 +41,12 @@ def digest() -> str:
 
 
 def environment(var: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "JINSHAO_AUDIT_KEY", "JINSHAO_FIELD_KEY", "DATABASE_URL", "REDIS_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"SECRET_KEY", "JINSHAO_AUDIT_KEY", "JINSHAO_FIELD_KEY", "DATABASE_URL", "REDIS_URL"}
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         JINSHAO_DEMO="1",  # DEBUG and this directory's own keys (var/demo-keys.json)
@@ -93,16 +98,39 @@ def main() -> None:
     env = environment(var)
     try:
         made = subprocess.run(
-            [PYTHON, "manage.py", "shell", "-c", FIXTURES], cwd=ROOT, env=env, check=True,
-            stdout=subprocess.PIPE, text=True, timeout=300,
+            [PYTHON, "manage.py", "shell", "-c", FIXTURES],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=300,
         )
     except BaseException:
         shutil.rmtree(var, ignore_errors=True)
         raise
     ids = json.loads(made.stdout.strip().splitlines()[-1])
-    print("E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}", "var": str(var), **ids}), flush=True)
+    print(
+        "E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}", "var": str(var), **ids}),
+        flush=True,
+    )
     os.chdir(ROOT)
-    os.execve(PYTHON, [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", port, "--log-level", "warning"], env)
+    os.execve(
+        PYTHON,
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
 
 
 if __name__ == "__main__":
