@@ -1,4 +1,10 @@
 // One module per feature; add yours here.
+import actions from "./actions";
+import auth from "./auth";
+import cases from "./cases";
 import common from "./common";
+import home from "./home";
+import me from "./me";
+import notifications from "./notifications";
 
-export default { common };
+export default { common, auth, home, cases, actions, notifications, me };

@@ -1,0 +1,39 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The storage state of `username`'s session, logged in by global-setup.ts. */
+export function asUser(username: string): string {
+  return resolve(here, ".auth", `${username}.json`);
+}
+
+export const PASSWORD = "Jinshao@2024";
+
+export interface Info {
+  baseURL: string;
+  pending_review: number;
+  outside: number;
+}
+
+export function info(): Info {
+  return JSON.parse(process.env.E2E_INFO ?? "{}");
+}
+
+export async function logIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("账号").fill(username);
+  await page.getByLabel("密码").fill(password);
+  await page.getByRole("button", { name: "登录" }).click();
+}
+
+/** No serious or critical axe-core violation on the page as it is now. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+  expect(bad, bad.join("\n")).toEqual([]);
+}

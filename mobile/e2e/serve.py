@@ -1,0 +1,137 @@
+"""A real server on the demo district for the browser tests (mobile/e2e/).
+
+Seeds a small demo district once per version of the migrations and the seed
+code (cached under var/e2e-cache/<digest>/, as bin/setup stamps what it
+installed), copies it to a fresh temporary directory, adds the few cases the
+tests need through the services, prints one line ``E2E {json}`` (what the
+tests read: the base URL and case ids), then becomes uvicorn on
+``127.0.0.1:$E2E_PORT`` serving mobile/dist. The caller stops it (SIGTERM);
+e2e/global-setup.ts then removes the temporary directory (``var`` in the line).
+
+Usage: .venv/bin/python mobile/e2e/serve.py   (from anywhere; E2E_PORT required)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+SEED = ["--cases", "80", "--staff", "60", "--quiet"]
+
+
+def digest() -> str:
+    """What the seeded database depends on: every migration, the seed code and its data."""
+    parts = sorted(ROOT.glob("*/migrations/*.py")) + [
+        ROOT / "core/management/commands/seed_demo.py",
+        ROOT / "core/demo_data.py",
+    ]
+    h = hashlib.sha256(" ".join(SEED).encode())
+    for path in parts:
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def environment(var: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"SECRET_KEY", "JINSHAO_AUDIT_KEY", "JINSHAO_FIELD_KEY", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        JINSHAO_DEMO="1",  # DEBUG and this directory's own keys (var/demo-keys.json)
+        JINSHAO_VAR_DIR=str(var),
+        DATABASE_URL=f"sqlite:///{var / 'jinshao.sqlite3'}",
+        JINSHAO_2FA_ENFORCED="false",
+        JINSHAO_LOGIN_RATE="1000/min",  # many log-ins from one address; lock-out still counts
+        JINSHAO_LOG_FORMAT="json",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def seeded() -> Path:
+    cache = ROOT / "var" / "e2e-cache" / digest()
+    if (cache / "jinshao.sqlite3").is_file():
+        return cache
+    build = Path(tempfile.mkdtemp(prefix="jinshao-e2e-seed-"))
+    env = environment(build)
+    for command in (["migrate", "--noinput", "-v0"], ["seed_demo", *SEED]):
+        subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=900)
+    if cache.parent.exists():
+        shutil.rmtree(cache.parent)  # older seeds
+    cache.parent.mkdir(parents=True)
+    shutil.move(str(build), cache)
+    return cache
+
+
+FIXTURES = r"""
+import json
+from accounts.models import User
+from cases import services
+from cases.models import Case
+from templates.models import Category
+official = User.objects.get(username="cun001")
+community = official.role_assignments.get(role="village_official").area
+mine = services.create_case(actor=official, community=community, title="浏览器测试：路灯不亮",
+    category=Category.objects.filter(is_active=True).order_by("pk").first(), submit=True)
+outside = Case.objects.exclude(community=community).order_by("-id").first()
+print(json.dumps({"pending_review": mine.pk, "outside": outside.pk}))
+"""
+
+
+def main() -> None:
+    port = os.environ["E2E_PORT"]
+    var = Path(tempfile.mkdtemp(prefix="jinshao-e2e-"))
+    for name in ("jinshao.sqlite3", "demo-keys.json"):
+        shutil.copy(seeded() / name, var / name)
+    env = environment(var)
+    try:
+        made = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", FIXTURES],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    except BaseException:
+        shutil.rmtree(var, ignore_errors=True)
+        raise
+    ids = json.loads(made.stdout.strip().splitlines()[-1])
+    print(
+        "E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}", "var": str(var), **ids}),
+        flush=True,
+    )
+    os.chdir(ROOT)
+    os.execve(
+        PYTHON,
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
