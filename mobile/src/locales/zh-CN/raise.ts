@@ -42,6 +42,8 @@ export default {
   cancelCase: "撤销案件",
   cancelReason: "撤销原因",
   cancelReasonRequired: "请填写撤销原因",
+  reasonRequired: "请填写{label}",
+  takePhoto: "拍照",
   cancelled: "案件已撤销",
   invite: "发送邀请",
   invited: "已邀请 {n} 人",
