@@ -18,6 +18,8 @@ admin.site.enable_nav_sidebar = False
 admin.site.index_template = "admin/jinshao_index.html"
 # Log-in attempts for one account from one address are taken one at a time.
 admin.site.login_form = LoginForm
+# The log-in page points everyone but the back office's people to the phone app (at /).
+admin.site.login_template = "admin/jinshao_login.html"
 
 #: The index's apps in the order people work with them: cases, then configuration,
 #: then accounts and security, then the technical tables. Apps not named go last.

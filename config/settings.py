@@ -260,6 +260,9 @@ if env.str("MEDIA_S3_BUCKET", default=""):
 # The embedded demo serves static files from the ASGI app itself; production
 # sets this off and lets the proxy serve STATIC_ROOT after collectstatic.
 JINSHAO_SERVE_STATIC = env.bool("JINSHAO_SERVE_STATIC", default=DEBUG)
+# The phone app's build (``npm run build`` in mobile/, run by bin/setup), served at
+# the site root by core.app_shell: index.html and assets/.
+JINSHAO_APP_DIR = Path(env.str("JINSHAO_APP_DIR", default=str(BASE_DIR / "mobile" / "dist")))
 
 LOGIN_URL = "admin:login"
 
@@ -510,6 +513,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
+        # Vant's icon font is a data: URL in its CSS; recorded voice plays from blob:.
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'", "ws:", "wss:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],

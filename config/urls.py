@@ -1,4 +1,4 @@
-"""Root URLs: the admin back office, the phone API and its schema."""
+"""Root URLs: the phone app at the root, the admin back office, the phone API and its schema."""
 
 from csp.decorators import csp_exempt
 from django.contrib import admin
@@ -7,12 +7,12 @@ from django.http import FileResponse
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import config.admin  # noqa: F401  (site titles)
 from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
+from core import app_shell
 from core.api import health
 from core.api.errors import page_not_found
 from core.views_metrics import metrics_view
@@ -25,7 +25,6 @@ def favicon(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/second-factor/", second_factor, name="second-factor"),
     path("admin/dashboard/", admin.site.admin_view(dashboard), name="analytics-dashboard"),
     path(
@@ -55,6 +54,10 @@ urlpatterns = [
     re_path(
         r"^api/(?:.*/)?$", csrf_exempt(page_not_found), {"exception": None}, name="api-not-found"
     ),
+    # The phone app (core.app_shell): its hashed files, then its shell at the root and at
+    # every address of its own router (anything not the server's own, above).
+    re_path(r"^assets/(?P<name>.+)$", app_shell.asset, name="app-asset"),
+    re_path(app_shell.CLIENT_ROUTE, app_shell.shell, name="app"),
 ]
 # No public media URL: chat attachments are streamed by the API to the people
 # who may read the case's room (chat.api).

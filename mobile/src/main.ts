@@ -1,4 +1,3 @@
-import "vant/lib/index.css";
 import { createApp } from "vue";
 import App from "./App.vue";
 import { i18n } from "./i18n";

@@ -1,15 +1,43 @@
 import { createRouter, createWebHistory } from "vue-router";
+import { currentUser } from "./auth/session";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
 
+declare module "vue-router" {
+  interface RouteMeta {
+    public?: boolean; // reachable without logging in
+    tab?: boolean; // shows the bottom tab bar
+  }
+}
+
 export const router = createRouter({
   history: createWebHistory("/"),
   routes: [
-    { path: "/", name: "home", component: () => import("./views/HomeView.vue") },
-    { path: "/login", name: "login", component: () => import("./views/LoginView.vue") },
+    { path: "/", name: "home", component: () => import("./views/HomeView.vue"), meta: { tab: true } },
+    { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+    { path: "/cases", name: "cases", component: () => import("./views/CasesView.vue"), meta: { tab: true } },
+    { path: "/cases/:id(\\d+)", name: "case", component: () => import("./views/CaseView.vue"), props: true },
+    // the case room, raising and rating: features/room, features/raise, features/rate
     ...raiseRoutes,
     ...rateRoutes,
     ...roomRoutes,
+    { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
+    { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
+    { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },
+    { path: "/:rest(.*)*", name: "not-found", component: () => import("./views/NotFoundView.vue"), meta: { public: true } },
   ],
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch {
+    return true; // server unreachable: the screen itself says so
+  }
+  if (!user) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
+  if (user.password_expired && to.name !== "password") return { name: "password" };
+  return true;
 });

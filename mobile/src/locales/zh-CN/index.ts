@@ -1,7 +1,13 @@
 // One module per feature; add yours here.
+import actions from "./actions";
+import auth from "./auth";
+import cases from "./cases";
 import common from "./common";
+import home from "./home";
+import me from "./me";
+import notifications from "./notifications";
 import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
 
-export default { common, raise, rate, room };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room };

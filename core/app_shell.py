@@ -1,0 +1,80 @@
+"""The phone app (金哨 H5, ``mobile/``) served from its build, ``mobile/dist/``.
+
+Two kinds of answer:
+
+- the shell, ``index.html``, at ``/`` and at every address of the app's own
+  router (``/cases/12``, ``/login``, …): ``Cache-Control: no-cache``, so a phone
+  always revalidates it and picks up a new build at once;
+- the build's files under ``/assets/``, named by a hash of their content
+  (``index-3f9a1c.js``): ``Cache-Control: public, max-age=31536000, immutable``,
+  a year, since a changed file gets a new name.
+
+Without a build (a checkout where ``bin/setup`` has not run, or Node.js was
+missing) the shell is a Chinese page saying so, with status 503.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+#: A year: the longest lifetime caches honour, for files whose name changes with them.
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: The shell may be stored but is revalidated on every use.
+REVALIDATE = "no-cache"
+
+#: First path segments that belong to the server, never to the app's router.
+SERVER_PREFIXES = ("admin", "api", "ws", "static", "media", "health", "open311", "assets")
+#: Whole paths that belong to the server.
+SERVER_PATHS = ("metrics", "favicon.ico")
+
+#: The pattern of every address answered with the shell (for ``re_path``).
+CLIENT_ROUTE = r"^(?!(?:{})(?:/|$)|(?:{})$).*$".format(
+    "|".join(SERVER_PREFIXES), "|".join(p.replace(".", r"\.") for p in SERVER_PATHS)
+)
+
+
+def app_dir() -> Path:
+    """The build directory (``JINSHAO_APP_DIR``, default ``mobile/dist``)."""
+    return Path(settings.JINSHAO_APP_DIR)
+
+
+@require_safe
+@ensure_csrf_cookie
+def shell(request: HttpRequest, path: str = "") -> HttpResponse:
+    """The app's ``index.html`` for ``/`` and any client route; sets the CSRF cookie.
+
+    200 with the shell (``no-cache``), or 503 with a page telling to run
+    ``bin/setup`` when there is no build.
+    """
+    index = app_dir() / "index.html"
+    try:
+        body = index.read_bytes()
+    except FileNotFoundError:
+        response = render(request, "core/app_missing.html", status=503)
+    else:
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = REVALIDATE
+    return response
+
+
+@require_safe
+def asset(request: HttpRequest, name: str) -> FileResponse:
+    """One built file under ``dist/assets/``, cached for a year; 404 for anything else
+    (a missing name, a directory, a path leading outside)."""
+    root = (app_dir() / "assets").resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise Http404(name)
+    content_type, encoding = mimetypes.guess_type(target.name)
+    response = FileResponse(
+        target.open("rb"), content_type=content_type or "application/octet-stream"
+    )
+    response["Cache-Control"] = IMMUTABLE
+    return response

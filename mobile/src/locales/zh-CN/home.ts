@@ -1,0 +1,18 @@
+export default {
+  title: "待办",
+  hello: "{name}，您好",
+  toReview: "待审核案件",
+  invitations: "待接收的邀请",
+  toRate: "待评价案件",
+  notifications: "未读通知",
+  messages: "未读聊天消息",
+  overdue: "超期案件（预警）",
+  intake: "外部来件待审核",
+  departmentCases: "本部门案件",
+  rooms: "有新消息的案件",
+  unreadIn: "{n} 条未读",
+  nothing: "暂时没有待办事项",
+  live: "实时更新中",
+  offline: "实时连接已断开，正在重连…",
+  raise: "发起案件",
+};

@@ -1,0 +1,103 @@
+"""The phone app served at the root (core.app_shell): the shell never stale, the hashed
+files cached for a year, a clear page without a build, the server's own paths untouched."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+SHELL = (
+    '<!doctype html><html lang="zh-CN"><head><script type="module" crossorigin '
+    'src="/assets/index-abc123.js"></script></head><body><div id="app"></div></body></html>'
+)
+
+
+@pytest.fixture
+def built(tmp_path, settings):
+    """A build as ``npm run build`` leaves it, in a directory of the test's own."""
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "index.html").write_text(SHELL, encoding="utf-8")
+    (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)", encoding="utf-8")
+    (tmp_path / "assets" / "index-abc123.css").write_text("body{}", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("not an asset", encoding="utf-8")
+    settings.JINSHAO_APP_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/cases/12", "/cases/12/room", "/me/"])
+def test_the_root_and_every_client_route_answer_the_shell_never_cached_stale(built, path):
+    answer = Client().get(path)
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/html; charset=utf-8"
+    assert answer["Cache-Control"] == "no-cache"
+    assert answer.content.decode() == SHELL
+    assert "csrftoken" in answer.cookies  # the app reads it before its first POST
+
+
+def test_the_shell_allows_the_apps_own_scripts_and_sockets_and_no_inline_script(built):
+    policy = Client().get("/")["Content-Security-Policy"]
+    directives = dict(
+        (part.split()[0], part.split()[1:]) for part in policy.split(";") if part.strip()
+    )
+    assert directives["script-src"] == ["'self'"]  # the built shell has no inline script
+    assert {"ws:", "wss:"} <= set(directives["connect-src"])
+    assert "data:" in directives["font-src"]  # Vant's icon font
+
+
+def test_hashed_assets_are_cached_for_a_year(built):
+    answer = Client().get("/assets/index-abc123.js")
+    assert answer.status_code == 200
+    assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert answer["Content-Type"].startswith(("text/javascript", "application/javascript"))
+    assert b"".join(answer.streaming_content) == b"console.log(1)"
+    assert Client().get("/assets/index-abc123.css")["Content-Type"].startswith("text/css")
+
+
+@pytest.mark.parametrize(
+    "path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/%2e%2e/secret.txt"]
+)
+def test_nothing_but_the_built_assets_is_served(built, path):
+    assert Client().get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nowhere/",
+        "/admin/nowhere/",
+        "/static/nowhere.css",
+        "/ws/x",
+        "/metrics",
+        "/health/x",
+    ],
+)
+def test_the_servers_own_paths_are_never_the_shell(built, path):
+    answer = Client().get(path)
+    assert b'<div id="app">' not in answer.content
+    assert answer.get("Cache-Control") != "no-cache"
+
+
+def test_the_admin_still_answers_at_its_address(built):
+    answer = Client().get("/admin/")
+    assert answer.status_code == 302 and answer["Location"].startswith("/admin/login/")
+    assert Client().get("/admin")["Location"] == "/admin/"  # the slash is still added
+
+
+def test_without_a_build_the_root_says_to_run_bin_setup(settings, tmp_path):
+    settings.JINSHAO_APP_DIR = tmp_path / "dist"
+    answer = Client().get("/")
+    assert answer.status_code == 503
+    assert answer["Cache-Control"] == "no-cache"
+    page = answer.content.decode()
+    assert "bin/setup" in page and "Node.js" in page
+
+
+def test_the_shell_refuses_writes(built):
+    assert Client().post("/cases/1").status_code == 405
+
+
+def test_the_admin_login_page_sends_field_roles_to_the_app(client):
+    page = client.get("/admin/login/").content.decode()
+    assert 'id="phone-app-hint"' in page and 'href="/"' in page
