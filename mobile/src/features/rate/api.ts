@@ -4,15 +4,18 @@ import { api } from "../../api/http";
 import { fetchAll, getCase, type CaseDetail } from "../raise/api";
 
 /**
- * A rating criterion as the criteria endpoint lists it (h3, issue 13):
- * `GET /api/v1/rating-criteria/` → `[{"id", "code", "name", "weight"}]`
- * (a plain list or a picker page), active ones in the administrators' order.
+ * A rating criterion as `GET /api/v1/rating-criteria/` lists it (ratings/api/views.py):
+ * active ones in the administrators' order, not paginated. `code` is the key
+ * of `scores`; each score a whole number from `min` to `max`; the overall is
+ * their mean weighted by `weight` (a decimal string).
  */
 export interface Criterion {
-  id: number;
   code: string;
-  name: string;
+  label: string;
+  order?: number;
   weight?: string | number;
+  min?: number;
+  max?: number;
 }
 
 export interface DepartmentRating {

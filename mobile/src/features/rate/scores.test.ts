@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { CaseInvitation } from "../raise/api";
 import type { Criterion } from "./api";
-import { departmentsToRate, emptySheet, toRatings, weightedOverall } from "./scores";
+import { departmentsToRate, emptySheet, toRatings, validScore, weightedOverall } from "./scores";
 
 const criteria: Criterion[] = [
-  { id: 1, code: "result", name: "办理结果", weight: "2.00" },
-  { id: 2, code: "conduct", name: "工作作风", weight: "1.00" },
+  { code: "result", label: "办理结果", order: 1, weight: "2.00", min: 0, max: 100 },
+  { code: "conduct", label: "工作作风", order: 2, weight: "1.00", min: 0, max: 100 },
 ];
 
 function invitation(id: number, department: number, state: string, person = `人${id}`): CaseInvitation {
@@ -47,6 +47,14 @@ describe("toRatings", () => {
     const sheet = emptySheet([{ id: 10, name: "a", people: [] }], criteria);
     sheet[10].scores = { result: 99.5, conduct: 101 };
     expect(toRatings(sheet, criteria).missing).toEqual(["10:result", "10:conduct"]);
+  });
+});
+
+describe("validScore", () => {
+  it("takes the criterion's own range", () => {
+    const five = { min: 1, max: 5 };
+    expect([0, 1, 5, 6].map((v) => validScore(v, five))).toEqual([false, true, true, false]);
+    expect([0, 100, 101].map((v) => validScore(v))).toEqual([true, true, false]);
   });
 });
 

@@ -34,8 +34,10 @@ export function emptySheet(departments: DepartmentToRate[], criteria: Criterion[
   return sheet;
 }
 
-export function validScore(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 100;
+/** A whole number within the criterion's range (0–100 unless it says otherwise). */
+export function validScore(value: unknown, criterion?: Pick<Criterion, "min" | "max">): value is number {
+  const [min, max] = [criterion?.min ?? 0, criterion?.max ?? 100];
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }
 
 /** The missing scores as "department id:criterion code", or the request body when complete. */
@@ -46,7 +48,7 @@ export function toRatings(sheet: Sheet, criteria: Criterion[]): { missing: strin
     const scores: Record<string, number> = {};
     for (const criterion of criteria) {
       const value = entry.scores[criterion.code];
-      if (validScore(value)) scores[criterion.code] = value;
+      if (validScore(value, criterion)) scores[criterion.code] = value;
       else missing.push(`${id}:${criterion.code}`);
     }
     ratings.push({ department: Number(id), scores, comment: entry.comment.trim() });
@@ -60,7 +62,7 @@ export function weightedOverall(scores: Record<string, number | null>, criteria:
   let total = 0;
   for (const criterion of criteria) {
     const value = scores[criterion.code];
-    if (!validScore(value)) return null;
+    if (!validScore(value, criterion)) return null;
     const w = Number(criterion.weight ?? 1) || 1;
     weight += w;
     total += w * value;
