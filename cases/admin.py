@@ -17,11 +17,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
 
-from cases import services
+from cases import operations, services
 from cases.choices import (
-    INVITABLE_STATES,
-    SUPERVISED_STATES,
-    CaseState,
     ExtensionState,
     InvitationState,
     OrderState,
@@ -143,27 +140,14 @@ TRANSITION_SERVICES = {
     ),
 }
 
-#: Every action of ``services.available_actions`` in the field's own words: 提交,
+#: Every operation of the one table (``cases.operations``) in the field's own words: 提交,
 #: 审核通过, 退回修改 (the commander sends a submitted case back to its caller) apart
 #: from 退回 (a department gives the case back), 撤销, 办结, 重新办理, 督办, 延期 …
-ACTION_LABELS = {
-    "submit": _("Submit for review"),
-    "approve": _("Approve and dispatch"),
-    "send_back": _("Send back for changes"),
-    "cancel": _("Cancel"),
-    "complete": _("Complete"),
-    "reopen": _("Reopen for handling"),
-    "edit_draft": _("Edit draft"),
-    "invite": _("Invite people"),
-    "redispatch": _("Dispatch again"),
-    "accept": _("Accept the case"),
-    "return": _("Return the case (department)"),
-    "supervise": _("Issue a supervision order"),
-    "answer_order": _("Answer a supervision order"),
-    "ask_extension": _("Ask for an extension"),
-    "decide_extension": _("Decide on the extension request"),
-    "rate": _("Rate departments"),
-}
+ACTION_LABELS = {op.name: op.label for op in operations.OPERATIONS}
+
+#: Operations the case page does not offer: they act on one invitation, from the
+#: invitations' own list (its actions) — the case page's 接单 covers accepting.
+NOT_ON_CASE_PAGE = {"decline", "withdraw"}
 
 #: Transitions that ask for a reason on a page of their own; the others are buttons.
 TRANSITION_FORMS = {"send_back": ReasonForm, "cancel": ReasonForm, "reopen": ReasonForm}
@@ -292,7 +276,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         if form_class is None:
             raise Http404
         label = str(ACTION_LABELS[transition_name])
-        allowed = transition_name in services.available_transitions(case, request.user)
+        allowed = operations.applies(transition_name, request.user, case)
 
         def action(form):
             return TRANSITION_SERVICES[transition_name](case, request.user, form.cleaned_data)
@@ -417,15 +401,17 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
     }
 
     def case_actions(self, request, case: Case) -> list[dict[str, str]]:
-        """The buttons on top of the case page: exactly ``services.available_actions``.
+        """The buttons on top of the case page: the operations of ``cases.operations`` that apply.
 
         Each is ``{"name", "label"}`` and either a ``url`` (a page with a form)
         or a ``param`` (a button posting to the case page).
         """
         actions = []
-        transitions = set(services.available_transitions(case, request.user))
+        transitions = set(operations.TRANSITIONS)
         may_change = self.has_change_permission(request, case)
-        for name in services.available_actions(case, request.user):
+        for name in operations.available_operations(request.user, case):
+            if name in NOT_ON_CASE_PAGE:
+                continue
             if name in transitions and not may_change:
                 continue  # the button would answer 403 (changeform_view)
             action = {"name": name, "label": str(ACTION_LABELS.get(name, name))}
@@ -510,7 +496,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state == CaseState.DRAFT,
+            applies=operations.applies("edit_draft", request.user, case),
             form_class=DraftEditForm,
             title=gettext("Edit draft"),
             submit_label=gettext("Save"),
@@ -531,7 +517,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state in INVITABLE_STATES,
+            applies=operations.applies("invite", request.user, case),
             form_class=InviteForm,
             title=gettext("Invite people"),
             submit_label=gettext("Invite"),
@@ -558,7 +544,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state == CaseState.PENDING_RATING,
+            applies=operations.applies("rate", request.user, case),
             form_class=RatingForm,
             title=gettext("Rate departments"),
             submit_label=gettext("Rate"),
@@ -578,7 +564,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state in SUPERVISED_STATES,
+            applies=operations.applies("supervise", request.user, case),
             form_class=SupervisionOrderForm,
             title=gettext("Issue a supervision order"),
             submit_label=gettext("Issue"),
@@ -594,7 +580,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=orders.exists(),
+            applies=operations.applies("answer_order", request.user, case),
             form_class=OrderAnswerForm,
             title=gettext("Answer a supervision order"),
             submit_label=gettext("Answer"),
@@ -610,7 +596,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state in SUPERVISED_STATES,
+            applies=operations.applies("return", request.user, case),
             form_class=ReturnForm,
             title=gettext("Return the case (department)"),
             submit_label=gettext("Return"),
@@ -637,7 +623,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state == CaseState.DISPATCHED,
+            applies=operations.applies("redispatch", request.user, case),
             form_class=InviteForm,
             title=gettext("Dispatch again"),
             submit_label=gettext("Dispatch"),
@@ -656,7 +642,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=case.state in SUPERVISED_STATES,
+            applies=operations.applies("ask_extension", request.user, case),
             form_class=ExtensionRequestForm,
             title=gettext("Ask for an extension"),
             submit_label=gettext("Ask"),
@@ -677,7 +663,7 @@ class CaseAdmin(ScopedAdminMixin, SpreadsheetExportMixin, FSMAdminMixin, admin.M
         return self._case_form_page(
             request,
             case,
-            applies=True,
+            applies=operations.applies("decide_extension", request.user, case),
             form_class=ExtensionDecisionForm,
             title=gettext("Decide on the extension request"),
             submit_label=gettext("Decide"),

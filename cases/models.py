@@ -8,6 +8,7 @@ locks the row, runs the transition, writes the event.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -658,3 +659,48 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+def photo_upload_path(instance: PhotoUpload, filename: str) -> str:
+    """``uploads/<yyyy>/<mm>/<random>.jpg``: nothing of the sender's file name."""
+    import secrets
+
+    now = timezone.now()
+    return f"uploads/{now:%Y/%m}/{secrets.token_hex(16)}.jpg"
+
+
+class PhotoUpload(models.Model):
+    """A photo uploaded before its case exists (``POST /api/v1/uploads/``), for a template's
+    photo field: the field's value is a list of these ids. Owned by its uploader until a
+    case they raise or edit names it (then it is the case's); unused, it expires."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="photo_uploads",
+        verbose_name=_("case"),
+    )
+    file = models.FileField(_("file"), upload_to=photo_upload_path, max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("photo upload")
+        verbose_name_plural = _("photo uploads")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.id)

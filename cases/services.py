@@ -15,7 +15,7 @@ states) and only the first moves the case to ``in_progress``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from cases import permissions
+from cases import permissions, uploads
 from cases.choices import (
     INVITABLE_STATES,
     SUPERVISED_STATES,
@@ -131,30 +131,38 @@ def _action_label(name: str) -> str:
     return labels.get(name, name)
 
 
+def check_may_transition(case: Case, name: str, actor) -> None:
+    """A state-machine transition's guard: its source state, its permission, its conditions.
+
+    Raises ``InvalidTransition`` (state or condition) or ``PermissionDenied``.
+    """
+    transition = next(
+        (
+            t
+            for t in case.get_all_state_transitions()  # type: ignore[attr-defined]  # django-fsm
+            if t.name == name and t.source in (case.state, "*")
+        ),
+        None,
+    )
+    if transition is None:
+        raise _transition_error(case, name)
+    if not transition.has_perm(case, actor):
+        raise PermissionDenied(
+            _("You may not %(action)s case %(number)s.")
+            % {"action": _action_label(name), "number": case.number}
+        )
+    for condition in transition.conditions:
+        if not condition(case):
+            raise InvalidTransition(getattr(condition, "message", _transition_error(case, name)))
+
+
 def _run_transition(
     case: Case, name: str, *, actor, kind: str, note: str = "", data: dict | None = None
 ) -> Case:
     """Lock, check state, conditions and permission, move, save, record."""
     locked = _lock(case)
     method = getattr(locked, name)
-    transition = next(
-        (
-            t
-            for t in locked.get_all_state_transitions()  # type: ignore[attr-defined]  # django-fsm
-            if t.name == name and t.source in (locked.state, "*")
-        ),
-        None,
-    )
-    if transition is None:
-        raise _transition_error(locked, name)
-    if not transition.has_perm(locked, actor):
-        raise PermissionDenied(
-            _("You may not %(action)s case %(number)s.")
-            % {"action": _action_label(name), "number": locked.number}
-        )
-    for condition in transition.conditions:
-        if not condition(locked):
-            raise InvalidTransition(getattr(condition, "message", _transition_error(locked, name)))
+    check_may_transition(locked, name, actor)
     from_state = locked.state
     method()
     try:
@@ -272,6 +280,7 @@ def create_case(
     if errors:
         raise ValidationFailed(_("The case is incomplete."), fields=errors)
     cleaned = validate_answers(template, answers, require_all=not via)
+    photos = {} if via else uploads.check_photos(None, template, cleaned, actor=actor)
     case = Case.objects.create(
         number=allocate_case_number(),
         title=title,
@@ -288,6 +297,7 @@ def create_case(
         source=source,
         external_id=external_id or "",
     )
+    uploads.attach_photos(case, photos)
     record_event(
         case,
         EventKind.CREATED,
@@ -349,6 +359,9 @@ def update_draft(case: Case, *, actor, answers: Any = None, **changes: Any) -> C
             setattr(locked, name, value)
     if answers is not None:
         cleaned = validate_answers(locked.template, answers)
+        uploads.attach_photos(
+            locked, uploads.check_photos(locked, locked.template, cleaned, actor=actor)
+        )
         if cleaned != locked.answers:
             diff["answers"] = [locked.answers, cleaned]
             locked.answers = cleaned
@@ -481,6 +494,12 @@ def _lock_invitation(invitation: Invitation) -> tuple[Invitation, Case]:
     return locked, case
 
 
+def check_may_answer_invitation(invitation: Invitation, case: Case, actor) -> None:
+    """``accept_invitation``'s and ``decline_invitation``'s guard: the invited person,
+    a pending invitation, a dispatched or in-progress case."""
+    _check_answerable(invitation, case, actor)
+
+
 def _check_answerable(invitation: Invitation, case: Case, actor) -> None:
     if invitation.person_id != getattr(actor, "pk", None) and not permissions.is_superuser(actor):
         raise PermissionDenied(_("Only the invited person may answer this invitation."))
@@ -549,25 +568,31 @@ def decline_invitation(invitation: Invitation, *, actor, reason: str) -> Invitat
     return invitation
 
 
-@transaction.atomic
-def withdraw_invitation(invitation: Invitation, *, actor, reason: str) -> Invitation:
-    """Take a person off the case (caller or commander); they leave its room at once."""
-    reason = _require_reason(reason)
-    locked, case = _lock_invitation(invitation)
-    case = Case.objects.select_related("community").get(pk=case.pk)
+def check_may_withdraw(invitation: Invitation, case: Case, actor) -> None:
+    """``withdraw_invitation``'s guard: the caller or a commander, an open invitation,
+    a case neither closed nor cancelled."""
     if not permissions.can_steer(case, actor):
         raise PermissionDenied(
             _("You may not withdraw invitations of case %(number)s.") % {"number": case.number}
         )
-    if locked.state not in (InvitationState.PENDING, InvitationState.ACCEPTED):
+    if invitation.state not in (InvitationState.PENDING, InvitationState.ACCEPTED):
         raise InvalidTransition(
-            _("This invitation is already %(state)s.") % {"state": locked.get_state_display()}
+            _("This invitation is already %(state)s.") % {"state": invitation.get_state_display()}
         )
     if case.state in (CaseState.CLOSED, CaseState.CANCELLED):
         raise InvalidTransition(
             _("Case %(number)s is %(state)s: its invitations stay as they are.")
             % {"number": case.number, "state": state_label(case.state)}
         )
+
+
+@transaction.atomic
+def withdraw_invitation(invitation: Invitation, *, actor, reason: str) -> Invitation:
+    """Take a person off the case (caller or commander); they leave its room at once."""
+    reason = _require_reason(reason)
+    locked, case = _lock_invitation(invitation)
+    case = Case.objects.select_related("community").get(pk=case.pk)
+    check_may_withdraw(locked, case, actor)
     locked.state = InvitationState.WITHDRAWN
     locked.reason = reason
     locked.responded_at = timezone.now()
@@ -597,51 +622,12 @@ def available_transitions(case: Case, user) -> list[str]:
     ]
 
 
-def _passes(needed: object, guard: Callable[[], None]) -> bool:
-    """Whether ``guard`` lets through, given what it is about (``needed``) exists."""
-    if needed is None:
-        return False
-    try:
-        guard()
-    except (InvalidTransition, PermissionDenied):
-        return False
-    return True
-
-
 def available_actions(case: Case, user) -> list[str]:
-    """Every action ``user`` may take on ``case`` now, for the back office's buttons.
+    """Every operation ``user`` may take on ``case`` now: the names of
+    ``cases.operations.OPERATIONS`` whose predicate holds (see there)."""
+    from cases.operations import available_operations
 
-    The transitions of ``available_transitions`` (the state machine's guard,
-    as ``_run_transition`` applies it), then each other service whose own
-    guard (the ``check_may_…`` it calls under the lock) lets ``user`` through:
-    ``edit_draft``, ``invite``, ``redispatch``, ``accept`` (their pending
-    invitation), ``return``, ``supervise``, ``answer_order`` (the oldest open
-    order), ``ask_extension``, ``decide_extension`` (the pending request), and
-    ``rate`` (the state and person ``ratings.services.rate_department`` checks
-    before anything else). A listed action may still be refused for what the
-    person types or for a change meanwhile.
-    """
-    invitation = case.invitations.filter(person=user, state=InvitationState.PENDING).first()
-    order = case.supervision_orders.filter(state=OrderState.OPEN).order_by("pk").first()
-    pending = case.extension_requests.filter(state=ExtensionState.PENDING).first()
-    guards: dict[str, tuple[object, Callable[[], None]]] = {
-        "edit_draft": (case, lambda: check_may_edit_draft(case, user)),
-        "invite": (case, lambda: check_may_invite(case, user)),
-        "redispatch": (case, lambda: check_may_redispatch(case, user)),
-        "accept": (invitation, lambda: _check_answerable(invitation, case, user)),  # type: ignore[arg-type]
-        "return": (case, lambda: check_may_return(case, user)),
-        "supervise": (case, lambda: check_may_supervise(case, user)),
-        "answer_order": (order, lambda: check_may_answer_order(order, case, user)),  # type: ignore[arg-type]
-        "ask_extension": (case, lambda: check_may_ask_extension(case, user)),
-        "decide_extension": (
-            pending,
-            lambda: check_may_decide_extension(pending, case, user),  # type: ignore[arg-type]
-        ),
-    }
-    names = [name for name, (needed, guard) in guards.items() if _passes(needed, guard)]
-    if case.state == CaseState.PENDING_RATING and permissions.can_rate(case, user):
-        names.append("rate")
-    return available_transitions(case, user) + names
+    return available_operations(user, case)
 
 
 # ------------------------------------------------------------- supervision
@@ -740,10 +726,15 @@ def answer_supervision_order(order: SupervisionOrder, *, actor, answer: str) -> 
 
 
 def check_may_ask_extension(case: Case, actor) -> None:
-    """``request_extension``'s guard: a handler (or a superuser), a live case."""
+    """``request_extension``'s guard: a handler (or a superuser), a live case, no request
+    already waiting for a decision."""
     if not (permissions.is_handler(case, actor) or permissions.is_superuser(actor)):
         raise PermissionDenied(_("Only the people handling the case may ask for more time."))
     _require_live(case, _("extend"))
+    if ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).exists():
+        raise InvalidTransition(
+            _("An extension request for this case already waits for a decision.")
+        )
 
 
 @transaction.atomic
@@ -753,10 +744,6 @@ def request_extension(case: Case, *, actor, reason: str, until) -> ExtensionRequ
     check_may_ask_extension(locked, actor)
     reason = _require_reason(reason)
     until = _future(until, "until", after=locked.deadline)
-    if ExtensionRequest.objects.filter(case=locked, state=ExtensionState.PENDING).exists():
-        raise InvalidTransition(
-            _("An extension request for this case already waits for a decision.")
-        )
     request = ExtensionRequest.objects.create(
         case=locked,
         requested_by=actor,

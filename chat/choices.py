@@ -1,10 +1,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MessageKind(models.TextChoices):
-    TEXT = "text", _("Text")
-    IMAGE = "image", _("Photo")
+    TEXT = "text", pgettext_lazy("message kind", "Text")
+    IMAGE = "image", pgettext_lazy("message kind", "Photo")
     VOICE = "voice", _("Voice note")
     VIDEO = "video", _("Video")
     FILE = "file", _("File")

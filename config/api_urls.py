@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("ratings.api.urls")),
     path("", include("integrations.api.urls")),
 ]

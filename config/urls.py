@@ -14,6 +14,7 @@ from accounts.views import second_factor
 from analytics.admin_views import accept_suggestion, dashboard
 from core import app_shell
 from core.api import health
+from core.api.asyncapi import asyncapi_view
 from core.api.errors import page_not_found
 from core.views_metrics import metrics_view
 
@@ -38,6 +39,8 @@ urlpatterns = [
     # and GeoReport's error list for every other address below /open311/ (integrations.open311).
     path("open311/", include("integrations.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The WebSocket frames (AsyncAPI 3.0, docs/asyncapi.yaml).
+    path("api/schema/ws/", asyncapi_view, name="schema-ws"),
     # Swagger UI starts with an inline script: the one page outside the CSP.
     path(
         "api/docs/",

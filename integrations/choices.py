@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DeliveryOutcome(models.TextChoices):
@@ -8,7 +9,7 @@ class DeliveryOutcome(models.TextChoices):
     CREATED = "created", _("Case created")
     DUPLICATE = "duplicate", _("Already taken in")
     REVIEW = "review", _("Sent to the review queue")
-    REFUSED = "refused", _("Refused")
+    REFUSED = "refused", pgettext_lazy("delivery outcome", "Refused")
 
 
 class ReviewState(models.TextChoices):

@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.choices import CaseSource
 from cases.models import CaseOwnedQuerySet
@@ -280,7 +281,7 @@ class Delivery(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=DeliveryOutcome.choices)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"))
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    message = models.TextField(pgettext_lazy("the answer's text", "message"), blank=True)
     case = models.ForeignKey(
         "cases.Case",
         on_delete=models.SET_NULL,

@@ -19,6 +19,9 @@ from cases.services import close_case_if_rated, record_event, state_label
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from ratings.models import Criterion, MonthFigure, PublishedMonth, Rating, Score
 
+#: The scale of every criterion's score: whole numbers from SCORE_MIN to SCORE_MAX.
+SCORE_MIN, SCORE_MAX = 0, 100
+
 
 def weighted_overall(scores: dict[Criterion, int]) -> Decimal:
     """Weighted mean of the scores, to two decimals."""
@@ -45,7 +48,11 @@ def _clean_scores(raw: Any) -> dict[Criterion, int]:
         if criterion is None:
             errors[str(key)] = [_("No such active criterion.")]
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not SCORE_MIN <= value <= SCORE_MAX
+        ):
             errors[criterion.code] = [_("Give a whole number from 0 to 100.")]
             continue
         cleaned[criterion] = value
@@ -59,6 +66,20 @@ def _clean_scores(raw: Any) -> dict[Criterion, int]:
     return cleaned
 
 
+def check_may_rate(case: Case, actor) -> None:
+    """``rate_department``'s guard: a case pending rating, rated by its caller.
+
+    Raises ``InvalidTransition`` (state) or ``PermissionDenied``.
+    """
+    if case.state != CaseState.PENDING_RATING:
+        raise InvalidTransition(
+            _("Case %(number)s cannot be rated: it is %(state)s.")
+            % {"number": case.number, "state": state_label(case.state)}
+        )
+    if not permissions.can_rate(case, actor):
+        raise PermissionDenied(_("Only the caller may rate the departments of this case."))
+
+
 @transaction.atomic
 def rate_department(case: Case, *, actor, department, scores: Any, comment: str = "") -> Rating:
     """Rate one participating department of a completed case (by its caller).
@@ -67,13 +88,7 @@ def rate_department(case: Case, *, actor, department, scores: Any, comment: str 
     the case closes in the same transaction.
     """
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.state != CaseState.PENDING_RATING:
-        raise InvalidTransition(
-            _("Case %(number)s cannot be rated: it is %(state)s.")
-            % {"number": locked.number, "state": state_label(locked.state)}
-        )
-    if not permissions.can_rate(locked, actor):
-        raise PermissionDenied(_("Only the caller may rate the departments of this case."))
+    check_may_rate(locked, actor)
     if not locked.participating_departments().filter(pk=department.pk).exists():
         raise ValidationFailed(
             _("%(department)s did not take part in this case.") % {"department": department},

@@ -13,24 +13,29 @@ class UserBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "name")
 
 
+class RoleAreaSerializer(serializers.Serializer):
+    """The area a role covers (its whole subtree)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.IntegerField(help_text=_("1 district, 2 town, 3 grid, 4 community."))
+
+
+class RoleDepartmentSerializer(serializers.Serializer):
+    """The department a role is held in."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class RoleSerializer(serializers.ModelSerializer):
     role_label = serializers.CharField(source="get_role_display", read_only=True)
-    area = serializers.SerializerMethodField()
-    department = serializers.SerializerMethodField()
+    area = RoleAreaSerializer(read_only=True, allow_null=True)
+    department = RoleDepartmentSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = RoleAssignment
         fields = ("role", "role_label", "area", "department")
-
-    def get_area(self, obj) -> dict | None:
-        return (
-            {"id": obj.area.id, "name": obj.area.name, "level": obj.area.level}
-            if obj.area
-            else None
-        )
-
-    def get_department(self, obj) -> dict | None:
-        return {"id": obj.department.id, "name": obj.department.name} if obj.department else None
 
 
 class WaitingSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from accounts.api.serializers import UserBriefSerializer
 from accounts.models import User
 from cases.choices import CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
+from cases.operations import OPERATIONS, available_operations
 from cases.permissions import case_people_ids
 from cases.services import available_transitions
 from core.masking import mask_phone
@@ -106,6 +107,14 @@ class CaseListSerializer(serializers.ModelSerializer):
             "is_overdue",
             "unread_messages",
         )
+        # A response shape: every field is always present (required and read-only in the
+        # schema), e.g. ``state``, ``created_at``, ``priority`` and ``source``.
+        read_only_fields = fields
+
+
+OPERATIONS_HELP = "Operations the asker may take now, each at its endpoint: " + "; ".join(
+    f"`{op.name}`: {op.method} {op.path}" for op in OPERATIONS
+)
 
 
 class CaseDetailSerializer(CaseListSerializer):
@@ -113,6 +122,7 @@ class CaseDetailSerializer(CaseListSerializer):
     invitations = InvitationSerializer(many=True, read_only=True)
     participants = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + (  # type: ignore[assignment]
@@ -133,7 +143,9 @@ class CaseDetailSerializer(CaseListSerializer):
             "invitations",
             "participants",
             "allowed_transitions",
+            "available_actions",
         )
+        read_only_fields = fields  # type: ignore[assignment]
 
     @extend_schema_field(UserBriefSerializer(many=True))
     def get_participants(self, case: Case) -> list[dict]:
@@ -148,6 +160,26 @@ class CaseDetailSerializer(CaseListSerializer):
     def get_allowed_transitions(self, case: Case) -> list[str]:
         """The transitions the asker may take now (POST ``cases/{id}/<name>/``)."""
         return available_transitions(case, self.context["request"].user)
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=[op.name for op in OPERATIONS]),
+            help_text=OPERATIONS_HELP,
+        )
+    )
+    def get_available_actions(self, case: Case) -> list[str]:
+        """Every operation the asker may take on the case now (``cases.operations``): the
+        server accepts each listed one (input aside) and refuses each one not listed."""
+        return available_operations(self.context["request"].user, case)
+
+
+class InvitationAcceptedSerializer(InvitationSerializer):
+    """An accepted invitation with the case it moved (``POST invitations/{id}/accept/``)."""
+
+    updated_case = CaseDetailSerializer(read_only=True)
+
+    class Meta(InvitationSerializer.Meta):
+        fields = InvitationSerializer.Meta.fields + ("updated_case",)  # type: ignore[assignment]
 
 
 class InviteeSerializer(serializers.Serializer):

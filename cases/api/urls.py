@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from cases.api.uploads import PhotoUploadViewSet
 from cases.api.views import (
     CaseViewSet,
     ExtensionViewSet,
@@ -12,5 +13,6 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("supervision-orders", SupervisionOrderViewSet, basename="supervision-order")
 router.register("extensions", ExtensionViewSet, basename="extension")
+router.register("uploads", PhotoUploadViewSet, basename="upload")
 
 urlpatterns = router.urls

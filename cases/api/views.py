@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audit.services import audit_personal_data
-from cases import permissions, services
+from cases import operations, permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
@@ -109,6 +109,16 @@ TRANSITIONS: dict[str, tuple[Callable[..., Case], type[serializers.Serializer], 
 }
 
 
+def op_doc(name: str) -> str:
+    """The API description of operation ``name``: the table's words, who may, and where it
+    shows (``cases.operations``)."""
+    op = operations.BY_NAME[name]
+    return (
+        f"{op.description}\n\nListed in the case's `available_actions` as `{op.name}` exactly "
+        "when the server accepts it from the asker now (input aside)."
+    )
+
+
 def _transition_action(name: str):
     service, input_serializer, field = TRANSITIONS[name]
 
@@ -133,6 +143,7 @@ def _transition_action(name: str):
             ),
         },
         summary=str(name).replace("_", " "),
+        description=op_doc(name),
     )(action(detail=True, methods=["post"], url_path=name)(view))
 
 
@@ -197,7 +208,11 @@ class CaseViewSet(
         case = services.create_case(actor=request.user, invitees=invitees, **fields)
         return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.CaseDraftUpdateSerializer, responses={200: s.CaseDetailSerializer})
+    @extend_schema(
+        request=s.CaseDraftUpdateSerializer,
+        responses={200: s.CaseDetailSerializer},
+        description=op_doc("edit_draft"),
+    )
     def partial_update(self, request, pk=None):
         case = self.get_object()
         data = s.CaseDraftUpdateSerializer(data=request.data, partial=True)
@@ -217,7 +232,10 @@ class CaseViewSet(
 
     @extend_schema(methods=["get"], responses=s.InvitationSerializer(many=True))
     @extend_schema(
-        methods=["post"], request=s.InviteSerializer, responses={201: s.InvitationSerializer}
+        methods=["post"],
+        request=s.InviteSerializer,
+        responses={201: s.InvitationSerializer},
+        description=op_doc("invite"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def invitations(self, request, pk=None):
@@ -238,7 +256,9 @@ class CaseViewSet(
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.CaseDetailSerializer)
+    @extend_schema(
+        request=s.ReasonSerializer, responses=s.CaseDetailSerializer, description=op_doc("return")
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_case(self, request, pk=None):
         """An invited department sends the case back (退回) with a reason."""
@@ -248,7 +268,11 @@ class CaseViewSet(
         services.return_case(case, actor=request.user, reason=data.validated_data["reason"])
         return Response(self.detail_data(case.pk))
 
-    @extend_schema(request=s.RedispatchSerializer, responses=s.CaseDetailSerializer)
+    @extend_schema(
+        request=s.RedispatchSerializer,
+        responses=s.CaseDetailSerializer,
+        description=op_doc("redispatch"),
+    )
     @action(detail=True, methods=["post"])
     def redispatch(self, request, pk=None):
         """Invite others to a case waiting for a department; the response clock restarts."""
@@ -266,6 +290,7 @@ class CaseViewSet(
         methods=["post"],
         request=s.SupervisionOrderCreateSerializer,
         responses={201: s.SupervisionOrderSerializer},
+        description=op_doc("supervise"),
     )
     @action(detail=True, methods=["get", "post"], url_path="supervision-orders", **WHOLE_LIST)
     def supervision_orders(self, request, pk=None):
@@ -288,6 +313,7 @@ class CaseViewSet(
         methods=["post"],
         request=s.ExtensionCreateSerializer,
         responses={201: s.ExtensionSerializer},
+        description=op_doc("ask_extension"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def extensions(self, request, pk=None):
@@ -319,7 +345,10 @@ class CaseViewSet(
 
     @extend_schema(methods=["get"], responses=s.RatingSerializer(many=True))
     @extend_schema(
-        methods=["post"], request=s.RateSerializer, responses={200: s.CaseDetailSerializer}
+        methods=["post"],
+        request=s.RateSerializer,
+        responses={200: s.CaseDetailSerializer},
+        description=op_doc("rate"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
     def ratings(self, request, pk=None):
@@ -390,18 +419,34 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         service(invitation, actor=request.user, **{field: data.validated_data[field]})
         return Response(self.invitation_data(invitation.pk))
 
-    @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
+    @extend_schema(
+        request=s.NoteSerializer,
+        responses=s.InvitationAcceptedSerializer,
+        description=op_doc("accept"),
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
+        """The invitation as before, plus ``updated_case``: the case as it is now (moved to
+        in progress by the first acceptance), so the phone need not read it again."""
+        response = self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
+        case_view = CaseViewSet(request=request, action="retrieve", format_kwarg=None, kwargs={})
+        response.data = {
+            **response.data,
+            "updated_case": case_view.detail_data(response.data["case"]),
+        }
+        return response
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
+    @extend_schema(
+        request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("withdraw")
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The caller or a commander takes the person off the case (they leave its room)."""
         return self.answer(request, services.withdraw_invitation, s.ReasonSerializer, "reason")
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
+    @extend_schema(
+        request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("decline")
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
@@ -414,7 +459,11 @@ class SupervisionOrderViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     serializer_class = s.SupervisionOrderSerializer
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(request=s.AnswerSerializer, responses=s.SupervisionOrderSerializer)
+    @extend_schema(
+        request=s.AnswerSerializer,
+        responses=s.SupervisionOrderSerializer,
+        description=op_doc("answer_order"),
+    )
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
         order = self.get_object()
@@ -442,12 +491,20 @@ class ExtensionViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         )
         return Response(s.ExtensionSerializer(self.get_queryset().get(pk=extension.pk)).data)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
+    @extend_schema(
+        request=s.DecisionSerializer,
+        responses=s.ExtensionSerializer,
+        description=op_doc("decide_extension") + " This approves it.",
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self.decide(request, approve=True)
 
-    @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
+    @extend_schema(
+        request=s.DecisionSerializer,
+        responses=s.ExtensionSerializer,
+        description=op_doc("decide_extension") + " This refuses it (a note is required).",
+    )
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         return self.decide(request, approve=False)

@@ -3,9 +3,9 @@ from django.urls import path
 from chat.api import views
 
 urlpatterns = [
-    path("cases/<int:case_pk>/messages/", views.MessageListView.as_view(), name="case-messages"),
+    path("cases/<int:id>/messages/", views.MessageListView.as_view(), name="case-messages"),
     path(
-        "cases/<int:case_pk>/messages/read/",
+        "cases/<int:id>/messages/read/",
         views.ReadMarkView.as_view(),
         name="case-messages-read",
     ),

@@ -104,10 +104,10 @@ class ReadSerializer(serializers.Serializer):
     up_to = serializers.IntegerField(min_value=0)
 
 
-def _case_for(request, case_pk: int) -> Case:
+def _case_for(request, case_id: int) -> Case:
     """The case if the asker may read its room: 404 if they can't see it, 403 if not in it."""
     case = get_object_or_404(
-        Case.objects.visible_to(request.user).select_related("community"), pk=case_pk
+        Case.objects.visible_to(request.user).select_related("community"), pk=case_id
     )
     if not selectors.can_read(case, request.user):
         raise PermissionDenied(_("You are not in the room of this case."))
@@ -118,9 +118,9 @@ class MessageListView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistorySerializer)
-    def get(self, request, case_pk: int):
+    def get(self, request, id: int):  # noqa: A002  (the case id, `{id}` like cases/{id}/)
         """What was said in the room: ``after`` an id (catching up) or ``before`` one."""
-        case = _case_for(request, case_pk)
+        case = _case_for(request, id)
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
@@ -148,7 +148,7 @@ class MessageListView(APIView):
             200: OpenApiResponse(MessageSerializer, description=gettext_lazy("A resend.")),
         },
     )
-    def post(self, request, case_pk: int):
+    def post(self, request, id: int):  # noqa: A002  (the case id, `{id}` like cases/{id}/)
         """Send a text, or upload a photo, voice note, video or file (multipart)."""
         largest = max(settings.JINSHAO_UPLOAD_LIMITS.values()) + 64 * 1024
         if int(request.META.get("CONTENT_LENGTH") or 0) > largest:  # before reading the body
@@ -160,7 +160,7 @@ class MessageListView(APIView):
                 ),
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        case = _case_for(request, case_pk)
+        case = _case_for(request, id)
         data = PostSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -196,9 +196,9 @@ class ReadMarkView(APIView):
         request=ReadSerializer,
         responses=inline_serializer("ReadMark", {"last_read_id": serializers.IntegerField()}),
     )
-    def post(self, request, case_pk: int):
+    def post(self, request, id: int):  # noqa: A002  (the case id, `{id}` like cases/{id}/)
         """I have read the room up to this message."""
-        case = _case_for(request, case_pk)
+        case = _case_for(request, id)
         data = ReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         last = services.mark_read(case, user=request.user, up_to=data.validated_data["up_to"])

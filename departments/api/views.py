@@ -11,7 +11,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -117,8 +117,20 @@ class DepartmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(DepartmentYearSerializer(department_year(department, year)).data)
 
 
+class StaffDepartmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class StaffSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(source="user_id", read_only=True)
+    id = serializers.IntegerField(
+        source="user_id",
+        read_only=True,
+        help_text=_(
+            "The person (a user id, not the membership): give it as `person`, with the "
+            "department's id as `department`, to invite them to a case."
+        ),
+    )
     name = serializers.CharField(source="user.name", read_only=True)
     department = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
@@ -127,6 +139,7 @@ class StaffSerializer(serializers.ModelSerializer):
         model = StaffMembership
         fields = ("id", "name", "title", "department", "phone", "on_duty")
 
+    @extend_schema_field(StaffDepartmentSerializer)
     def get_department(self, membership: StaffMembership) -> dict:
         return {"id": membership.department_id, "name": membership.department.name}
 

@@ -25,6 +25,7 @@ EVERYONE = {
     "api:staff-list",
     "api:case-list",
     "api:notification-list",
+    "api:rating-criterion-list",
     "api:intake-review-list",  # empty unless a commander or the queue's administrators
 }
 INDICATORS = {"api:analytics-overview", "api:analytics-departments", "api:analytics-categories"}

@@ -111,8 +111,10 @@ def test_no_action_form_shows_none_or_apply(client, world, case_in):
         for state, name, extra in pages
     ] + [
         reverse(f"admin:cases_case_{name}", args=[live.pk])
-        for name in ("supervise", "return", "ask_extension", "decide_extension")
+        for name in ("supervise", "return", "decide_extension")
     ]
+    # Asking for an extension applies while none waits for a decision (cases.operations).
+    urls.append(reverse("admin:cases_case_ask_extension", args=[case_in("in_progress").pk]))
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
