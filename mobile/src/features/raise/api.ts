@@ -1,5 +1,5 @@
 // The raise screens' calls, all through the one API client (src/api/http.ts).
-import { api, ApiError } from "../../api/http";
+import { api } from "../../api/http";
 import type { Answers, CaseTemplate, DepartmentBrief, Invitee, Page, Staff } from "./types";
 
 /** Every page of a picker list (PickerPagination: `?page=`, at most 100 a page). */
@@ -102,42 +102,27 @@ export const invitePerson = (id: number, invitee: Invitee, note = "") =>
 export const redispatchCase = (id: number, invitees: Invitee[], note = "") =>
   api<CaseDetail>(`cases/${id}/redispatch/`, { method: "POST", body: { invitees, note } });
 
+/** A photo for a template's photo field, as `POST uploads/` answers (cases/api/uploads.py). */
+export interface PhotoUpload {
+  id: string; // what the photo field's answer lists
+  content_type: string;
+  size: number;
+  width: number;
+  height: number;
+  created_at: string;
+  expires_at: string; // unused uploads expire
+}
+
 /**
  * Upload a photo for a template's photo field before the case exists; the
- * answer is the reference the field's answer holds.
- *
- * Expected endpoint (h3, issue 13): `POST /api/v1/uploads/photos/` multipart
- * `file` → `{"reference": "…", "url": "…", "width", "height"}`. Until it exists
- * (404/405) this throws `PhotoEndpointMissing` and the caller falls back to
- * posting photos into the case room once the case is created.
+ * server re-encodes and watermarks it and keeps it for its uploader. Its `id`
+ * goes into the field's answer; raising the case or editing the draft claims it.
  */
-export class PhotoEndpointMissing extends Error {}
-
-export async function uploadFieldPhoto(file: File): Promise<{ reference: string; url?: string }> {
+export function uploadFieldPhoto(file: File): Promise<PhotoUpload> {
   const body = new FormData();
   body.append("file", file);
-  body.append("kind", "image");
-  try {
-    const data = await api<{ reference?: string; id?: string | number; url?: string }>("uploads/photos/", {
-      method: "POST",
-      body,
-    });
-    const reference = data.reference ?? (data.id !== undefined ? String(data.id) : "");
-    if (!reference) throw new PhotoEndpointMissing("no reference in the answer");
-    return { reference, url: data.url };
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 405))
-      throw new PhotoEndpointMissing(error.message);
-    throw error;
-  }
+  return api<PhotoUpload>("uploads/", { method: "POST", body });
 }
 
-/** A photo as a message of the case's room (the existing attachments path). */
-export function postRoomPhoto(caseId: number, file: File, clientId: string, caption = "") {
-  const body = new FormData();
-  body.append("kind", "image");
-  body.append("file", file);
-  body.append("client_id", clientId);
-  if (caption) body.append("text", caption);
-  return api<unknown>(`cases/${caseId}/messages/`, { method: "POST", body });
-}
+/** Where an uploaded field photo is shown (its uploader, and whoever sees the case). */
+export const fieldPhotoUrl = (id: string) => `/api/v1/uploads/${encodeURIComponent(id)}/file/`;

@@ -54,7 +54,6 @@ export default {
   fixErrors: "请检查标红的内容",
   photoUploading: "照片上传中…",
   photoFailed: "照片上传失败，请重试",
-  photosLater: "照片将在案件派发后发送到案件群聊",
   photoCamera: "拍照或从相册选择",
   datePlaceholder: "选择日期",
   choicePlaceholder: "请选择",
