@@ -7,6 +7,10 @@ import vue from "@vitejs/plugin-vue";
 import Components from "unplugin-vue-components/vite";
 import { defineConfig } from "vite";
 
+// `npm run dev` proxies to a local server: `bin/demo` on :8000 unless JINSHAO_DEV_SERVER says where.
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const server = env.JINSHAO_DEV_SERVER ?? "http://127.0.0.1:8000";
+
 export default defineConfig({
   plugins: [
     vue(),
@@ -30,9 +34,9 @@ export default defineConfig({
   server: {
     // `npm run dev` against a local `bin/demo` on :8000
     proxy: {
-      "/api": "http://127.0.0.1:8000",
-      "/media": "http://127.0.0.1:8000",
-      "/ws": { target: "ws://127.0.0.1:8000", ws: true },
+      "/api": server,
+      "/media": server,
+      "/ws": { target: server.replace(/^http/, "ws"), ws: true },
     },
   },
   test: {

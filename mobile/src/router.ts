@@ -1,5 +1,8 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
+import { raiseRoutes } from "./features/raise/routes";
+import { rateRoutes } from "./features/rate/routes";
+import { roomRoutes } from "./features/room/routes";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -16,6 +19,9 @@ export const router = createRouter({
     { path: "/cases", name: "cases", component: () => import("./views/CasesView.vue"), meta: { tab: true } },
     { path: "/cases/:id(\\d+)", name: "case", component: () => import("./views/CaseView.vue"), props: true },
     // the case room, raising and rating: features/room, features/raise, features/rate
+    ...raiseRoutes,
+    ...rateRoutes,
+    ...roomRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

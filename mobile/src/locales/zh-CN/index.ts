@@ -6,5 +6,8 @@ import common from "./common";
 import home from "./home";
 import me from "./me";
 import notifications from "./notifications";
+import raise from "./raise";
+import rate from "./rate";
+import room from "./room";
 
-export default { common, auth, home, cases, actions, notifications, me };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room };

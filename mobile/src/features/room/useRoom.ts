@@ -1,0 +1,189 @@
+// The room's behaviour for the page: the log (server messages + my outbox),
+// the socket, uploads over HTTP, read marks, catching up after a drop.
+import { onBeforeUnmount, reactive, ref } from "vue";
+import { api, ApiError } from "../../api/http";
+import { t } from "../../i18n";
+import { RoomConnection, roomUrl, type ConnectionStatus } from "./connection";
+import { downscalePhoto } from "../raise/photo";
+import { newClientId, RoomLog, type OutboxItem } from "./outbox";
+import type { History, RoomMessage, ServerFrame } from "./types";
+
+export const PAGE = 100;
+
+export function useRoom(caseId: number) {
+  const log = reactive(new RoomLog()) as RoomLog;
+  const status = ref<ConnectionStatus>("connecting");
+  const retryInMs = ref(0);
+  const ended = ref<{ code: number; message: string } | null>(null);
+  const caseState = ref("");
+  const lastRead = ref(0); // the server's read mark
+  const dividerAfter = ref<number | null>(null); // the read mark when the room opened: "new messages" below
+  const hasEarlier = ref(false);
+  const notice = ref(""); // an error the server sent that names no message
+  let baseline = 0; // hello's last id while the first page loads over HTTP
+
+  const connection = new RoomConnection({
+    url: roomUrl(caseId),
+    lastId: () => Math.max(log.lastId, baseline),
+    hooks: {
+      status: (next, detail) => {
+        status.value = next;
+        retryInMs.value = detail.delayMs ?? 0;
+      },
+      ended: (code, error) => {
+        ended.value = { code, message: error?.message ?? (code === 4401 ? t("room.loginAgain") : t("room.endedDefault")) };
+      },
+      frame: onFrame,
+    },
+  });
+
+  function onFrame(frame: ServerFrame) {
+    switch (frame.type) {
+      case "hello":
+        caseState.value = frame.case.state;
+        lastRead.value = frame.last_read_id;
+        if (dividerAfter.value === null) dividerAfter.value = frame.last_read_id;
+        if (!log.messages.length && frame.last_message_id > 0) {
+          baseline = frame.last_message_id;
+          void firstPage(frame.last_message_id);
+        }
+        for (const item of log.unsentTexts()) sendFrame(item);
+        break;
+      case "message":
+        log.receive([frame.message]);
+        break;
+      case "history":
+        log.receive(frame.messages);
+        break;
+      case "ack":
+        log.acknowledge(frame.client_id, frame.id);
+        break;
+      case "read":
+        lastRead.value = Math.max(lastRead.value, frame.last_read_id);
+        break;
+      case "error":
+        if (frame.client_id && log.find(frame.client_id)) log.fail(frame.client_id, frame.message);
+        else if (frame.code !== "live_delivery_failed") notice.value = frame.message;
+        break;
+    }
+  }
+
+  /** The newest page up to `last` (over HTTP: a long room does not replay from its first message). */
+  async function firstPage(last: number) {
+    try {
+      const page = await api<History>(`cases/${caseId}/messages/`, { query: { before: last + 1, limit: PAGE } });
+      log.receive(page.messages);
+      hasEarlier.value = page.has_more;
+      lastRead.value = Math.max(lastRead.value, page.last_read_id);
+    } catch (error) {
+      if (error instanceof ApiError) notice.value = error.message;
+    } finally {
+      baseline = 0;
+    }
+  }
+
+  async function loadEarlier() {
+    if (!log.firstId) return;
+    const page = await api<History>(`cases/${caseId}/messages/`, { query: { before: log.firstId, limit: PAGE } });
+    log.receive(page.messages);
+    hasEarlier.value = page.has_more;
+  }
+
+  function sendFrame(item: OutboxItem) {
+    connection.send({ type: "message", text: item.text, client_id: item.clientId });
+  }
+
+  function sendText(text: string) {
+    const body = text.trim();
+    if (!body) return;
+    const item = log.enqueue({ clientId: newClientId(), kind: "text", text: body });
+    sendFrame(item); // not open: sent again after the next hello
+  }
+
+  async function upload(item: OutboxItem) {
+    const form = new FormData();
+    form.append("kind", item.kind);
+    form.append("file", item.file as File);
+    form.append("client_id", item.clientId);
+    if (item.text) form.append("text", item.text);
+    try {
+      const message = await api<RoomMessage>(`cases/${caseId}/messages/`, { method: "POST", body: form });
+      log.acknowledge(item.clientId, message.id);
+      log.receive([message]);
+    } catch (error) {
+      log.fail(item.clientId, error instanceof ApiError ? error.message : t("room.uploadFailed"));
+    }
+  }
+
+  /** Send a photo, voice note, video or file; photos are made smaller first. */
+  async function sendFile(file: File, kind: OutboxItem["kind"], extra: Partial<OutboxItem> = {}) {
+    let body = file;
+    let width: number | null = null;
+    let height: number | null = null;
+    let previewUrl = "";
+    if (kind === "image") {
+      body = await downscalePhoto(file);
+      previewUrl = URL.createObjectURL(body);
+      const size = await imageSize(previewUrl);
+      width = size?.width ?? null;
+      height = size?.height ?? null;
+    }
+    const item = log.enqueue({ clientId: newClientId(), kind, text: "", file: body, previewUrl, width, height, ...extra });
+    await upload(log.find(item.clientId) ?? item);
+  }
+
+  function retry(clientId: string) {
+    const item = log.retry(clientId);
+    if (!item) return;
+    if (item.kind === "text") sendFrame(item);
+    else void upload(item);
+  }
+
+  /** Tell the server I have read up to the newest message. */
+  function markRead() {
+    const last = log.lastId;
+    if (!last || last <= lastRead.value) return;
+    lastRead.value = last;
+    if (!connection.send({ type: "read", up_to: last }))
+      void api(`cases/${caseId}/messages/read/`, { method: "POST", body: { up_to: last } }).catch(() => undefined);
+  }
+
+  const expiry = setInterval(() => log.expire(Date.now(), t("room.noAnswer")), 1000);
+  const online = () => connection.reconnectNow();
+  window.addEventListener("online", online);
+  connection.start();
+
+  onBeforeUnmount(() => {
+    clearInterval(expiry);
+    window.removeEventListener("online", online);
+    connection.stop();
+    for (const item of log.outbox) if (item.previewUrl) URL.revokeObjectURL(item.previewUrl);
+  });
+
+  return {
+    log,
+    status,
+    retryInMs,
+    ended,
+    caseState,
+    lastRead,
+    dividerAfter,
+    hasEarlier,
+    notice,
+    sendText,
+    sendFile,
+    retry,
+    markRead,
+    loadEarlier,
+    reconnectNow: () => connection.reconnectNow(),
+  };
+}
+
+function imageSize(url: string): Promise<{ width: number; height: number } | null> {
+  return new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => resolve({ width: image.naturalWidth, height: image.naturalHeight });
+    image.onerror = () => resolve(null);
+    image.src = url;
+  });
+}

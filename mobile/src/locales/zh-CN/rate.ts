@@ -1,0 +1,22 @@
+// Rating the departments of a completed case (the caller).
+export default {
+  title: "评价",
+  anonymous: "评价为匿名：部门只能看到汇总结果，看不到是谁评的。",
+  intro: "请为参与办理的每个部门打分（0–100 分）。",
+  handledBy: "办理人：{names}",
+  notRated: "未评分",
+  score: "{n} 分",
+  overall: "综合 {n} 分",
+  comment: "意见建议",
+  commentPlaceholder: "可选",
+  quick: { good: "满意", fair: "基本满意", poor: "不满意" },
+  missing: "还有 {n} 项未评分",
+  submit: "提交评价",
+  submitting: "正在提交…",
+  done: "评价已提交",
+  closed: "所有部门已评价，案件已办结",
+  nothingToRate: "没有需要评价的部门",
+  notPendingRating: "该案件当前不在待评价状态（{state}）",
+  criteriaMissing: "暂时无法读取评价指标，请稍后再试",
+  loading: "加载中…",
+};
