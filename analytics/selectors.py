@@ -26,6 +26,7 @@ from datetime import timedelta
 from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from analytics.functions import Seconds, aggregate_with_percentiles
 from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay
@@ -44,6 +45,49 @@ BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 #: Fewest cases a template suggestion rests on, and the share of them a department must be in.
 SUGGESTION_MIN_CASES = 5
 SUGGESTION_MIN_SHARE = 0.5
+
+
+#: What each headline figure measures: shown on the dashboard and in the API schema.
+DEFINITIONS = {
+    "raised": _("Cases raised: cases created in the period and area, drafts left out."),
+    "closure_rate": _(
+        "Closure rate: closed cases / (cases raised − cancelled), over the cases raised in"
+        " the period, whenever they closed."
+    ),
+    "dispatches": _("Person-dispatches: invitations sent to department staff for those cases."),
+    "response": _(
+        "Response time (平均响应, median): per case, from its first dispatch to the first"
+        " acceptance by any department; the mean and the median over the cases accepted."
+    ),
+    "handling": _(
+        "Handling time: per case, from the first acceptance to the completion; over the"
+        " cases completed."
+    ),
+    "percentiles": _(
+        "Medians and 90th percentiles are exact, at every level: linear interpolation between"
+        " the closest ranks (percentile_cont, Hyndman–Fan type 7, Excel PERCENTILE.INC) over"
+        " every case's time, shown to 0.01 s (to 0.1 min or h on the dashboard)."
+    ),
+    "overdue": _(
+        "Overdue cases: cases raised in the period completed after their deadline or still"
+        " open past it. A late case can still be closed, so many overdue cases sit beside a"
+        " high closure rate."
+    ),
+    "department_response": _(
+        "A department's response: per invitation, from that department's invitation to its"
+        " acceptance, over its accepted invitations. It is not the case's response time,"
+        " which the fastest department of each case decides, so it is longer."
+    ),
+    "rating": _(
+        "Mean rating: the published monthly figures of the whole district, over the ended"
+        " months the period touches (0–100)."
+    ),
+}
+
+
+def definitions_text(*keys: str) -> str:
+    """The definitions of ``keys`` as one paragraph (for a schema description)."""
+    return " ".join(str(DEFINITIONS[k]) for k in keys)
 
 
 def _ratio(part: int, whole: int) -> float | None:
