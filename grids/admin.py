@@ -81,6 +81,10 @@ class AreaAdmin(SpreadsheetAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(child_count=Count("children"))
 
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_import_boundaries": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
+
     def get_urls(self):
         own = [
             path(

@@ -134,9 +134,7 @@ def import_boundaries(collection: dict, *, actor, ip: str | None = None) -> int:
             area.population = population
         changed.append(area)
     Area.objects.bulk_update(changed, ["boundary", "population", "updated_at"], batch_size=500)
-    record(
-        "area.boundaries_imported", actor=actor, ip=ip, details={"areas": len(changed)}
-    )
+    record("area.boundaries_imported", actor=actor, ip=ip, details={"areas": len(changed)})
     return len(changed)
 
 
@@ -191,6 +189,8 @@ def export_boundaries(areas) -> dict:
                 },
                 "geometry": area.boundary,
             }
-            for area in areas.filter(boundary__isnull=False).select_related("parent").order_by("path")
+            for area in areas.filter(boundary__isnull=False)
+            .select_related("parent")
+            .order_by("path")
         ],
     }
