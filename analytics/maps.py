@@ -78,7 +78,7 @@ def choropleth(scope: Scope, *, level: str, indicator: str, category: int | None
     }
 
 
-def _areas_of(scope: Scope, level: int) -> list[dict]:
+def _areas_of(scope: Scope, level: int) -> list:
     if scope.area is not None and scope.area.level > level:
         raise ValidationFailed(
             _("The map cannot show a level above your own area."),
