@@ -1,7 +1,10 @@
 """The leaders' dashboard in the back office: headline, trends, places, departments.
 
 Charts are plain HTML and CSS bars drawn from the same selectors as the API:
-no script, and no asset from outside the machine.
+no script, and no asset from outside the machine. The filter takes the API's
+parameter names (``from``, ``to``, ``area`` of any level); every refused
+filter is shown as an error, and each headline figure carries its definition
+(``analytics.selectors.DEFINITIONS``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.choices import Role
-from accounts.selectors import has_role
+from accounts.selectors import area_paths, has_role
 from analytics import selectors
-from analytics.scope import may_see_analytics, resolve_scope
+from analytics.scope import AREA_ROLES, may_see_analytics, resolve_scope
+from cases.models import READ_ALL_ROLES
 from core.errors import DomainError
 from departments.models import Department
 from grids.choices import AreaLevel
@@ -30,18 +35,52 @@ from templates.models import CaseTemplate, Category
 from templates.services import create_template_from_suggestion, set_default_departments
 
 
+class AreaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Area) -> str:
+        return f"{'　' * (obj.level - 1)}{obj.name}"
+
+
 class ScopeForm(forms.Form):
-    start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
+    """The API's own parameters: ``from``, ``to`` (local days, inclusive) and ``area`` (any level)."""
+
+    to = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    area = forms.ModelChoiceField(
+    area = AreaChoiceField(
         label=gettext_lazy("Area"),
-        queryset=Area.objects.filter(level__lte=AreaLevel.GRID).order_by("path"),
+        queryset=Area.objects.filter(level__lte=AreaLevel.COMMUNITY).order_by("path"),
         required=False,
+        empty_label=gettext_lazy("Your whole area"),
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword: added by name, first.
+        self.fields = {
+            "from": forms.DateField(
+                label=gettext_lazy("From"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            ),
+            **self.fields,
+        }
+        if user is not None and not (user.is_superuser or has_role(user, READ_ALL_ROLES)):
+            own = area_paths(user, AREA_ROLES)
+            query = Q()
+            for path in own:
+                query |= Q(path__startswith=path)
+            area = self.fields["area"]
+            assert isinstance(area, forms.ModelChoiceField)
+            area.queryset = area.queryset.filter(query) if own else area.queryset.none()
+
+
+def refusals(form: ScopeForm) -> list[str]:
+    """Each refused filter as one sentence naming the field (shown on the page)."""
+    return [
+        f"{form.fields[name].label if name in form.fields else ''}：{error}"
+        for name, errors in form.errors.items()
+        for error in errors
+    ]
 
 
 def _bars(rows: list[dict], value: str, label: str, limit: int = 12) -> list[dict]:
@@ -56,17 +95,22 @@ def _bars(rows: list[dict], value: str, label: str, limit: int = 12) -> list[dic
 def dashboard(request):
     if not may_see_analytics(request.user):
         raise DjangoPermissionDenied
-    form = ScopeForm(request.GET or None)
-    params = form.cleaned_data if form.is_valid() else {}
+    form = ScopeForm(request.GET or None, user=request.user)
+    errors = []
+    params: dict = {}
+    if request.GET and not form.is_valid():
+        errors = refusals(form)
+    elif request.GET:
+        params = form.cleaned_data
     try:
         scope = resolve_scope(
             request.user,
             area_id=params["area"].pk if params.get("area") else None,
-            first=params.get("start"),
-            last=params.get("end"),
+            first=params.get("from"),
+            last=params.get("to"),
         )
     except DomainError as exc:
-        messages.error(request, str(exc))
+        errors.append(str(exc))
         scope = resolve_scope(request.user, area_id=None, first=None, last=None)
     overview = selectors.overview(scope)
     categories = selectors.categories(scope, bucket="month")
@@ -91,6 +135,9 @@ def dashboard(request):
         **admin.site.each_context(request),
         "title": _("Dashboard"),
         "form": form,
+        "errors": errors,
+        "definitions": selectors.DEFINITIONS,
+        "shown": _shown(overview, timeliness),
         "scope": scope,
         "overview": overview,
         "trend": trend,
@@ -100,7 +147,7 @@ def dashboard(request):
         "top_communities": _bars(places["top_communities"], "cases", "name", limit=10),
         "timeliness": timeliness,
         "ranking": ranking[:15],
-        "slowest": [{**r, "response_minutes": round(r["response_mean"] / 60, 1)} for r in slowest],
+        "slowest": [{**r, "response_minutes": _minutes(r["response_mean"])} for r in slowest],
         "suggestions": selectors.template_suggestions(scope),
         "may_accept": request.user.is_superuser or has_role(request.user, Role.SYSADMIN),
         "exports": [
@@ -119,6 +166,28 @@ def dashboard(request):
         "query": query,
     }
     return render(request, "admin/analytics/dashboard.html", context)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _hours(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 3600:.1f}"
+
+
+def _shown(overview: dict, timeliness: dict) -> dict:
+    """The headline figures as printed: times to 0.1 min or h, rates to 0.01 %."""
+    rate = overview["closure_rate"]
+    return {
+        "closure_rate": "—" if rate is None else f"{rate * 100:.2f}%",
+        "response_mean": _minutes(overview["response_mean"]),
+        "response_median": _minutes(overview["response_median"]),
+        "response_p90": _minutes(timeliness["response"]["p90"]),
+        "handling_mean": _hours(overview["handling_mean"]),
+        "handling_median": _hours(overview["handling_median"]),
+        "handling_p90": _hours(timeliness["handling"]["p90"]),
+    }
 
 
 def scope_query(scope) -> str:

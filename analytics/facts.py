@@ -1,22 +1,30 @@
 """Writing the daily figures (analytics.models) and keeping them fresh.
 
-Any save or delete of a case or invitation marks its case's day
-(the day it was raised, local time) stale. Before an indicator reads a
-period, the stale days in it are recomputed, each by a handful of GROUP BY
-queries over that day's cases, so the figures are never older than the data.
+Any save or delete of a case or invitation marks its case's day (the day it
+was raised, local time) stale: ``mark_stale`` writes a new random token into
+the day's mark row, in the writer's own transaction. The rebuild runs off the
+request path (``analytics.tasks.refresh_stale_days``: scheduled when a marking
+transaction commits, and by beat; in-process and eager in the embedded
+default). It reads each mark's token, recomputes the day and deletes the mark
+only if its token is unchanged (compare-and-delete), so a write that lands
+while its day is being rebuilt keeps its mark and the day is rebuilt again.
+Readers never rebuild: an indicator whose period holds a stale day is read
+live from the cases (``analytics.selectors.uses_daily``), so no reader sees
+figures older than the data.
 Bulk writers that skip signals (``seed_demo``) call ``mark_stale`` or
-``refresh`` themselves; ``manage.py analytics_refresh`` rebuilds everything.
+``refresh_all`` themselves; ``manage.py analytics_refresh`` rebuilds everything.
 """
 
 from __future__ import annotations
 
-import math
+import logging
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db import transaction
-from django.db.models import Count, F, FloatField, Q, Sum, Value
-from django.db.models.functions import Floor, Greatest, Ln, TruncDate
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.functions import Seconds
@@ -26,7 +34,6 @@ from analytics.models import (
     DepartmentDay,
     StaleDay,
     TemplateDay,
-    TimeDay,
 )
 from analytics.selectors import DEPARTMENT_HANDLING, HANDLING, RESPONSE
 from cases.choices import CaseState, InvitationState
@@ -35,10 +42,12 @@ from core.dates import local_day_bounds
 
 #: No rating figure is kept by day: ratings are published by ended month only
 #: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
-FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay)
-BUCKET_GROWTH = 1.05
+FACTS = (CaseDay, DepartmentDay, DeclineDay, TemplateDay)
 #: Days refreshed per round of queries.
 CHUNK_DAYS = 31
+#: First key of the PostgreSQL advisory locks that keep two rebuilds off one day.
+LOCK_CLASS = 0x4A53
+logger = logging.getLogger(__name__)
 
 
 def day_of(moment: datetime) -> date:
@@ -46,22 +55,66 @@ def day_of(moment: datetime) -> date:
 
 
 def mark_stale(days: Iterable[date]) -> None:
-    StaleDay.objects.bulk_create([StaleDay(day=d) for d in set(days)], ignore_conflicts=True)
+    """Mark ``days`` stale, in the caller's transaction, and schedule their rebuild on commit.
 
-
-def ensure_fresh(first: date, last: date) -> None:
-    """Recompute the stale days between ``first`` and ``last`` (those no one else is doing)."""
-    if not StaleDay.objects.filter(day__range=(first, last)).exists():
+    Each mark gets a new token (an upsert: ``INSERT … ON CONFLICT (day) DO
+    UPDATE SET token = EXCLUDED.token``), so a rebuild that read the old token
+    will not delete it (``refresh_stale``).
+    """
+    marks = [StaleDay(day=d, token=uuid.uuid4()) for d in sorted(set(days))]
+    if not marks:
         return
-    with transaction.atomic():
-        days = list(
-            StaleDay.objects.select_for_update(skip_locked=True)
-            .filter(day__range=(first, last))
-            .values_list("day", flat=True)
-        )
-        if days:
-            refresh(days)
-            StaleDay.objects.filter(day__in=days).delete()
+    StaleDay.objects.bulk_create(
+        marks, update_conflicts=True, unique_fields=["day"], update_fields=["token"]
+    )
+    transaction.on_commit(schedule_refresh)
+
+
+def schedule_refresh() -> None:
+    """Queue the rebuild task (run at once when tasks are eager); never fails the writer."""
+    from analytics.tasks import refresh_stale_days
+
+    try:
+        refresh_stale_days.delay()
+    except Exception:  # the beat runs it again within a minute
+        logger.exception("analytics.refresh_not_scheduled")
+
+
+def refresh_stale() -> int:
+    """Rebuild every stale day no other rebuild holds; returns how many marks were cleared.
+
+    Per chunk of days, in one transaction: take each day's advisory lock
+    (PostgreSQL; days another rebuild holds are skipped), recompute the days,
+    then delete each mark only where its token is still the one read before
+    the recomputation. A write committed after that read changed the token,
+    so its mark stays for the next run.
+    """
+    marks = list(StaleDay.objects.order_by("day").values_list("day", "token"))
+    cleared = 0
+    for start in range(0, len(marks), CHUNK_DAYS):
+        chunk = marks[start : start + CHUNK_DAYS]
+        with transaction.atomic():
+            held = [(day, token) for day, token in chunk if _lock_day(day)]
+            if not held:
+                continue
+            refresh([day for day, _ in held])
+            for day, token in held:
+                cleared += StaleDay.objects.filter(day=day, token=token).delete()[0]
+    return cleared
+
+
+def _lock_day(day: date) -> bool:
+    """Hold ``day`` for this transaction (PostgreSQL advisory lock); SQLite serialises writers."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, day.toordinal()])
+        return bool(cursor.fetchone()[0])
+
+
+def stale_in(first: date, last: date) -> bool:
+    """Whether any day between ``first`` and ``last`` waits for its rebuild."""
+    return StaleDay.objects.filter(day__range=(first, last)).exists()
 
 
 def refresh_all() -> int:
@@ -74,11 +127,13 @@ def refresh_all() -> int:
             .distinct()
         )
     )
+    marks = list(StaleDay.objects.values_list("day", "token"))
     with transaction.atomic():
         for model in FACTS:
             model.objects.all().delete()
         refresh(days, clear=False)
-        StaleDay.objects.all().delete()
+        for day, token in marks:  # compare-and-delete, as refresh_stale
+            StaleDay.objects.filter(day=day, token=token).delete()
     return len(days)
 
 
@@ -103,9 +158,7 @@ def _write(days: list[date]) -> None:
         .filter(fact_day__in=days)
     )
     case_ids = cases.values("pk")
-    town = "community__parent__parent_id"
     _write_cases(cases, case_ids, tz)
-    _write_times(cases, town)
     _write_departments(cases, case_ids, tz)
     _write_templates(cases, case_ids, tz)
 
@@ -145,36 +198,6 @@ def _write_cases(cases, case_ids, tz) -> None:
     ):
         rows[(r["fact_day"], r["case__community_id"], r["case__category_id"])].dispatches = r["n"]
     CaseDay.objects.bulk_create(rows.values(), batch_size=2000)
-
-
-def bucket_of(expression):
-    """The 5 % bucket of a number of seconds (a second or less: bucket 0)."""
-    return Floor(
-        Ln(Greatest(expression, Value(1.0), output_field=FloatField()))
-        / Value(math.log(BUCKET_GROWTH))
-    )
-
-
-def _write_times(cases, town: str) -> None:
-    rows = []
-    for measure, expression in (("response", RESPONSE), ("handling", HANDLING)):
-        for r in (
-            cases.annotate(seconds=expression)
-            .filter(seconds__isnull=False)
-            .annotate(bucket=bucket_of(F("seconds")))
-            .values("fact_day", town, "bucket")
-            .annotate(n=Count("pk"))
-        ):
-            rows.append(
-                TimeDay(
-                    day=r["fact_day"],
-                    town_id=r[town],
-                    measure=measure,
-                    bucket=int(r["bucket"]),
-                    n=r["n"],
-                )
-            )
-    TimeDay.objects.bulk_create(rows, batch_size=2000)
 
 
 def _write_departments(cases, case_ids, tz) -> None:

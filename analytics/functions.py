@@ -32,13 +32,29 @@ class Seconds(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra,
+        """Whole seconds from ``strftime('%s')`` plus the stored microseconds.
+
+        SQLite's date functions keep milliseconds only (``julianday`` even
+        less, after a subtraction of two large numbers), which moves a
+        percentile's last printed digit. Django stores a timestamp as the text
+        ``YYYY-MM-DD HH:MM:SS[.ffffff]`` (UTC), so the fraction is read from
+        the text itself: exact to the microsecond, like PostgreSQL.
+        """
+        end, start = (compiler.compile(e) for e in self.get_source_expressions())
+
+        def whole(sql: str) -> str:
+            return f"CAST(strftime('%%s', {sql}) AS INTEGER)"
+
+        def fraction(sql: str) -> str:
+            return (
+                f"(CASE WHEN length({sql}) > 19 THEN CAST(substr({sql}, 20) AS REAL) ELSE 0.0 END)"
+            )
+
+        # Whole seconds subtracted as integers first: no float ever holds a whole epoch.
+        sql = (
+            f"(({whole(end[0])} - {whole(start[0])}) + ({fraction(end[0])} - {fraction(start[0])}))"
         )
+        return sql, [*end[1], *start[1], *end[1], *end[1], *start[1], *start[1]]
 
 
 class PercentileCont(Aggregate):

@@ -3,20 +3,27 @@
 One row per day of raising and per community (cases) or per town (times,
 departments, templates). A district's year is then a sum over tens of
 thousands of rows, whatever the number of cases. Days whose cases changed are
-marked stale and recomputed before they are read. Ratings have no daily
+marked stale and recomputed off the request path (``analytics.facts``). Ratings have no daily
 figures: they are published by ended month only (``ratings.models.MonthFigure``).
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 class StaleDay(models.Model):
-    """A day whose cases changed since its figures were computed."""
+    """A day whose cases changed since its figures were computed.
+
+    ``token`` is new at every marking: a rebuild deletes the mark only if the
+    token is still the one it read before recomputing (``facts.refresh_stale``).
+    """
 
     day = models.DateField(primary_key=True)
+    token = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         verbose_name = _("stale day")
@@ -52,28 +59,6 @@ class CaseDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.community_id} {self.category_id}"
-
-
-class TimeDay(models.Model):
-    """How many cases of a day and town took a response (or handling) time in a bucket.
-
-    Buckets grow by 5 %: bucket ``b`` holds times from 1.05^b to 1.05^(b+1)
-    seconds, so percentiles read from them are within 5 %.
-    """
-
-    day = models.DateField()
-    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
-    measure = models.CharField(max_length=10)  # "response" or "handling"
-    bucket = models.IntegerField()
-    n = models.PositiveIntegerField()
-
-    class Meta:
-        verbose_name = _("times of a day")
-        verbose_name_plural = _("times of days")
-        indexes = [models.Index(fields=["measure", "day"], name="time_day_measure_day")]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.measure} {self.bucket}: {self.n}"
 
 
 class DepartmentDay(models.Model):

@@ -64,6 +64,14 @@ def _only_root(area: Area) -> bool:
     )
 
 
+def _year_before(day: date) -> date:
+    """The same date a year earlier (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
 def may_see_analytics(user) -> bool:
     return bool(
         user
@@ -75,15 +83,16 @@ def may_see_analytics(user) -> bool:
 def resolve_scope(user, *, area_id: int | None, first: date | None, last: date | None) -> Scope:
     """The scope asked for, checked against what ``user`` may see.
 
-    The period runs from ``first`` to ``last`` inclusive, by default the last
-    365 days. The area is by default the asker's own (the whole district for
+    The period runs from ``first`` to ``last`` inclusive; by default up to
+    today and from the same date a year before (both ends included, so a
+    year of data that started a year ago today is whole). The area is by default the asker's own (the whole district for
     auditors). Asking for an area outside one's own is refused.
     """
     if not may_see_analytics(user):
         raise PermissionDenied(_("Indicators are for leaders, commanders and auditors."))
     today = timezone.localdate()
     last = last or today
-    first = first or last - timedelta(days=364)
+    first = first or _year_before(last)
     if first > last:
         raise ValidationFailed(
             _("The period ends before it starts."), fields={"from": [_("After the end.")]}

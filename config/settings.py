@@ -372,6 +372,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (JSON) too
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
+    "refresh-daily-figures": {  # a safety net: each change also schedules it on commit
+        "task": "analytics.refresh_stale_days",
+        "schedule": timedelta(seconds=env.int("JINSHAO_FIGURES_REFRESH_SECONDS", default=60)),
+    },
     "sweep-deadlines": {
         "task": "cases.sweep_deadlines",
         "schedule": timedelta(seconds=env.int("JINSHAO_SWEEP_SECONDS", default=60)),

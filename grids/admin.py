@@ -1,8 +1,14 @@
 """The area tree and workstations in the back office."""
 
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +20,24 @@ from core.spreadsheets import SpreadsheetAdmin
 from grids.forms import WorkstationForm
 from grids.models import Area, Workstation
 from grids.resources import AreaResource, WorkstationResource
-from grids.services import sync_workstation_roles
+from grids.services import (
+    BoundariesRefused,
+    export_boundaries,
+    import_boundaries,
+    read_feature_collection,
+    sync_workstation_roles,
+)
+
+
+class BoundaryFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("GeoJSON file"),
+        help_text=_(
+            "A FeatureCollection: one feature per area, named by properties.code (or the"
+            " feature's id), its geometry a Polygon or MultiPolygon; properties.population"
+            " is optional. All or nothing."
+        ),
+    )
 
 
 @admin.register(Area)
@@ -37,14 +60,80 @@ class AreaAdmin(SpreadsheetAdmin):
     ordering = ("path",)
     autocomplete_fields = ("parent",)
     readonly_fields = ("path",)
-    fields = ("code", "name", "level", "parent", "community_kind", "position", "is_active", "path")
+    fields = (
+        "code",
+        "name",
+        "level",
+        "parent",
+        "community_kind",
+        "position",
+        "is_active",
+        "population",
+        "boundary",
+        "path",
+    )
     list_per_page = 100
+    change_list_template = "admin/grids/area/change_list.html"
 
     class Media:
         css = {"all": ["core/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(child_count=Count("children"))
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_import_boundaries": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context={**(extra_context or {}), **extra})
+
+    def get_urls(self):
+        own = [
+            path(
+                "boundaries/import/",
+                self.admin_site.admin_view(self.import_boundaries_view),
+                name="grids_area_import_boundaries",
+            ),
+            path(
+                "boundaries/export/",
+                self.admin_site.admin_view(self.export_boundaries_view),
+                name="grids_area_export_boundaries",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def import_boundaries_view(self, request):
+        """Upload a FeatureCollection; every bad feature is listed and nothing is saved."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = BoundaryFileForm(request.POST or None, request.FILES or None)
+        problems = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                collection = read_feature_collection(form.cleaned_data["file"].read())
+                count = import_boundaries(collection, actor=request.user, ip=client_ip(request))
+            except BoundariesRefused as exc:
+                problems = exc.problems
+            else:
+                messages.success(
+                    request, _("Boundaries of %(count)s areas imported.") % {"count": count}
+                )
+                return HttpResponseRedirect(reverse("admin:grids_area_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import area boundaries"),
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(request, "admin/grids/area/import_boundaries.html", context)
+
+    def export_boundaries_view(self, request):
+        """Every boundary as one GeoJSON FeatureCollection (the file the import reads)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        body = json.dumps(export_boundaries(Area.objects.all()), ensure_ascii=False)
+        response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="jinshao-boundaries.geojson"'
+        return response
 
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj: Area) -> str:

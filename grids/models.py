@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from grids.choices import AreaLevel, CommunityKind
+from grids.geometry import validate_boundary
 
 code_validator = RegexValidator(r"^[A-Za-z0-9_-]+$", _("Use letters, digits, '-' and '_' only."))
 
@@ -65,6 +66,22 @@ class Area(TimeStampedModel):
     )
     position = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    boundary = models.JSONField(
+        _("boundary"),
+        null=True,
+        blank=True,
+        validators=[validate_boundary],
+        help_text=_(
+            "A GeoJSON Polygon or MultiPolygon, longitude then latitude (WGS 84), "
+            'e.g. {"type": "Polygon", "coordinates": [[[121.4, 30.9], …]]}.'
+        ),
+    )
+    population = models.PositiveIntegerField(
+        _("population"),
+        null=True,
+        blank=True,
+        help_text=_("Residents, where known: the map's cases per 1,000 residents use it."),
+    )
 
     objects = AreaQuerySet.as_manager()
 

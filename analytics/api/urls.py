@@ -7,6 +7,8 @@ urlpatterns = [
     path("analytics/categories/", views.CategoriesView.as_view(), name="analytics-categories"),
     path("analytics/areas/", views.AreasView.as_view(), name="analytics-areas"),
     path("analytics/timeliness/", views.TimelinessView.as_view(), name="analytics-timeliness"),
+    path("analytics/map/", views.MapView.as_view(), name="analytics-map"),
+    path("analytics/density/", views.DensityView.as_view(), name="analytics-density"),
     path("analytics/departments/", views.DepartmentsView.as_view(), name="analytics-departments"),
     re_path(
         r"^analytics/exports/(?P<kind>ratings|ranking|cases)/$",

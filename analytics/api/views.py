@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -9,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import exports, selectors
+from analytics import exports, maps, selectors
 from analytics.scope import Scope, resolve_scope
 from audit.services import audit_request
 from core.errors import PermissionDenied
@@ -34,8 +35,8 @@ class ScopeQuerySerializer(serializers.Serializer):
         fields["from"] = serializers.DateField(
             required=False,
             help_text=_(
-                "First day, from 00:00 local time, Asia/Shanghai (YYYY-MM-DD); 364 days before"
-                " the last by default."
+                "First day, from 00:00 local time, Asia/Shanghai (YYYY-MM-DD); the same date a"
+                " year before the last by default (both ends included)."
             ),
         )
         return fields
@@ -80,16 +81,30 @@ class IndicatorView(APIView):
         )
 
 
-def _documented(summary: str, query=ScopeQuerySerializer):
+def _documented(summary: str, query=ScopeQuerySerializer, defined: tuple[str, ...] = ()):
+    """The schema of an indicator: its summary, query, and the definitions of its figures."""
+    described = lazy(lambda: selectors.definitions_text(*defined), str)() if defined else summary
     return extend_schema(
         summary=summary,
+        description=described,
         parameters=[query],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=summary)},
     )
 
 
 class OverviewView(IndicatorView):
-    @_documented("Headline figures: raised, closed, closure rate, dispatches, times, rating")
+    @_documented(
+        "Headline figures: raised, closed, closure rate, dispatches, times, rating",
+        defined=(
+            "raised",
+            "closure_rate",
+            "dispatches",
+            "response",
+            "handling",
+            "percentiles",
+            "rating",
+        ),
+    )
     def get(self, request):
         return super().get(request)
 
@@ -120,7 +135,10 @@ class AreasView(IndicatorView):
 
 
 class TimelinessView(IndicatorView):
-    @_documented("Response and handling times (p50, p90), overdue cases by department")
+    @_documented(
+        "Response and handling times (p50, p90), overdue cases by department",
+        defined=("response", "handling", "percentiles", "overdue"),
+    )
     def get(self, request):
         return super().get(request)
 
@@ -129,7 +147,10 @@ class TimelinessView(IndicatorView):
 
 
 class DepartmentsView(IndicatorView):
-    @_documented("Cooperation and the year-end ranking of departments")
+    @_documented(
+        "Cooperation and the year-end ranking of departments",
+        defined=("department_response", "rating"),
+    )
     def get(self, request):
         return super().get(request)
 
@@ -144,6 +165,71 @@ class TemplateSuggestionsView(IndicatorView):
 
     def compute(self, scope, params):
         return selectors.template_suggestions(scope)
+
+
+class MapQuerySerializer(ScopeQuerySerializer):
+    level = serializers.ChoiceField(
+        choices=list(maps.LEVELS),
+        required=False,
+        default="town",
+        help_text=_("The areas drawn: towns, grids or communities (in your area)."),
+    )
+    indicator = serializers.ChoiceField(
+        choices=list(maps.INDICATORS),
+        required=False,
+        default="cases",
+        help_text=_(
+            "cases: cases raised in the period; per_1000: cases per 1,000 residents (null"
+            " where the population is unknown); overdue_share: overdue cases / (cases −"
+            " cancelled); mean_response: mean seconds from first dispatch to first acceptance."
+        ),
+    )
+    category = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("Only cases of this problem category.")
+    )
+
+
+class DensityQuerySerializer(ScopeQuerySerializer):
+    category = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("Only cases of this problem category.")
+    )
+    cell = serializers.FloatField(
+        required=False,
+        default=maps.DENSITY_CELL,
+        min_value=maps.DENSITY_CELLS[0],
+        max_value=maps.DENSITY_CELLS[1],
+        help_text=_("A cell's side in degrees of longitude and latitude (0.01° ≈ 1 km)."),
+    )
+
+
+class MapView(IndicatorView):
+    query_serializer = MapQuerySerializer
+
+    @_documented(
+        "The choropleth: area boundaries (GeoJSON FeatureCollection) with one indicator each",
+        MapQuerySerializer,
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return maps.choropleth(
+            scope,
+            level=params["level"],
+            indicator=params["indicator"],
+            category=params.get("category"),
+        )
+
+
+class DensityView(IndicatorView):
+    query_serializer = DensityQuerySerializer
+
+    @_documented("Case density: case locations counted per grid cell", DensityQuerySerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return maps.density(scope, category=params.get("category"), cell=params["cell"])
 
 
 class ExportQuerySerializer(ScopeQuerySerializer):

@@ -134,7 +134,7 @@ def test_the_dashboard_shows_the_same_figures_in_chinese(world, sample, client):
     world.leader.is_staff = True
     world.leader.save()
     client.force_login(world.leader)
-    page = client.get(reverse("analytics-dashboard"), {"start": "2026-03-01", "end": "2026-03-31"})
+    page = client.get(reverse("analytics-dashboard"), {"from": "2026-03-01", "to": "2026-03-31"})
     assert page.status_code == 200
     html = page.content.decode()
     assert "发起案件" in html and "南桥镇" in html and "占道经营" in html
@@ -183,7 +183,7 @@ def test_only_auditors_are_offered_and_given_the_ratings_export(world, sample, c
         user.is_staff = True
         user.save()
         client.force_login(user)
-        page = client.get(reverse("analytics-dashboard"), {"start": "2026-03-01"})
+        page = client.get(reverse("analytics-dashboard"), {"from": "2026-03-01"})
         links[user.username] = " ".join(url for _label, url in page.context["exports"])
     assert "exports/ratings/" not in links["leader"] and "exports/ranking/" in links["leader"]
     assert "exports/ratings/" in links["auditor"]

@@ -44,6 +44,7 @@ from core import demo_data as data
 from core.crypto import digest
 from departments.models import Department, StaffMembership
 from grids.choices import AreaLevel, CommunityKind
+from grids.geometry import bounding_box, rectangle
 from grids.models import Area, Workstation
 from grids.services import sync_workstation_roles
 from notifications.models import Notification
@@ -53,6 +54,10 @@ from templates.models import CaseTemplate, Category, TemplateField
 
 DEMO_PASSWORD = "Jinshao@2024"
 CHUNK = 2000
+#: The demo district's frame (west, south, east, north), around Fengxian's real centre.
+DISTRICT_FRAME = (121.30, 30.80, 121.72, 31.02)
+#: Towns are laid out on this many columns (and as many rows as needed).
+TOWN_COLUMNS = 4
 #: The newest cases whose events fill the demo inboxes.
 NOTIFIED_CASES = 300
 
@@ -93,6 +98,8 @@ class DemoWorld:
     person_names: dict[int, str]
     staff_of: dict[int, list[int]]  # department id → member user ids
     criteria: list[Criterion]
+    boxes: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
+    places: random.Random = field(default_factory=random.Random)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -126,8 +133,10 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 self.create_reference_data(rng, staff=opts["staff"])
+        self.draw_boundaries(random.Random(opts["seed"] + 1))
         if not opts["no_cases"]:
             world = self.load_world(rng)
+            world.places = random.Random(opts["seed"] + 2)
             self.top_up_cases(rng, world, target=opts["cases"])
         self.print_logins()
 
@@ -423,7 +432,59 @@ class Command(BaseCommand):
             ),
             staff_of=staff_of,
             criteria=list(Criterion.objects.active()),
+            boxes={c.pk: bounding_box(c.boundary) for c in communities if c.boundary},
         )
+
+    def draw_boundaries(self, rng: random.Random) -> None:
+        """Plausible boundaries and populations for a demo district that has none.
+
+        The district is a rectangle around Fengxian's centre, tiled exactly:
+        towns on a 4-column layout, each town's grids as horizontal bands,
+        each grid's communities as vertical strips. Populations are drawn per
+        community (1,500–9,000 residents) and summed up the tree.
+        """
+        district = Area.objects.filter(code=data.DISTRICT[0]).first()
+        if district is None or district.boundary is not None:
+            return
+        tiles: dict[int, tuple[float, float, float, float]] = {district.pk: DISTRICT_FRAME}
+        towns = list(Area.objects.filter(parent=district).order_by("position", "code"))
+        west, south, east, north = DISTRICT_FRAME
+        rows = math.ceil(len(towns) / TOWN_COLUMNS)
+        width, height = (east - west) / TOWN_COLUMNS, (north - south) / rows
+        for n, town in enumerate(towns):
+            x, y = west + (n % TOWN_COLUMNS) * width, north - (n // TOWN_COLUMNS + 1) * height
+            tiles[town.pk] = (x, y, x + width, y + height)
+        children = defaultdict(list)
+        for area in Area.objects.filter(path__startswith=district.path, level__gt=AreaLevel.TOWN):
+            children[area.parent_id].append(area)
+        population: dict[int, int] = defaultdict(int)
+        for town in towns:
+            self._split(tiles, children, town.pk, across=False)
+            for grid in children[town.pk]:
+                self._split(tiles, children, grid.pk, across=True)
+                for community in children[grid.pk]:
+                    people = rng.randint(1500, 9000)
+                    for pk in (community.pk, grid.pk, town.pk, district.pk):
+                        population[pk] += people
+        areas = list(Area.objects.filter(pk__in=list(tiles)))
+        for area in areas:
+            area.boundary = rectangle(*tiles[area.pk])
+            area.population = population.get(area.pk) or None
+        Area.objects.bulk_update(areas, ["boundary", "population"], batch_size=500)
+        self.say(f"Drew boundaries for {len(areas)} areas.")
+
+    @staticmethod
+    def _split(tiles, children, parent_id: int, *, across: bool) -> None:
+        """Cut a parent's tile into equal strips for its children (in order)."""
+        kids = sorted(children[parent_id], key=lambda a: (a.position, a.code))
+        west, south, east, north = tiles[parent_id]
+        for n, kid in enumerate(kids):
+            if across:  # vertical strips, west to east
+                step = (east - west) / len(kids)
+                tiles[kid.pk] = (west + n * step, south, west + (n + 1) * step, north)
+            else:  # horizontal bands, north to south
+                step = (north - south) / len(kids)
+                tiles[kid.pk] = (west, north - (n + 1) * step, east, north - n * step)
 
     def top_up_cases(self, rng: random.Random, world: DemoWorld, *, target: int) -> None:
         prefix = f"{settings.JINSHAO_CASE_NUMBER_PREFIX}-"
@@ -535,7 +596,14 @@ class Command(BaseCommand):
         template = rng.choices(world.templates, weights=world.template_weights)[0]
         caller_id = world.official_of[community.pk]
         invitees = self.pick_invitees(rng, world, template, community)
-        return _CasePlan(rng, world, template, community, caller_id, invitees, created, now)
+        plan = _CasePlan(rng, world, template, community, caller_id, invitees, created, now)
+        box = world.boxes.get(community.pk)
+        if box is not None:  # a point well inside the community's rectangle
+            west, south, east, north = box
+            u, v = world.places.uniform(0.02, 0.98), world.places.uniform(0.02, 0.98)
+            plan.case.longitude = Decimal(f"{west + (east - west) * u:.6f}")
+            plan.case.latitude = Decimal(f"{south + (north - south) * v:.6f}")
+        return plan
 
     def pick_invitees(self, rng, world, template, community) -> list[tuple[int, int]]:
         town_id = world.town_of[community.pk]

@@ -1,0 +1,176 @@
+"""The map's figures: a choropleth indicator per area, and case density on a coarse grid.
+
+Both read the scope's cases live (``Scope.cases``: raised in the period, in
+the asker's area, drafts left out), optionally one category. Definitions:
+
+- ``cases``: cases raised in the period (cancelled included).
+- ``per_1000``: cases per 1,000 residents, ``cases × 1000 / population``,
+  rounded to 0.01; ``None`` where the area's population is unknown.
+- ``overdue_share``: overdue cases / (cases − cancelled), rounded to 0.0001;
+  overdue as everywhere: completed after the deadline, or open past it.
+- ``mean_response``: the mean response time in seconds (first dispatch to
+  first acceptance) of the area's cases that were accepted, rounded to 0.01.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, FloatField, Q, Sum
+from django.db.models.functions import Cast, Floor
+from django.utils.translation import gettext as _
+
+from analytics.scope import Scope
+from analytics.selectors import RESPONSE, overdue_condition
+from cases.choices import CaseState
+from core.errors import ValidationFailed
+from grids.choices import AreaLevel
+from grids.models import Area
+
+LEVELS = {"town": AreaLevel.TOWN, "grid": AreaLevel.GRID, "community": AreaLevel.COMMUNITY}
+INDICATORS = ("cases", "per_1000", "overdue_share", "mean_response")
+#: Default and bounds of a density cell's side, in degrees (0.01° ≈ 1 km here).
+DENSITY_CELL = 0.01
+DENSITY_CELLS = (0.001, 0.5)
+
+
+def choropleth(scope: Scope, *, level: str, indicator: str, category: int | None = None) -> dict:
+    """A GeoJSON FeatureCollection: one feature per area of ``level`` in the scope.
+
+    Each feature's ``properties``: ``id``, ``code``, ``name``, ``level``,
+    ``parent``, ``population`` (or ``None``), ``cases``, ``cancelled``,
+    ``overdue``, ``accepted``, the four indicators (definitions in the module
+    docstring) and ``value`` (the chosen one). ``geometry`` is the area's
+    boundary, or ``None`` where it has none. The collection also carries
+    ``indicator``, ``level`` and ``range`` (``[min, max]`` of the non-null
+    values, for the legend). Raises ``ValidationFailed`` when ``level`` lies
+    above the scope's own area.
+    """
+    places = _areas_of(scope, LEVELS[level])
+    sums = _sums_per_area(scope, places, LEVELS[level], category)
+    features = []
+    for area in places:
+        figures = _indicators(sums.get(area["pk"]), area["population"])
+        features.append(
+            {
+                "type": "Feature",
+                "id": area["pk"],
+                "geometry": area["boundary"],
+                "properties": {
+                    "id": area["pk"],
+                    "code": area["code"],
+                    "name": area["name"],
+                    "level": area["level"],
+                    "parent": area["parent_id"],
+                    "population": area["population"],
+                    **figures,
+                    "value": figures[indicator],
+                },
+            }
+        )
+    values = [f["properties"]["value"] for f in features if f["properties"]["value"] is not None]
+    return {
+        "type": "FeatureCollection",
+        "indicator": indicator,
+        "level": level,
+        "range": [min(values), max(values)] if values else None,
+        "features": features,
+    }
+
+
+def _areas_of(scope: Scope, level: int) -> list:
+    if scope.area is not None and scope.area.level > level:
+        raise ValidationFailed(
+            _("The map cannot show a level above your own area."),
+            fields={"level": [_("Above your own area.")]},
+        )
+    areas = Area.objects.filter(level=level, is_active=True)
+    if scope.area is not None:
+        areas = areas.filter(path__startswith=scope.area.path)
+    return list(
+        areas.order_by("path").values(
+            "pk", "code", "name", "level", "parent_id", "population", "boundary", "path"
+        )
+    )
+
+
+def _sums_per_area(scope: Scope, places: list[dict], level: int, category) -> dict[int, dict]:
+    """Sums per community (one GROUP BY), added up to the areas of ``level`` by path."""
+    cases = scope.cases()
+    if category is not None:
+        cases = cases.filter(category_id=category)
+    rows = cases.values("community_id", "community__path").annotate(
+        cases=Count("pk"),
+        cancelled=Count("pk", filter=Q(state=CaseState.CANCELLED)),
+        overdue=Count("pk", filter=overdue_condition()),
+        accepted=Count(RESPONSE),
+        response_sum=Sum(RESPONSE),
+    )
+    # A path is "/district/town/grid/community/": the code of the level-n area is part n.
+    by_code = {p["path"].split("/")[level]: p["pk"] for p in places}
+    sums: dict[int, dict] = defaultdict(
+        lambda: {"cases": 0, "cancelled": 0, "overdue": 0, "accepted": 0, "response_sum": 0.0}
+    )
+    for row in rows:
+        parts = row["community__path"].split("/")
+        pk = by_code.get(parts[level]) if len(parts) > level else None
+        if pk is None:
+            continue
+        entry = sums[pk]
+        for key in ("cases", "cancelled", "overdue", "accepted"):
+            entry[key] += row[key]
+        entry["response_sum"] += row["response_sum"] or 0.0
+    return sums
+
+
+def _indicators(sums: dict | None, population: int | None) -> dict:
+    s = sums or {"cases": 0, "cancelled": 0, "overdue": 0, "accepted": 0, "response_sum": 0.0}
+    raised = s["cases"] - s["cancelled"]
+    return {
+        "cases": s["cases"],
+        "cancelled": s["cancelled"],
+        "overdue": s["overdue"],
+        "accepted": s["accepted"],
+        "per_1000": round(s["cases"] * 1000 / population, 2) if population else None,
+        "overdue_share": round(s["overdue"] / raised, 4) if raised else None,
+        "mean_response": round(s["response_sum"] / s["accepted"], 2) if s["accepted"] else None,
+    }
+
+
+def density(scope: Scope, *, category: int | None = None, cell: float = DENSITY_CELL) -> dict:
+    """Case locations binned on a longitude-latitude grid of ``cell`` degrees.
+
+    Returns ``{"cell": degrees, "cells": [{"longitude", "latitude", "cases"}],
+    "located": n, "unlocated": n}``: each cell by its south-west corner plus
+    half a cell (its centre), rounded to 6 places; cells with no case are
+    left out. Cases without coordinates count in ``unlocated`` only.
+    """
+    cases = scope.cases()
+    if category is not None:
+        cases = cases.filter(category_id=category)
+    located = cases.filter(longitude__isnull=False, latitude__isnull=False)
+    as_float = FloatField()
+    rows = (
+        located.annotate(
+            x=Floor(Cast("longitude", as_float) / cell),
+            y=Floor(Cast("latitude", as_float) / cell),
+        )
+        .values("x", "y")
+        .annotate(n=Count("pk"))
+        .order_by("x", "y")
+    )
+    cells = [
+        {
+            "longitude": round((r["x"] + 0.5) * cell, 6),
+            "latitude": round((r["y"] + 0.5) * cell, 6),
+            "cases": r["n"],
+        }
+        for r in rows
+    ]
+    total = cases.aggregate(n=Count("pk"), located=Count("pk", filter=Q(longitude__isnull=False)))
+    return {
+        "cell": cell,
+        "cells": cells,
+        "located": total["located"],
+        "unlocated": total["n"] - total["located"],
+    }

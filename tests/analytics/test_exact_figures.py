@@ -1,0 +1,158 @@
+"""Every figure is exact to the digit shown, at every level, checked by an independent computation.
+
+Times have microseconds and are spread over two towns, so a bucketed or
+approximate percentile would miss the last digit. The reference is
+``statistics.quantiles(..., method="inclusive")`` (type 7, the definition
+the API states) over the per-case times, and plain sums for the map.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics import facts
+from analytics.models import StaleDay
+from cases.models import Case
+from grids.choices import AreaLevel
+from tests.analytics.conftest import T0
+from tests.api.client import as_user
+from tests.factories import CategoryFactory, make_area
+
+PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+@pytest.fixture
+def spread(world):
+    """60 raised cases with odd response and handling times in two towns (some never accepted)."""
+    town2 = make_area(AreaLevel.TOWN, world.district, code="310120102", name="奉城镇")
+    grid2 = make_area(AreaLevel.GRID, town2, code="310120102G01", name="奉城第一网格")
+    village = make_area(AreaLevel.COMMUNITY, grid2, code="310120102001", name="洪庙村")
+    communities = [world.community, world.other_community, village]
+    category = CategoryFactory(name="占道经营")
+    rng = random.Random(17)
+    for n in range(60):
+        created = T0 + timedelta(days=n % 20, minutes=n)
+        accepted = created + timedelta(seconds=rng.uniform(60, 7200))
+        completed = accepted + timedelta(seconds=rng.uniform(3600, 400000)) if n % 7 else None
+        Case.objects.create(
+            number=f"X-{n}",
+            title="案件",
+            community=communities[n % 3],
+            category=category,
+            caller=world.official,
+            created_at=created,
+            state="closed" if completed else "in_progress",
+            dispatched_at=created,
+            first_accepted_at=accepted if n % 11 else None,
+            completed_at=completed if n % 11 else None,
+            deadline=created + timedelta(hours=30),
+        )
+    facts.refresh_stale()  # what the task does on commit: the district and towns read daily
+    assert not StaleDay.objects.exists()
+    return {"district": None, "town": world.town, "town2": town2, "grid": world.grid}
+
+
+def _times(area):
+    cases = Case.objects.exclude(state="draft")
+    if area is not None:
+        cases = cases.filter(community__path__startswith=area.path)
+    response, handling = [], []
+    for c in cases:
+        if c.first_accepted_at:
+            response.append((c.first_accepted_at - c.dispatched_at).total_seconds())
+            if c.completed_at:
+                handling.append((c.completed_at - c.first_accepted_at).total_seconds())
+    return response, handling
+
+
+def _quantile(values, fraction):
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return round(cuts[round(fraction * 100) - 1], 2)
+
+
+def _get(user, name, area):
+    params = {**PERIOD, **({"area": area.pk} if area is not None else {})}
+    response = as_user(user).get(reverse(f"api:analytics-{name}"), params)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+@pytest.mark.parametrize("level", ["district", "town", "town2", "grid", "community"])
+def test_percentiles_agree_with_statistics_quantiles_at_every_level(world, spread, level):
+    area = world.community if level == "community" else spread[level]
+    response, handling = _times(area)
+    assert len(response) >= 5 and len(handling) >= 5
+    overview = _get(world.auditor, "overview", area)
+    timeliness = _get(world.auditor, "timeliness", area)
+    assert overview["response_median"] == _quantile(response, 0.5)
+    assert overview["handling_median"] == _quantile(handling, 0.5)
+    assert timeliness["response"]["p50"] == _quantile(response, 0.5)
+    assert timeliness["response"]["p90"] == _quantile(response, 0.9)
+    assert timeliness["handling"]["p50"] == _quantile(handling, 0.5)
+    assert timeliness["handling"]["p90"] == _quantile(handling, 0.9)
+    assert overview["response_mean"] == round(statistics.fmean(response), 2)
+
+
+@pytest.mark.parametrize("level", ["town", "grid", "community"])
+def test_the_map_agrees_with_a_plain_count_per_area(world, spread, level):
+    world.community.population = 4000
+    world.community.save()
+    params = {**PERIOD, "level": level, "indicator": "mean_response"}
+    body = as_user(world.auditor).get(reverse("api:analytics-map"), params).json()
+    data = body["data"]
+    assert data["type"] == "FeatureCollection" and data["indicator"] == "mean_response"
+    levels = {"town": AreaLevel.TOWN, "grid": AreaLevel.GRID, "community": AreaLevel.COMMUNITY}
+    from grids.models import Area
+
+    expected = Area.objects.filter(level=levels[level]).count()
+    assert len(data["features"]) == expected
+    for feature in data["features"]:
+        props = feature["properties"]
+        area = Area.objects.get(pk=props["id"])
+        cases = Case.objects.exclude(state="draft").filter(community__path__startswith=area.path)
+        response, _ = _times(area)
+        assert props["cases"] == cases.count()
+        assert props["value"] == (round(statistics.fmean(response), 2) if response else None)
+        overdue = sum(
+            1
+            for c in cases
+            if (c.completed_at and c.completed_at > c.deadline)
+            or (not c.completed_at and c.state == "in_progress" and c.deadline < timezone.now())
+        )
+        assert props["overdue"] == overdue
+        if area == world.community:
+            assert props["per_1000"] == round(cases.count() * 1000 / 4000, 2)
+
+
+def test_the_map_is_scoped_to_the_askers_area(world, spread):
+    params = {**PERIOD, "level": "community"}
+    body = as_user(world.leader).get(reverse("api:analytics-map"), params).json()["data"]
+    names = {f["properties"]["name"] for f in body["features"]}
+    assert names == {"曙光村", "华严村"}  # the leader's town only, not 洪庙村
+    refused = as_user(world.leader).get(
+        reverse("api:analytics-map"), {**PERIOD, "area": spread["town2"].pk}
+    )
+    assert refused.status_code == 403
+
+
+def test_density_bins_located_cases(world, spread):
+    from decimal import Decimal
+
+    Case.objects.filter(number__in=["X-0", "X-3"]).update(
+        longitude=Decimal("121.4512"), latitude=Decimal("30.9161")
+    )
+    Case.objects.filter(number="X-6").update(
+        longitude=Decimal("121.5099"), latitude=Decimal("30.9001")
+    )
+    data = _get(world.auditor, "density", None)
+    assert data["located"] == 3 and data["unlocated"] == 57
+    assert {(c["longitude"], c["latitude"], c["cases"]) for c in data["cells"]} == {
+        (121.455, 30.915, 2),
+        (121.505, 30.905, 1),
+    }
