@@ -26,6 +26,7 @@ from cases.choices import CaseSource, CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.filters import IdFilter, LocalDayFilter
+from core.api.idempotency import idempotent
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.api.viewsets import ScopedGenericViewSet
@@ -112,6 +113,7 @@ TRANSITIONS: dict[str, tuple[Callable[..., Case], type[serializers.Serializer], 
 def _transition_action(name: str):
     service, input_serializer, field = TRANSITIONS[name]
 
+    @idempotent
     def view(self, request, pk=None):
         case = self.get_object()
         data = input_serializer(data=request.data)
@@ -189,6 +191,7 @@ class CaseViewSet(
         return Response(s.CaseDetailSerializer(case, context=self.case_context(case)).data)
 
     @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseDetailSerializer})
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = s.CaseCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -198,6 +201,7 @@ class CaseViewSet(
         return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CaseDraftUpdateSerializer, responses={200: s.CaseDetailSerializer})
+    @idempotent
     def partial_update(self, request, pk=None):
         case = self.get_object()
         data = s.CaseDraftUpdateSerializer(data=request.data, partial=True)
@@ -220,6 +224,7 @@ class CaseViewSet(
         methods=["post"], request=s.InviteSerializer, responses={201: s.InvitationSerializer}
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def invitations(self, request, pk=None):
         case = self.get_object()
         context = self.case_context(case)
@@ -240,6 +245,7 @@ class CaseViewSet(
 
     @extend_schema(request=s.ReasonSerializer, responses=s.CaseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return")
+    @idempotent
     def return_case(self, request, pk=None):
         """An invited department sends the case back (退回) with a reason."""
         case = self.get_object()
@@ -250,6 +256,7 @@ class CaseViewSet(
 
     @extend_schema(request=s.RedispatchSerializer, responses=s.CaseDetailSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def redispatch(self, request, pk=None):
         """Invite others to a case waiting for a department; the response clock restarts."""
         case = self.get_object()
@@ -268,6 +275,7 @@ class CaseViewSet(
         responses={201: s.SupervisionOrderSerializer},
     )
     @action(detail=True, methods=["get", "post"], url_path="supervision-orders", **WHOLE_LIST)
+    @idempotent
     def supervision_orders(self, request, pk=None):
         """Supervision orders (督办): leaders and grid leaders issue them."""
         case = self.get_object()
@@ -290,6 +298,7 @@ class CaseViewSet(
         responses={201: s.ExtensionSerializer},
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def extensions(self, request, pk=None):
         """Extension requests (延期): handlers ask, the commander decides."""
         case = self.get_object()
@@ -322,6 +331,7 @@ class CaseViewSet(
         methods=["post"], request=s.RateSerializer, responses={200: s.CaseDetailSerializer}
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def ratings(self, request, pk=None):
         case = self.get_object()
         if request.method == "GET":
@@ -392,17 +402,20 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
 
     @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def accept(self, request, pk=None):
         return self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def withdraw(self, request, pk=None):
         """The caller or a commander takes the person off the case (they leave its room)."""
         return self.answer(request, services.withdraw_invitation, s.ReasonSerializer, "reason")
 
     @extend_schema(request=s.ReasonSerializer, responses=s.InvitationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def decline(self, request, pk=None):
         return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
 
@@ -416,6 +429,7 @@ class SupervisionOrderViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
 
     @extend_schema(request=s.AnswerSerializer, responses=s.SupervisionOrderSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def answer(self, request, pk=None):
         order = self.get_object()
         data = s.AnswerSerializer(data=request.data)
@@ -444,10 +458,12 @@ class ExtensionViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
 
     @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def approve(self, request, pk=None):
         return self.decide(request, approve=True)
 
     @extend_schema(request=s.DecisionSerializer, responses=s.ExtensionSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def refuse(self, request, pk=None):
         return self.decide(request, approve=False)

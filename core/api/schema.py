@@ -1,8 +1,28 @@
-"""OpenAPI post-processing: every operation documents its refusals in the one error shape."""
+"""OpenAPI: every operation documents its refusals in the one error shape, and the writes
+that honour ``Idempotency-Key`` (``core.api.idempotency``) document that header."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular import openapi
+
+from core.api import idempotency
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, plus the ``Idempotency-Key`` header on the writes marked
+    ``@idempotent``."""
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method.lower() in _WRITES and idempotency.is_idempotent(self._view_method()):
+            parameters.append(idempotency.PARAMETER)
+        return parameters
+
+    def _view_method(self):
+        name = getattr(self.view, "action", None) or self.method.lower()
+        return getattr(self.view, name, None)
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -40,6 +60,13 @@ _DESCRIPTIONS = {
     "429": _("throttled: too many requests; try again after the time given."),
 }
 
+#: The 409 of a write honouring ``Idempotency-Key``.
+_KEYED_409 = _(
+    "invalid_transition / conflict: the object's state does not allow it now; "
+    "idempotency_key_reused: this Idempotency-Key was sent with another request; "
+    "idempotency_key_in_progress: the first request with this key still runs."
+)
+
 _WRITES = {"post", "put", "patch", "delete"}
 
 
@@ -58,7 +85,7 @@ def _codes_for(path: str, method: str, parameters: set[str]) -> list[str]:
         codes.append("404")
     if method in _WRITES:
         codes += ["413", "429"]
-        if "{" in path:
+        if "{" in path or idempotency.HEADER in parameters:
             codes.append("409")
     return codes
 
@@ -74,6 +101,8 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             parameters = {p.get("name") for p in operation.get("parameters", [])}
             for code in _codes_for(path, method, parameters):
-                answer = responses.setdefault(code, {"description": str(_DESCRIPTIONS[code])})
+                keyed = code == "409" and idempotency.HEADER in parameters
+                description = _KEYED_409 if keyed else _DESCRIPTIONS[code]
+                answer = responses.setdefault(code, {"description": str(description)})
                 answer.setdefault("content", content)
     return result
