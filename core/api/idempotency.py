@@ -81,14 +81,28 @@ def key_of(request) -> str | None:
     if raw is None:
         return None
     value = raw.strip(" \t")
-    if len(value) >= 2 and value[0] == value[-1] == '"':  # RFC 8941 sf-string
-        inner = value[1:-1]
-        if any(c == '"' for c in inner.replace("\\\\", "").replace('\\"', "")):
-            raise InvalidKey()
-        value = inner.replace('\\"', '"').replace("\\\\", "\\")
+    if value.startswith('"'):
+        value = _unquote(value)
     if not 1 <= len(value) <= MAX_KEY_LENGTH or any(not " " <= c <= "~" for c in value):
         raise InvalidKey()
     return value
+
+
+def _unquote(value: str) -> str:
+    """The content of an RFC 8941 sf-string (``"…"``, with ``\\"`` and ``\\\\`` escapes)."""
+    if len(value) < 2 or not value.endswith('"'):
+        raise InvalidKey()
+    out: list[str] = []
+    chars = iter(value[1:-1])
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "")
+            if char not in ('"', "\\"):
+                raise InvalidKey()
+        elif char == '"':
+            raise InvalidKey()
+        out.append(char)
+    return "".join(out)
 
 
 def largest_body() -> int:
