@@ -230,7 +230,13 @@ def is_idempotent(view_method) -> bool:
 PARAMETER = OpenApiParameter(
     name=HEADER,
     location=OpenApiParameter.HEADER,
-    type=str,
+    # Printable ASCII, no space at either end; the draft's quoted form ("…") is accepted too.
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": r"^[!#-~]([ -~]*[!-~])?$",
+    },
     required=False,
     description=gettext_lazy(
         "A key of your own for this write (a UUID; 1 to 255 printable ASCII characters), "

@@ -67,6 +67,12 @@ _KEYED_409 = _(
     "idempotency_key_in_progress: the first request with this key still runs."
 )
 
+#: The header of an answer given again for a repeated Idempotency-Key.
+_REPLAYED = _(
+    "Present (true) when this is the kept answer of an earlier request with the same "
+    "Idempotency-Key: nothing was done again."
+)
+
 _WRITES = {"post", "put", "patch", "delete"}
 
 
@@ -90,6 +96,17 @@ def _codes_for(path: str, method: str, parameters: set[str]) -> list[str]:
     return codes
 
 
+def _document_replays(responses: dict) -> None:
+    """The ``Idempotent-Replayed`` header on the success answers of a keyed write."""
+    header = {
+        "description": str(_REPLAYED),
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for code, answer in responses.items():
+        if str(code).startswith("2"):
+            answer.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = header
+
+
 def add_error_responses(result, generator, request, public):
     """drf-spectacular hook: an ``Error`` component and the 4xx answers of each operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
@@ -100,6 +117,8 @@ def add_error_responses(result, generator, request, public):
                 continue
             responses = operation.setdefault("responses", {})
             parameters = {p.get("name") for p in operation.get("parameters", [])}
+            if idempotency.HEADER in parameters:
+                _document_replays(responses)
             for code in _codes_for(path, method, parameters):
                 keyed = code == "409" and idempotency.HEADER in parameters
                 description = _KEYED_409 if keyed else _DESCRIPTIONS[code]

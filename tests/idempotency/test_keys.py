@@ -87,6 +87,8 @@ def test_the_schema_documents_the_header_on_every_keyed_write(client):
     header = next(p for p in raise_case["parameters"] if p["name"] == "Idempotency-Key")
     assert header["in"] == "header" and not header.get("required", False)
     assert "idempotency_key_reused" in raise_case["responses"]["409"]["description"]
+    replayed = raise_case["responses"]["201"]["headers"]["Idempotent-Replayed"]
+    assert replayed["schema"] == {"type": "string", "enum": ["true"]}
     assert len(documented) == sum(1 for h in api_writes().values() if idempotency.is_idempotent(h))
 
 
