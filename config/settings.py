@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "analytics",
     "integrations",
     "audit",
+    "idempotency",
     "axes",
     "csp",
     "django_otp",
@@ -303,7 +304,8 @@ REST_FRAMEWORK = {
         "accounts.permissions.PasswordNotExpired",
         "accounts.permissions.SecondFactorDone",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the Idempotency-Key header where it is honoured.
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     # DRF's parsers refusing text PostgreSQL cannot store (core.text), for every endpoint.
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.JSONParser",
@@ -392,6 +394,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.disable_inactive_accounts",
         "schedule": timedelta(hours=24),
     },
+    "purge-idempotency-keys": {
+        "task": "idempotency.purge_expired",
+        "schedule": timedelta(hours=1),
+    },
 }
 JINSHAO_INPROCESS_SCHEDULER = env.bool("JINSHAO_INPROCESS_SCHEDULER", default=not REDIS_URL)
 #: Seconds after start-up before the in-process scheduler's first run.
@@ -451,6 +457,10 @@ JINSHAO_UPLOAD_LIMITS = {
     "video": env.int("JINSHAO_UPLOAD_VIDEO_BYTES", default=50 * 1024 * 1024),
     "file": env.int("JINSHAO_UPLOAD_FILE_BYTES", default=20 * 1024 * 1024),
 }
+# Writes sent with an Idempotency-Key (core.api.idempotency): how long the answer is kept
+# for a retry, and how long a duplicate waits for the first request still running.
+JINSHAO_IDEMPOTENCY_KEY_HOURS = env.int("JINSHAO_IDEMPOTENCY_KEY_HOURS", default=24)
+JINSHAO_IDEMPOTENCY_WAIT_SECONDS = env.float("JINSHAO_IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # What one person may upload in any 24 hours.
 JINSHAO_UPLOAD_QUOTA_BYTES = env.int("JINSHAO_UPLOAD_QUOTA_BYTES", default=500 * 1024 * 1024)
 # A TrueType/OpenType font with Chinese glyphs for photo watermarks (e.g. Noto

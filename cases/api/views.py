@@ -26,6 +26,7 @@ from cases.choices import CaseSource, CaseState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.filters import IdFilter, LocalDayFilter
+from core.api.idempotency import idempotent
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.api.viewsets import ScopedGenericViewSet
@@ -122,6 +123,7 @@ def op_doc(name: str) -> str:
 def _transition_action(name: str):
     service, input_serializer, field = TRANSITIONS[name]
 
+    @idempotent
     def view(self, request, pk=None):
         case = self.get_object()
         data = input_serializer(data=request.data)
@@ -200,6 +202,7 @@ class CaseViewSet(
         return Response(s.CaseDetailSerializer(case, context=self.case_context(case)).data)
 
     @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseDetailSerializer})
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = s.CaseCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,6 +216,7 @@ class CaseViewSet(
         responses={200: s.CaseDetailSerializer},
         description=op_doc("edit_draft"),
     )
+    @idempotent
     def partial_update(self, request, pk=None):
         case = self.get_object()
         data = s.CaseDraftUpdateSerializer(data=request.data, partial=True)
@@ -238,6 +242,7 @@ class CaseViewSet(
         description=op_doc("invite"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def invitations(self, request, pk=None):
         case = self.get_object()
         context = self.case_context(case)
@@ -260,6 +265,7 @@ class CaseViewSet(
         request=s.ReasonSerializer, responses=s.CaseDetailSerializer, description=op_doc("return")
     )
     @action(detail=True, methods=["post"], url_path="return")
+    @idempotent
     def return_case(self, request, pk=None):
         """An invited department sends the case back (退回) with a reason."""
         case = self.get_object()
@@ -274,6 +280,7 @@ class CaseViewSet(
         description=op_doc("redispatch"),
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def redispatch(self, request, pk=None):
         """Invite others to a case waiting for a department; the response clock restarts."""
         case = self.get_object()
@@ -293,6 +300,7 @@ class CaseViewSet(
         description=op_doc("supervise"),
     )
     @action(detail=True, methods=["get", "post"], url_path="supervision-orders", **WHOLE_LIST)
+    @idempotent
     def supervision_orders(self, request, pk=None):
         """Supervision orders (督办): leaders and grid leaders issue them."""
         case = self.get_object()
@@ -316,6 +324,7 @@ class CaseViewSet(
         description=op_doc("ask_extension"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def extensions(self, request, pk=None):
         """Extension requests (延期): handlers ask, the commander decides."""
         case = self.get_object()
@@ -351,6 +360,7 @@ class CaseViewSet(
         description=op_doc("rate"),
     )
     @action(detail=True, methods=["get", "post"], **WHOLE_LIST)
+    @idempotent
     def ratings(self, request, pk=None):
         case = self.get_object()
         if request.method == "GET":
@@ -425,6 +435,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         description=op_doc("accept"),
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def accept(self, request, pk=None):
         """The invitation as before, plus ``updated_case``: the case as it is now (moved to
         in progress by the first acceptance), so the phone need not read it again."""
@@ -440,6 +451,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("withdraw")
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def withdraw(self, request, pk=None):
         """The caller or a commander takes the person off the case (they leave its room)."""
         return self.answer(request, services.withdraw_invitation, s.ReasonSerializer, "reason")
@@ -448,6 +460,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("decline")
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def decline(self, request, pk=None):
         return self.answer(request, services.decline_invitation, s.ReasonSerializer, "reason")
 
@@ -465,6 +478,7 @@ class SupervisionOrderViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         description=op_doc("answer_order"),
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def answer(self, request, pk=None):
         order = self.get_object()
         data = s.AnswerSerializer(data=request.data)
@@ -497,6 +511,7 @@ class ExtensionViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         description=op_doc("decide_extension") + " This approves it.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def approve(self, request, pk=None):
         return self.decide(request, approve=True)
 
@@ -506,5 +521,6 @@ class ExtensionViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         description=op_doc("decide_extension") + " This refuses it (a note is required).",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def refuse(self, request, pk=None):
         return self.decide(request, approve=False)

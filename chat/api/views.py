@@ -20,6 +20,7 @@ from chat.choices import ATTACHMENT_KINDS
 from chat.models import Message, ReadState
 from chat.payloads import message_payload
 from core.api.errors import error_body
+from core.api.idempotency import idempotent
 from core.api.throttles import WriteThrottle
 from core.errors import PermissionDenied
 
@@ -148,6 +149,7 @@ class MessageListView(APIView):
             200: OpenApiResponse(MessageSerializer, description=gettext_lazy("A resend.")),
         },
     )
+    @idempotent
     def post(self, request, id: int):  # noqa: A002  (the case id, `{id}` like cases/{id}/)
         """Send a text, or upload a photo, voice note, video or file (multipart)."""
         largest = max(settings.JINSHAO_UPLOAD_LIMITS.values()) + 64 * 1024

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from audit.request import client_ip
 from core.api.errors import error_body
+from core.api.idempotency import idempotent
 from core.api.throttles import WriteThrottle
 from core.errors import DomainError, ValidationFailed
 from core.text import refuse_characters
@@ -185,6 +186,7 @@ class IntakeReviewViewSet(
 
     @extend_schema(request=ResolveSerializer, responses={201: ReviewSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def resolve(self, request, pk=None):
         """Make the case: choose the template and the community (and remember them)."""
         review = self.get_object()
@@ -198,6 +200,7 @@ class IntakeReviewViewSet(
 
     @extend_schema(request=DismissSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def dismiss(self, request, pk=None):
         review = self.get_object()
         data = DismissSerializer(data=request.data)
