@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +28,7 @@ from core.api.filters import IdFilter, LocalDayFilter
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.api.viewsets import ScopedGenericViewSet
+from core.db import retry_once
 from core.errors import PermissionDenied
 from core.masking import may_see_whole_phones
 from grids.models import Area
@@ -116,7 +116,7 @@ def _transition_action(name: str):
         case = self.get_object()
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service(case, actor=request.user, **{field: data.validated_data[field]})
+        retry_once(lambda: service(case, actor=request.user, **{field: data.validated_data[field]}))
         return Response(self.detail_data(case.pk))
 
     view.__name__ = name
@@ -194,7 +194,9 @@ class CaseViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         invitees = [(i["department"], i["person"]) for i in fields.pop("invitees")]
-        case = services.create_case(actor=request.user, invitees=invitees, **fields)
+        case = retry_once(
+            lambda: services.create_case(actor=request.user, invitees=invitees, **fields)
+        )
         return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CaseDraftUpdateSerializer, responses={200: s.CaseDetailSerializer})
@@ -332,7 +334,8 @@ class CaseViewSet(
             return Response(self._ratings_of(case, request.user))
         data = s.RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():  # every department of the request, or none
+
+        def rate_all() -> None:  # every department of the request, or none
             for item in data.validated_data["ratings"]:
                 rate_department(
                     case,
@@ -341,6 +344,8 @@ class CaseViewSet(
                     scores=item["scores"],
                     comment=item["comment"],
                 )
+
+        retry_once(rate_all)
         return Response(self.detail_data(case.pk))
 
     def _ratings_of(self, case: Case, user) -> list[dict]:
@@ -387,7 +392,9 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         invitation = self.get_object()
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service(invitation, actor=request.user, **{field: data.validated_data[field]})
+        retry_once(
+            lambda: service(invitation, actor=request.user, **{field: data.validated_data[field]})
+        )
         return Response(self.invitation_data(invitation.pk))
 
     @extend_schema(request=s.NoteSerializer, responses=s.InvitationSerializer)
