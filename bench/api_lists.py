@@ -75,8 +75,8 @@ def measure_baseline(label: str, user: User, params: dict) -> None:
     from django.http import JsonResponse
 
     size = params.get("page_size", 20)
-    fields = ("id", "number", "title", "state", "priority", "source", "community_id")
-    fields += ("category_id", "address", "created_at", "deadline")
+    fields: tuple[str, ...] = ("id", "number", "title", "state", "priority", "source")
+    fields += ("community_id", "category_id", "address", "created_at", "deadline")
 
     def run() -> None:
         rows = list(

@@ -81,7 +81,7 @@ def make_plans(count: int, seed: int) -> tuple[list[Plan], list[str]]:
     world = command.load_world(rng)
     usernames = dict(User.objects.values_list("pk", "username"))
     criteria = [c.code for c in world.criteria]
-    plans = []
+    plans: list[Plan] = []
     while len(plans) < count:
         community = rng.choices(world.communities, weights=world.community_weights)[0]
         template = rng.choices(world.templates, weights=world.template_weights)[0]
@@ -136,7 +136,9 @@ class Client:
         self.turn += 1
         return self.bases[self.turn % len(self.bases)]
 
-    def call(self, label: str, username: str | None, method: str, path: str, body=None):
+    def call(
+        self, label: str, username: str | None, method: str, path: str, body=None
+    ) -> requests.Response:
         session = self.sessions.get(username or "") or self.login(username or "")
         for _attempt in range(3):
             start = time.perf_counter()
@@ -320,7 +322,9 @@ def main() -> None:
         )
         print(f"\nanalytics/overview/ ({overview.status_code}): {overview.text[:1500]}")
     except requests.HTTPError as exc:  # e.g. a reader who owes a second factor
-        print(f"\nanalytics/overview/: {args.reader} could not log in: {exc.response.text[:300]}")
+        print(
+            f"\nanalytics/overview/: {args.reader} could not log in: {getattr(exc.response, 'text', '')[:300]}"
+        )
 
 
 if __name__ == "__main__":
