@@ -105,9 +105,16 @@ def _lock_by_id(case_id: int) -> Case:
 
 
 def _sync(target: Case, source: Case) -> None:
-    """Bring the caller's instance up to the saved row (``state`` is protected)."""
+    """Bring the caller's instance up to the saved row (``state`` is protected).
+
+    Copied from the locked instance the service just saved: no second read.
+    """
     if target is not source:
-        target.refresh_from_db()
+        for f in Case._meta.concrete_fields:
+            target.__dict__[f.attname] = getattr(source, f.attname)
+        for name in ("community", "template"):  # the relations the lock read with the row
+            if Case._meta.get_field(name).is_cached(source):
+                Case._meta.get_field(name).set_cached_value(target, getattr(source, name))
 
 
 def record_event(

@@ -159,11 +159,20 @@ class CaseViewSet(
             return queryset
         user = self.request.user
         queryset = queryset.annotate(unread_messages=unread_subquery(user))
-        if self.action != "list":
-            queryset = queryset.select_related("caller").prefetch_related(
-                Prefetch("invitations", queryset=_invitations_with_phones())
-            )
+        if self.action in ("retrieve", "invitations"):  # they show the invitations
+            queryset = self.with_invitations(queryset)
         return queryset
+
+    @staticmethod
+    def with_invitations(queryset):
+        """The case detail's own rows: the caller, the invitations with their phones.
+
+        Only reads that show them take them: a write finds its case with one query, and
+        its answer (``detail_data``) reads them once, after the service.
+        """
+        return queryset.select_related("caller").prefetch_related(
+            Prefetch("invitations", queryset=_invitations_with_phones())
+        )
 
     def filter_queryset(self, queryset):
         """The list's filters narrow the list; one case and its own pages are found by id alone."""
@@ -181,7 +190,7 @@ class CaseViewSet(
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
     def detail_data(self, pk: int) -> dict:
-        case = self.get_queryset().get(pk=pk)
+        case = self.with_invitations(self.get_queryset()).get(pk=pk)
         return s.CaseDetailSerializer(case, context=self.case_context(case)).data
 
     def retrieve(self, request, *args, **kwargs):
