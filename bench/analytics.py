@@ -30,6 +30,7 @@ from django.db import close_old_connections, connection, reset_queries  # noqa: 
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
+from accounts.api.tokens import token_pair  # noqa: E402
 from accounts.models import User  # noqa: E402
 from cases.models import Case  # noqa: E402
 from grids.models import Area  # noqa: E402
@@ -48,7 +49,11 @@ INDICATORS = [
 def main() -> None:
     request_started.disconnect(close_old_connections)
     client = APIClient(SERVER_NAME="localhost")
-    client.force_authenticate(User.objects.get(username="kaohe01"))
+    # A login token that carries its second factor: the auditor owes one (the default
+    # JINSHAO_2FA_ENFORCED), and a forced authentication without a token was refused (403).
+    auditor = User.objects.get(username="kaohe01")
+    access = token_pair(auditor, second_factor=True)["access"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     town = Area.objects.filter(level=2).order_by("code").first()
     assert town is not None, "seed the demo district first (seed_demo)"
     print(

@@ -65,6 +65,42 @@ def measure(label: str, client: APIClient, url: str, params: dict) -> None:
     )
 
 
+def measure_baseline(label: str, user: User, params: dict) -> None:
+    """The floor for the case list: the same rows as ``.values()`` and JSON, no DRF.
+
+    The same scope (``visible_to``), order (newest first) and page size as the endpoint,
+    serialised with Django's ``JsonResponse``: what the list costs without serializers,
+    pagination objects, authentication and permissions.
+    """
+    from django.http import JsonResponse
+
+    size = params.get("page_size", 20)
+    fields: tuple[str, ...] = ("id", "number", "title", "state", "priority", "source")
+    fields += ("community_id", "category_id", "address", "created_at", "deadline")
+
+    def run() -> None:
+        rows = list(
+            Case.objects.visible_to(user).order_by("-created_at", "-id").values(*fields)[:size]
+        )
+        assert JsonResponse({"results": rows}).content
+
+    run()
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    timings = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    p95 = timings[max(int(len(timings) * 0.95) - 1, 0)]
+    print(
+        f"| {label} | baseline `.values()`+JSON {params} | {len(queries)} | "
+        f"{statistics.median(timings):.1f} | {p95:.1f} |"
+    )
+
+
 def main() -> None:
     # As in Django's own test client runs: keep one connection so queries can be counted.
     request_started.disconnect(close_old_connections)
@@ -74,12 +110,17 @@ def main() -> None:
     leader, commander = client_for("lingdao01"), client_for("zhihui01")
     official, staff = client_for("cun001"), client_for("s0001")
     cases = "/api/v1/cases/"
+    measure("leader (district)", leader, cases, {"page_size": 1})
     measure("leader (district)", leader, cases, {"page_size": 20})
     measure("leader (district)", leader, cases, {"page_size": 100})
+    measure_baseline(
+        "leader (district)", User.objects.get(username="lingdao01"), {"page_size": 100}
+    )
     measure("leader (district)", leader, cases, {"state": "closed", "page_size": 100})
     measure("leader (district)", leader, cases, {"q": "占道", "page_size": 20})
     measure("leader (district)", leader, cases, {"overdue": "true", "page_size": 20})
     measure("commander (grid)", commander, cases, {"page_size": 100})
+    measure_baseline("commander (grid)", User.objects.get(username="zhihui01"), {"page_size": 100})
     measure("village official", official, cases, {"page_size": 100})
     measure("staff", staff, cases, {"page_size": 100})
     first = Case.objects.visible_to(User.objects.get(username="zhihui01")).first()

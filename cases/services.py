@@ -6,6 +6,26 @@ a ``CaseEvent`` and announces it with ``case_event_recorded`` once the
 transaction commits. A refused operation raises a ``core.errors`` error and
 changes nothing.
 
+Lock order (every service, every task, so two transactions never wait on each
+other in a cycle):
+
+1. the case number sequence (``allocate_case_number``, only while raising a
+   case, before any case row is locked, in its own short savepoint);
+2. the case row (``_lock``: ``SELECT … FOR UPDATE OF cases_case``), always
+   before any row that belongs to the case;
+3. the case's own rows: an invitation, a supervision order, an extension
+   request (each ``FOR UPDATE OF`` its own table only);
+4. rows written, never locked, by the same transaction (events, ratings,
+   notifications, chat lines, audit records).
+
+Every ``select_for_update`` names the rows it means with ``of=("self",)``:
+a ``select_related`` join must never lock the invited person, the department
+or the community (those rows are read by every other case's transaction, and
+PostgreSQL's foreign-key checks take a share lock on them at commit: locking
+them ``FOR UPDATE`` deadlocked concurrent case lives, issue 16). A row found
+through another (an order's case) is read unlocked first, then locked in the
+order above.
+
 Concurrency: the services compare the state the caller saw with the state
 under the lock. Two commanders approving together: the first wins, the second
 gets ``Conflict``. Two invited people accepting together: both invitations end
@@ -75,10 +95,26 @@ def _lock(case: Case) -> Case:
     return locked
 
 
+def _lock_by_id(case_id: int) -> Case:
+    """The case under a row lock, as it is now (for a service that starts from a case's row)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("community", "template")
+        .get(pk=case_id)
+    )
+
+
 def _sync(target: Case, source: Case) -> None:
-    """Bring the caller's instance up to the saved row (``state`` is protected)."""
+    """Bring the caller's instance up to the saved row (``state`` is protected).
+
+    Copied from the locked instance the service just saved: no second read.
+    """
     if target is not source:
-        target.refresh_from_db()
+        for f in Case._meta.concrete_fields:
+            target.__dict__[f.attname] = getattr(source, f.attname)
+        for name in ("community", "template"):  # the relations the lock read with the row
+            if Case._meta.get_field(name).is_cached(source):
+                Case._meta.get_field(name).set_cached_value(target, getattr(source, name))
 
 
 def record_event(
@@ -205,7 +241,7 @@ def allocate_case_number(year: int | None = None) -> str:
                 CaseNumberSequence.objects.get_or_create(year=year)
         except IntegrityError:  # created by a concurrent first case of the year
             pass
-        seq = CaseNumberSequence.objects.select_for_update().get(year=year)
+        seq = CaseNumberSequence.objects.select_for_update(of=("self",)).get(year=year)
         seq.last += 1
         seq.save(update_fields=["last"])
     return f"{settings.JINSHAO_CASE_NUMBER_PREFIX}-{year}-{seq.last:06d}"
@@ -482,10 +518,12 @@ def invite_person(case: Case, *, actor, department, person, note: str = "") -> I
 
 
 def _lock_invitation(invitation: Invitation) -> tuple[Invitation, Case]:
-    # Lock the case first, always, so acceptances of one case queue in one order.
-    case = Case.objects.select_for_update().get(pk=invitation.case_id)
+    """The case, then the invitation, each locked alone (the module's lock order)."""
+    # Lock the case first, always, so acceptances of one case queue in one order. ``of``:
+    # the joined department and person rows are read, not locked (see the module docstring).
+    case = Case.objects.select_for_update(of=("self",)).get(pk=invitation.case_id)
     locked = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("department", "person")
         .get(pk=invitation.pk)
     )
@@ -704,8 +742,8 @@ def check_may_answer_order(order: SupervisionOrder, case: Case, actor) -> None:
 @transaction.atomic
 def answer_supervision_order(order: SupervisionOrder, *, actor, answer: str) -> SupervisionOrder:
     """A handler (or the commander) says what was done about the order."""
-    locked = SupervisionOrder.objects.select_for_update().get(pk=order.pk)
-    case = _lock(locked.case)
+    case = _lock_by_id(order.case_id)  # the case first: the module's lock order
+    locked = SupervisionOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
     check_may_answer_order(locked, case, actor)
     locked.answer = _require_reason(answer, "answer")
     locked.state, locked.answered_by, locked.answered_at = (
@@ -777,8 +815,8 @@ def decide_extension(
     request: ExtensionRequest, *, actor, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     """The commander approves (the deadline moves, the sweep starts a new round) or refuses."""
-    locked = ExtensionRequest.objects.select_for_update().get(pk=request.pk)
-    case = _lock(locked.case)
+    case = _lock_by_id(request.case_id)  # the case first: the module's lock order
+    locked = ExtensionRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
     check_may_decide_extension(locked, case, actor)
     if not approve:
         note = _require_reason(note, "note")
@@ -1041,7 +1079,10 @@ def _take_step(
 
 @transaction.atomic
 def _remind_order(order_id: int, *, now) -> bool:
-    order = SupervisionOrder.objects.select_for_update().select_related("case").get(pk=order_id)
+    case_id = SupervisionOrder.objects.filter(pk=order_id).values_list("case_id", flat=True).get()
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)  # the case first
+    order = SupervisionOrder.objects.select_for_update(of=("self",)).get(pk=order_id)
+    order.case = case
     if order.state != OrderState.OPEN:
         return False
     return _step_once(

@@ -494,7 +494,11 @@ def record_throttled(
 
 
 def _lock_review(review: IntakeReview) -> IntakeReview:
-    locked = IntakeReview.objects.select_for_update().select_related("system").get(pk=review.pk)
+    locked = (
+        IntakeReview.objects.select_for_update(of=("self",))
+        .select_related("system")
+        .get(pk=review.pk)
+    )
     if locked.state != ReviewState.PENDING:
         raise InvalidTransition(
             _("This delivery was already handled: %(state)s.")

@@ -87,7 +87,7 @@ def rate_department(case: Case, *, actor, department, scores: Any, comment: str 
     The rating stores no rater. When it is the last department to be rated,
     the case closes in the same transaction.
     """
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     check_may_rate(locked, actor)
     if not locked.participating_departments().filter(pk=department.pk).exists():
         raise ValidationFailed(

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +29,7 @@ from core.api.idempotency import idempotent
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttles import WriteThrottle
 from core.api.viewsets import ScopedGenericViewSet
+from core.db import retry_once
 from core.errors import PermissionDenied
 from core.masking import may_see_whole_phones
 from grids.models import Area
@@ -128,7 +128,7 @@ def _transition_action(name: str):
         case = self.get_object()
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service(case, actor=request.user, **{field: data.validated_data[field]})
+        retry_once(lambda: service(case, actor=request.user, **{field: data.validated_data[field]}))
         return Response(self.detail_data(case.pk))
 
     view.__name__ = name
@@ -172,11 +172,20 @@ class CaseViewSet(
             return queryset
         user = self.request.user
         queryset = queryset.annotate(unread_messages=unread_subquery(user))
-        if self.action != "list":
-            queryset = queryset.select_related("caller").prefetch_related(
-                Prefetch("invitations", queryset=_invitations_with_phones())
-            )
+        if self.action in ("retrieve", "invitations"):  # they show the invitations
+            queryset = self.with_invitations(queryset)
         return queryset
+
+    @staticmethod
+    def with_invitations(queryset):
+        """The case detail's own rows: the caller, the invitations with their phones.
+
+        Only reads that show them take them: a write finds its case with one query, and
+        its answer (``detail_data``) reads them once, after the service.
+        """
+        return queryset.select_related("caller").prefetch_related(
+            Prefetch("invitations", queryset=_invitations_with_phones())
+        )
 
     def filter_queryset(self, queryset):
         """The list's filters narrow the list; one case and its own pages are found by id alone."""
@@ -194,7 +203,7 @@ class CaseViewSet(
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
     def detail_data(self, pk: int) -> dict:
-        case = self.get_queryset().get(pk=pk)
+        case = self.with_invitations(self.get_queryset()).get(pk=pk)
         return s.CaseDetailSerializer(case, context=self.case_context(case)).data
 
     def retrieve(self, request, *args, **kwargs):
@@ -208,7 +217,9 @@ class CaseViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         invitees = [(i["department"], i["person"]) for i in fields.pop("invitees")]
-        case = services.create_case(actor=request.user, invitees=invitees, **fields)
+        case = retry_once(
+            lambda: services.create_case(actor=request.user, invitees=invitees, **fields)
+        )
         return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -371,7 +382,8 @@ class CaseViewSet(
             return Response(self._ratings_of(case, request.user))
         data = s.RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():  # every department of the request, or none
+
+        def rate_all() -> None:  # every department of the request, or none
             for item in data.validated_data["ratings"]:
                 rate_department(
                     case,
@@ -380,6 +392,8 @@ class CaseViewSet(
                     scores=item["scores"],
                     comment=item["comment"],
                 )
+
+        retry_once(rate_all)
         return Response(self.detail_data(case.pk))
 
     def _ratings_of(self, case: Case, user) -> list[dict]:
@@ -426,7 +440,9 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         invitation = self.get_object()
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service(invitation, actor=request.user, **{field: data.validated_data[field]})
+        retry_once(
+            lambda: service(invitation, actor=request.user, **{field: data.validated_data[field]})
+        )
         return Response(self.invitation_data(invitation.pk))
 
     @extend_schema(

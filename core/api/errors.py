@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.db import lock_conflict
 from core.errors import DomainError
 
 #: DRF exception class → our error code.
@@ -67,6 +68,14 @@ def exception_handler(exc, context):
         return Response(
             error_body("request_too_large", message),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if lock_conflict(exc):  # a race lost twice on the database (core.db.retry_once): no fault
+        return Response(
+            error_body(
+                "conflict",
+                _("Someone else changed this at the same moment: reload it and try again."),
+            ),
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, TooManyFieldsSent):
         return Response(

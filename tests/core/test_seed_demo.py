@@ -138,3 +138,25 @@ def _login_request():
     from django.test import RequestFactory
 
     return RequestFactory().post("/admin/login/")
+
+
+def test_seed_demo_grows_an_existing_demo(settings):
+    """``--cases N`` on top of a demo (the documented way to grow it) adds cases; the newest
+    cases' inboxes and rooms, filled again, keep one system line per event (issue 16: the
+    second fill crashed on ``chat_message_event_id_key``)."""
+    from django.db.models import Count
+
+    from chat.models import Message
+
+    settings.DEBUG = True
+    call_command("seed_demo", cases=40, staff=150, stdout=io.StringIO())
+    call_command("seed_demo", cases=80, staff=150, stdout=io.StringIO())
+    assert Case.objects.filter(source="village").count() == 80
+    assert (
+        not Message.objects.exclude(event=None)
+        .values("event")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    talk = Message.objects.filter(kind="text").values("case", "text").annotate(n=Count("id"))
+    assert not talk.filter(n__gt=1)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -527,11 +528,14 @@ class Command(BaseCommand):
         Cases are bulk-written without the services, so their inboxes are filled
         here from their events; only the newest cases, so the demo phones show
         a lived-in inbox without costing a query per event of the whole year.
-        Anything older than a day is marked read.
+        Anything older than a day is marked read. Growing a demo (``--cases N`` on top
+        of one) fills again: the newest cases may be old ones whose events already have
+        their room's line and whose rooms already talked, and those are left as they are.
         """
         newest = Case.objects.order_by("-created_at").values_list("pk", flat=True)[:NOTIFIED_CASES]
         events = (
             CaseEvent.objects.filter(case__in=list(newest))
+            .exclude(Exists(Message.objects.filter(event=OuterRef("pk"))))
             .select_related("case__community", "invitation")
             .order_by("created_at", "id")
         )
@@ -553,7 +557,9 @@ class Command(BaseCommand):
 
     def talk_in_open_rooms(self, case_ids: list[int], now) -> None:
         """A few lines of conversation in each room still being worked, after its last step."""
-        cases = Case.objects.filter(pk__in=case_ids, state=CaseState.IN_PROGRESS)
+        cases = Case.objects.filter(pk__in=case_ids, state=CaseState.IN_PROGRESS).exclude(
+            Exists(Message.objects.filter(case=OuterRef("pk"), kind=MessageKind.TEXT))
+        )
         messages = []
         for case in cases.prefetch_related("invitations", "events"):
             people = [case.caller_id] + [
