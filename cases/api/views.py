@@ -456,7 +456,8 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         """The invitation as before, plus ``updated_case``: the case as it is now (moved to
         in progress by the first acceptance), so the phone need not read it again."""
         response = self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
-        case_view = CaseViewSet(request=request, action="retrieve", format_kwarg=None, kwargs={})
+        # a write's view of the case: detail_data adds the invitations itself
+        case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
         response.data = {
             **response.data,
             "updated_case": case_view.detail_data(response.data["case"]),

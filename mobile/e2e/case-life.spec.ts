@@ -4,18 +4,19 @@
 // member accepts, the caller and the staff member chat live both ways, the
 // caller completes the case and rates the department, and the case is closed.
 //
-// Runs against a real server on the demo data: JINSHAO_E2E_URL (default
-// http://127.0.0.1:8000), the demo logins and JINSHAO_DEMO_PASSWORD (the
-// demo's printed password by default). The demo district: 杨凯 (cun001) is the
+// Runs against the real server global-setup.ts starts on the seeded demo data
+// (or JINSHAO_E2E_URL, e.g. a running bin/demo), with the demo's printed
+// password (or JINSHAO_DEMO_PASSWORD). The demo district: 杨凯 (cun001) is the
 // official of 华严村, 薛燕英 (zhihui01) commands its grid, 叶磊 (s0001) is on
 // duty at 区城管执法局, which serves 华严村.
 import { expect as baseExpect, test, type Browser, type Page } from "@playwright/test";
+import { info, PASSWORD as DEMO_PASSWORD } from "./helpers";
 
 // A shared CI machine is slow: every wait for the screen is allowed 20 s.
 const expect = baseExpect.configure({ timeout: 20_000 });
 
-const BASE = process.env.JINSHAO_E2E_URL ?? "http://127.0.0.1:8000";
-const PASSWORD = process.env.JINSHAO_DEMO_PASSWORD ?? "Jinshao@2024";
+const BASE = process.env.JINSHAO_E2E_URL ?? info().baseURL;
+const PASSWORD = process.env.JINSHAO_DEMO_PASSWORD ?? DEMO_PASSWORD;
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: "zh-CN" };
 
 test.describe.configure({ mode: "serial" });
