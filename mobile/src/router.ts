@@ -3,6 +3,7 @@ import { currentUser } from "./auth/session";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
+import { standingRoutes } from "./features/standing/routes";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -22,6 +23,7 @@ export const router = createRouter({
     ...raiseRoutes,
     ...rateRoutes,
     ...roomRoutes,
+    ...standingRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

@@ -9,5 +9,6 @@ import notifications from "./notifications";
 import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
+import standing from "./standing";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing };
