@@ -4,6 +4,7 @@ import auth from "./auth";
 import cases from "./cases";
 import common from "./common";
 import home from "./home";
+import intake from "./intake";
 import me from "./me";
 import notifications from "./notifications";
 import raise from "./raise";
@@ -11,4 +12,4 @@ import rate from "./rate";
 import room from "./room";
 import standing from "./standing";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake };
