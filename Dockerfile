@@ -1,5 +1,17 @@
 # The Jinshao application image: web (uvicorn), worker and beat (Celery) and the
 # one-shot migrate service all run it (compose.yaml). Runtime dependencies only.
+
+# Stage 1: the phone app (mobile/, Vue + Vite). Only its build, mobile/dist, goes
+# into the image; Node.js and node_modules stay behind. The lock file is copied
+# first so the npm layer is rebuilt only when it changes.
+FROM node:20-slim AS mobile
+WORKDIR /mobile
+COPY mobile/package.json mobile/package-lock.json ./
+RUN npm ci
+COPY mobile/ ./
+RUN npm run build
+
+# Stage 2: the application image.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,6 +38,9 @@ RUN groupadd --system --gid 10001 jinshao \
     && chown -R jinshao:jinshao /srv/jinshao
 
 COPY . .
+# The phone app's build where core/app_shell.py looks for it (JINSHAO_APP_DIR's
+# default, /app/mobile/dist): Django serves the shell and /assets/ (a year, immutable).
+COPY --from=mobile /mobile/dist /app/mobile/dist
 RUN python -m compileall -q . >/dev/null || true
 
 USER jinshao

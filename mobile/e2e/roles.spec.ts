@@ -6,7 +6,7 @@ const ROLES: [string, string, string[]][] = [
   ["commander", "zhihui01", ["待审核案件", "超期案件（预警）"]],
   ["grid leader", "wangge01", ["超期案件（预警）"]],
   ["department staff", "s0001", ["待接收的邀请"]],
-  ["department head", "juzhang01", ["本部门案件"]],
+  ["department head", "juzhang01", ["本部门案件", "本部门评价（按月）"]],
   ["leader", "lingdao01", ["超期案件（预警）"]],
 ];
 

@@ -1,8 +1,10 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
+import { intakeRoutes } from "./features/intake/routes";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
+import { standingRoutes } from "./features/standing/routes";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -22,6 +24,8 @@ export const router = createRouter({
     ...raiseRoutes,
     ...rateRoutes,
     ...roomRoutes,
+    ...standingRoutes,
+    ...intakeRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

@@ -223,6 +223,25 @@ def test_the_image_runs_as_its_own_user_with_the_watermark_font():
     assert {".env", ".venv", ".git", "var/"} <= set(ignored)
 
 
+def test_the_image_builds_the_phone_app_and_serves_its_build():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.split(r"(?m)^(?=FROM )", dockerfile)
+    node = [s for s in stages if re.match(r"FROM node:20(-slim)?(@\S+)? AS mobile\b", s)]
+    assert node, "no node:20 stage named mobile"
+    assert re.search(r"(?m)^RUN npm ci\b", node[0])
+    assert re.search(r"(?m)^RUN (npm ci && )?npm run build$", node[0])
+    # The app stage (the last) takes only the build, to where core/app_shell.py reads it.
+    app = stages[-1]
+    assert app.startswith("FROM python:3.11-slim")
+    assert settings.JINSHAO_APP_DIR == ROOT / "mobile" / "dist"  # the default, relative to /app
+    copies = re.findall(r"(?m)^COPY --from=mobile (\S+) (\S+)$", app)
+    assert copies == [("/mobile/dist", "/app/mobile/dist")]
+    # ... after the sources, so a stale local build never overwrites it; none is sent anyway.
+    assert app.index("COPY --from=mobile") > app.index("COPY . .")
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {"mobile/node_modules/", "mobile/dist/"} <= set(ignored)
+
+
 class _Health(http.server.BaseHTTPRequestHandler):
     seen: list[dict[str, str]] = []
 

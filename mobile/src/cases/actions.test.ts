@@ -70,4 +70,11 @@ describe("actionButtons", () => {
   it("sends rating to its own screen", () => {
     expect(actionButtons(7, ["rate"], { me: 1, invitations: [] })[0]).toMatchObject({ input: "link", to: "/cases/7/rate" });
   });
+  it("sends invite and redispatch to the people picker's screens", () => {
+    const buttons = actionButtons(7, ["invite", "redispatch"], { me: 1, invitations: [] });
+    expect(buttons.map((b) => [b.action, b.input, b.to])).toEqual([
+      ["invite", "link", "/cases/7/invite"],
+      ["redispatch", "link", "/cases/7/redispatch"],
+    ]);
+  });
 });

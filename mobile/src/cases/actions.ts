@@ -105,8 +105,14 @@ export function actionButtons(id: number, names: string[], ctx: ActionContext): 
       case "edit_draft":
         buttons.push({ key: "edit_draft", action: "edit_draft", label: "actions.edit_draft", input: "link", to: `/raise?draft=${id}` });
         break;
+      case "invite":
+        buttons.push({ key: "invite", action: "invite", label: "actions.invite", input: "link", to: `/cases/${id}/invite` });
+        break;
+      case "redispatch":
+        buttons.push({ key: "redispatch", action: "redispatch", label: "actions.redispatch", input: "link", to: `/cases/${id}/redispatch`, primary: true });
+        break;
       default:
-        break; // invite and redispatch: from the raise screen's people picker (not here yet)
+        break; // an action this app does not know yet
     }
   }
   return buttons;

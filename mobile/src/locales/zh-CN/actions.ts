@@ -15,6 +15,8 @@ export default {
   withdraw: "撤回人员",
   rate: "评价",
   edit_draft: "编辑草稿",
+  invite: "邀请",
+  redispatch: "重新派单",
   withdrawWho: "撤回 {name}",
   note: "备注（选填）",
   reason: "理由",

@@ -4,10 +4,12 @@ import auth from "./auth";
 import cases from "./cases";
 import common from "./common";
 import home from "./home";
+import intake from "./intake";
 import me from "./me";
 import notifications from "./notifications";
 import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
+import standing from "./standing";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake };

@@ -1,0 +1,15 @@
+export default {
+  title: "部门评价",
+  year: "{year} 年",
+  previousYear: "上一年",
+  nextYear: "下一年",
+  month: "{month} 月",
+  overall: "综合 {score} 分",
+  count: "{n} 条评价",
+  rule: "按已结束的月份统计，每月不少于 {k} 条评价才显示分数",
+  open: "本月未结束",
+  none: "暂无评价",
+  withheld: "评价数不足，不显示",
+  notAllowed: "您无权查看该部门的评价",
+  homeLink: "本部门评价（按月）",
+};
