@@ -2,7 +2,7 @@
 // usable screen under slow 4G and a 4x slower CPU, and a 100-message room scrolled
 // from bottom to top with frame timing.
 //
-//   node bench/phone_app.mjs [--runs 3]        (from the repository root; needs mobile/dist
+//   node bench/phone_app.mjs [--runs 3] [--waterfall]      (from the repository root; needs mobile/dist
 //                                               and mobile/node_modules: bin/setup)
 //
 // It starts mobile/e2e/serve.py (the browser tests' seeded demo server: uvicorn serving
@@ -38,6 +38,7 @@ const CPU_RATE = 4;
 const MESSAGES = 100;
 const SCROLL_STEP = 24; // px per frame
 const runsArg = process.argv.indexOf("--runs");
+const WATERFALL = process.argv.includes("--waterfall"); // print each screen's requests
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
 
 const PHONE = {
@@ -160,6 +161,12 @@ async function coldLoad(browser, baseURL, state, path, ready, { throttle = true 
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_RATE });
   }
   const requests = new Map();
+  const all = new Map(); // every request: [url, sent, finished] in CDP seconds
+  cdp.on("Network.requestWillBeSent", (e) => all.set(e.requestId, { url: e.request.url, sent: e.timestamp }));
+  cdp.on("Network.loadingFinished", (e) => {
+    const r = all.get(e.requestId);
+    if (r) Object.assign(r, { done: e.timestamp, bytes: e.encodedDataLength });
+  });
   cdp.on("Network.responseReceived", (e) => {
     if (e.type === "Script" || e.type === "Stylesheet") {
       requests.set(e.requestId, { url: e.response.url, type: e.type === "Script" ? "js" : "css", encoding: e.response.headers["content-encoding"] ?? e.response.headers["Content-Encoding"] ?? "" });
@@ -181,7 +188,10 @@ async function coldLoad(browser, baseURL, state, path, ready, { throttle = true 
     return { ready: window.__ready, fcp: fcp ? fcp.startTime : null, dcl: nav.domContentLoadedEventEnd, html: nav.responseEnd };
   });
   const files = [...requests.values()].filter((r) => r.wire !== undefined);
-  return { context, page, cdp, timing, files };
+  const waterfall = [...all.values()].sort((a, b) => a.sent - b.sent);
+  const t0 = waterfall[0]?.sent ?? 0;
+  for (const r of waterfall) Object.assign(r, { sent: Math.round((r.sent - t0) * 1000), done: r.done ? Math.round((r.done - t0) * 1000) : null });
+  return { context, page, cdp, timing, files, waterfall };
 }
 
 /** Sizes of the files: on the wire (as served here), raw and gzip -6 (computed from dist/). */
@@ -257,6 +267,10 @@ async function oneRun(browser, baseURL, states, ids) {
   ]) {
     const load = await coldLoad(browser, baseURL, state, path, ready);
     row[name] = { ...load.timing, bytes: sizes(load.files) };
+    if (WATERFALL) {
+      console.log(`\n${name} waterfall (ms from the first request: sent → finished, bytes)`);
+      for (const r of load.waterfall) console.log(`  ${r.sent} → ${r.done ?? "…"}  ${r.bytes ?? ""}  ${r.url.replace(baseURL, "")}`);
+    }
     if (name === "room") {
       // 4x slower CPU still on; the network no longer matters
       await load.page.waitForFunction((n) => document.querySelectorAll("main.list .row, main.list .system").length >= n, ids.roomRows, { timeout: 60_000 });
