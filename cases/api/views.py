@@ -203,7 +203,10 @@ class CaseViewSet(
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
     def detail_data(self, pk: int) -> dict:
-        case = self.with_invitations(self.get_queryset()).get(pk=pk)
+        queryset = self.get_queryset()
+        if self.action not in ("retrieve", "invitations"):  # those already take them
+            queryset = self.with_invitations(queryset)
+        case = queryset.get(pk=pk)
         return s.CaseDetailSerializer(case, context=self.case_context(case)).data
 
     def retrieve(self, request, *args, **kwargs):
