@@ -556,6 +556,7 @@ def _lock_invitation(invitation: Invitation) -> tuple[Invitation, Case]:
     )
     if locked.state != invitation.state:
         raise Conflict(_("This invitation was answered meanwhile."))
+    locked.case = case  # the row just locked: receivers of its save need not read it again
     return locked, case
 
 
