@@ -343,9 +343,29 @@ def create_case(
     )
     # The case is this transaction's own new row (no one else sees it before commit): its
     # invitations need no lock and no duplicate query per invitee.
+    # The active memberships among the invitees: one query for all of them.
     invited_now: set[int] = set()
+    members: set[tuple[int, int]] = set()
+    if invitees:
+        from departments.models import StaffMembership
+
+        members = set(
+            StaffMembership.objects.active()
+            .filter(
+                user__in={p.pk for _d, p in invitees},
+                department__in={d.pk for d, _p in invitees},
+            )
+            .values_list("user_id", "department_id")
+        )
     for department, person in invitees:
-        _invite(case, actor=actor, department=department, person=person, invited_now=invited_now)
+        _invite(
+            case,
+            actor=actor,
+            department=department,
+            person=person,
+            invited_now=invited_now,
+            members=members,
+        )
     if submit:
         submit_case(case, actor=actor)
     return case
@@ -497,12 +517,14 @@ def _invite(
     person,
     note: str = "",
     invited_now: set[int] | None = None,
+    members: set[tuple[int, int]] | None = None,
 ) -> Invitation:
     """``invite_person`` on a case the caller holds locked (inside its transaction).
 
     ``invited_now``: for a case created in this very transaction (``create_case``), the
     person ids invited so far; it has no other invitations, so the duplicate check is
-    this set instead of a query (and the set is updated).
+    this set instead of a query (and the set is updated). ``members``: the active
+    ``(user id, department id)`` memberships among the invitees, read once by the caller.
     """
     from departments.models import StaffMembership
 
@@ -511,7 +533,11 @@ def _invite(
         raise ValidationFailed(
             _("This department is not active."), fields={"department": [_("Not active.")]}
         )
-    if not StaffMembership.objects.active().filter(user=person, department=department).exists():
+    if not (
+        (person.pk, department.pk) in members
+        if members is not None
+        else StaffMembership.objects.active().filter(user=person, department=department).exists()
+    ):
         raise ValidationFailed(
             _("%(person)s is not on the staff of %(department)s.")
             % {"person": person, "department": department},
