@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics.facts import day_of, mark_stale
-from cases.models import Case
+from cases.models import Case, Invitation
 
 
 def case_changed(sender, instance, **kwargs) -> None:
@@ -12,7 +12,16 @@ def case_changed(sender, instance, **kwargs) -> None:
 
 
 def related_changed(sender, instance, **kwargs) -> None:
-    """An invitation (``case_id``) changed: its case's day is stale."""
-    created = Case.objects.filter(pk=instance.case_id).values_list("created_at", flat=True).first()
+    """An invitation (``case_id``) changed: its case's day is stale.
+
+    The case's ``created_at`` never changes, so the case the service already holds on the
+    invitation (``instance.case``, when loaded) gives it without a query.
+    """
+    if Invitation.case.is_cached(instance):
+        created = instance.case.created_at
+    else:
+        created = (
+            Case.objects.filter(pk=instance.case_id).values_list("created_at", flat=True).first()
+        )
     if created is not None:
         mark_stale([day_of(created)])

@@ -341,8 +341,31 @@ def create_case(
         to_state=case.state,
         data={"via": via} if via else None,
     )
+    # The case is this transaction's own new row (no one else sees it before commit): its
+    # invitations need no lock and no duplicate query per invitee.
+    # The active memberships among the invitees: one query for all of them.
+    invited_now: set[int] = set()
+    members: set[tuple[int, int]] = set()
+    if invitees:
+        from departments.models import StaffMembership
+
+        members = set(
+            StaffMembership.objects.active()
+            .filter(
+                user__in={p.pk for _d, p in invitees},
+                department__in={d.pk for d, _p in invitees},
+            )
+            .values_list("user_id", "department_id")
+        )
     for department, person in invitees:
-        invite_person(case, actor=actor, department=department, person=person)
+        _invite(
+            case,
+            actor=actor,
+            department=department,
+            person=person,
+            invited_now=invited_now,
+            members=members,
+        )
     if submit:
         submit_case(case, actor=actor)
     return case
@@ -480,25 +503,53 @@ def check_may_invite(case: Case, actor) -> None:
 @transaction.atomic
 def invite_person(case: Case, *, actor, department, person, note: str = "") -> Invitation:
     """Invite ``person`` of ``department`` to the case (caller or commander)."""
-    from departments.models import StaffMembership
-
     locked = (
         Case.objects.select_for_update(of=("self",)).select_related("community").get(pk=case.pk)
     )
+    return _invite(locked, actor=actor, department=department, person=person, note=note)
+
+
+def _invite(
+    locked: Case,
+    *,
+    actor,
+    department,
+    person,
+    note: str = "",
+    invited_now: set[int] | None = None,
+    members: set[tuple[int, int]] | None = None,
+) -> Invitation:
+    """``invite_person`` on a case the caller holds locked (inside its transaction).
+
+    ``invited_now``: for a case created in this very transaction (``create_case``), the
+    person ids invited so far; it has no other invitations, so the duplicate check is
+    this set instead of a query (and the set is updated). ``members``: the active
+    ``(user id, department id)`` memberships among the invitees, read once by the caller.
+    """
+    from departments.models import StaffMembership
+
     check_may_invite(locked, actor)
     if not department.is_active:
         raise ValidationFailed(
             _("This department is not active."), fields={"department": [_("Not active.")]}
         )
-    if not StaffMembership.objects.active().filter(user=person, department=department).exists():
+    if not (
+        (person.pk, department.pk) in members
+        if members is not None
+        else StaffMembership.objects.active().filter(user=person, department=department).exists()
+    ):
         raise ValidationFailed(
             _("%(person)s is not on the staff of %(department)s.")
             % {"person": person, "department": department},
             fields={"person": [_("Not a member of this department.")]},
         )
-    if locked.invitations.filter(
-        person=person, state__in=[InvitationState.PENDING, InvitationState.ACCEPTED]
-    ).exists():
+    if (
+        person.pk in invited_now
+        if invited_now is not None
+        else locked.invitations.filter(
+            person=person, state__in=[InvitationState.PENDING, InvitationState.ACCEPTED]
+        ).exists()
+    ):
         raise ValidationFailed(
             _("%(person)s is already invited to this case.") % {"person": person},
             fields={"person": [_("Already invited.")]},
@@ -506,6 +557,8 @@ def invite_person(case: Case, *, actor, department, person, note: str = "") -> I
     invitation = Invitation.objects.create(
         case=locked, department=department, person=person, invited_by=actor
     )
+    if invited_now is not None:
+        invited_now.add(person.pk)
     record_event(
         locked,
         EventKind.INVITED,
@@ -529,6 +582,7 @@ def _lock_invitation(invitation: Invitation) -> tuple[Invitation, Case]:
     )
     if locked.state != invitation.state:
         raise Conflict(_("This invitation was answered meanwhile."))
+    locked.case = case  # the row just locked: receivers of its save need not read it again
     return locked, case
 
 

@@ -272,28 +272,27 @@ def _read_own(case: Case, user, message_id: int) -> None:
 
 
 def post_system_message(event: CaseEvent) -> Message | None:
-    """The room's line for a step of the case; runs inside the step's own transaction."""
+    """The room's line for a step of the case; runs inside the step's own transaction.
+
+    ``event`` is the one ``record_event`` has just inserted (``case_event_saved``), so no
+    line can exist for it yet: one plain INSERT, not a ``get_or_create`` (a read and a
+    savepoint pair). The unique ``event`` column still refuses a second line.
+    """
     if EventKind(event.kind) not in SYSTEM_TEXTS:
         return None
-    message, created = Message.objects.get_or_create(
-        event=event,
-        defaults={
-            "case_id": event.case_id,
-            "kind": MessageKind.SYSTEM,
-            "created_at": event.created_at,
-        },
+    message = Message.objects.create(
+        event=event, case_id=event.case_id, kind=MessageKind.SYSTEM, created_at=event.created_at
     )
-    if created:
-        recheck = event.kind == EventKind.WITHDRAWN
-        if event.kind in (EventKind.ACCEPTED, EventKind.WITHDRAWN):
-            transaction.on_commit(lambda: selectors.forget_members(event.case_id))
+    recheck = event.kind == EventKind.WITHDRAWN
+    if event.kind in (EventKind.ACCEPTED, EventKind.WITHDRAWN):
+        transaction.on_commit(lambda: selectors.forget_members(event.case_id))
 
-        def deliver() -> None:
-            broadcast(message.pk, alert_absent=False)
-            if recheck:  # the withdrawn person's sockets leave the room
-                push(room_group(event.case_id), {"type": "room.recheck"})
+    def deliver() -> None:
+        broadcast(message.pk, alert_absent=False)
+        if recheck:  # the withdrawn person's sockets leave the room
+            push(room_group(event.case_id), {"type": "room.recheck"})
 
-        transaction.on_commit(deliver, robust=True)
+    transaction.on_commit(deliver, robust=True)
     return message
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from audit import services as audit
 from cases import permissions
 from cases.choices import CaseState, EventKind
 from cases.models import Case
-from cases.services import close_case_if_rated, record_event, state_label
+from cases.services import _sync, close_case_if_rated, record_event, state_label
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from ratings.models import Criterion, MonthFigure, PublishedMonth, Rating, Score
 
@@ -30,13 +31,17 @@ def weighted_overall(scores: dict[Criterion, int]) -> Decimal:
     return (weighted / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _clean_scores(raw: Any) -> dict[Criterion, int]:
-    """Map every active criterion to an integer 0–100, or raise with every problem."""
+def _clean_scores(raw: Any, criteria: list[Criterion] | None = None) -> dict[Criterion, int]:
+    """Map every active criterion to an integer 0–100, or raise with every problem.
+
+    ``criteria``: the active criteria when the caller has read them already.
+    """
     if not isinstance(raw, dict):
         raise ValidationFailed(
             _("Scores must map criteria to numbers."), fields={"scores": [_("Expected an object.")]}
         )
-    criteria = list(Criterion.objects.active())
+    if criteria is None:
+        criteria = list(Criterion.objects.active())
     by_key: dict[str, Criterion] = {}
     for c in criteria:
         by_key[c.code] = c
@@ -85,34 +90,62 @@ def rate_department(case: Case, *, actor, department, scores: Any, comment: str 
     """Rate one participating department of a completed case (by its caller).
 
     The rating stores no rater. When it is the last department to be rated,
-    the case closes in the same transaction.
+    the case closes in the same transaction. ``rate_departments`` with one item.
+    """
+    return rate_departments(
+        case, actor=actor, items=[{"department": department, "scores": scores, "comment": comment}]
+    )[0]
+
+
+@transaction.atomic
+def rate_departments(case: Case, *, actor, items: Sequence[dict[str, Any]]) -> list[Rating]:
+    """Rate several participating departments of a completed case at once (by its caller).
+
+    ``items``: dicts with ``department``, ``scores`` (criterion code or id → 0–100) and
+    optional ``comment``. All or none: the first invalid item raises (``ValidationFailed``
+    for a department that took no part or bad scores, ``Conflict`` for one already rated,
+    ``InvalidTransition``/``PermissionDenied`` from ``check_may_rate``) and nothing is
+    kept. One case lock, one read each of the participating departments, the ratings
+    already given and the criteria, whatever the number of items; the case closes once
+    its last department is rated. Returns the ratings, in the order of ``items``.
     """
     locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     check_may_rate(locked, actor)
-    if not locked.participating_departments().filter(pk=department.pk).exists():
-        raise ValidationFailed(
-            _("%(department)s did not take part in this case.") % {"department": department},
-            fields={"department": [_("Not a participating department.")]},
+    participating = set(locked.participating_departments().values_list("pk", flat=True))
+    rated = set(Rating.objects.filter(case=locked).values_list("department_id", flat=True))
+    criteria: list[Criterion] | None = None
+    ratings: list[Rating] = []
+    for item in items:
+        department = item["department"]
+        if department.pk not in participating:
+            raise ValidationFailed(
+                _("%(department)s did not take part in this case.") % {"department": department},
+                fields={"department": [_("Not a participating department.")]},
+            )
+        if department.pk in rated:
+            raise Conflict(
+                _("%(department)s has already been rated for this case.")
+                % {"department": department}
+            )
+        if criteria is None:
+            criteria = list(Criterion.objects.active())
+        cleaned = _clean_scores(item["scores"], criteria)
+        rating = Rating.objects.create(
+            case=locked,
+            department=department,
+            overall=weighted_overall(cleaned),
+            comment=(item.get("comment") or "").strip(),
         )
-    if Rating.objects.filter(case=locked, department=department).exists():
-        raise Conflict(
-            _("%(department)s has already been rated for this case.") % {"department": department}
+        Score.objects.bulk_create(
+            Score(rating=rating, criterion=c, score=s) for c, s in cleaned.items()
         )
-    cleaned = _clean_scores(scores)
-    rating = Rating.objects.create(
-        case=locked,
-        department=department,
-        overall=weighted_overall(cleaned),
-        comment=(comment or "").strip(),
-    )
-    Score.objects.bulk_create(
-        Score(rating=rating, criterion=c, score=s) for c, s in cleaned.items()
-    )
-    # The event names the department, not the rater: the actor stays empty.
-    record_event(locked, EventKind.RATED, actor=None, data={"department": department.name})
+        rated.add(department.pk)
+        # The event names the department, not the rater: the actor stays empty.
+        record_event(locked, EventKind.RATED, actor=None, data={"department": department.name})
+        ratings.append(rating)
     close_case_if_rated(locked, actor=None)
-    case.refresh_from_db()
-    return rating
+    _sync(case, locked)
+    return ratings
 
 
 def publish_month(month: date) -> PublishedMonth:

@@ -34,7 +34,7 @@ from core.errors import PermissionDenied
 from core.masking import may_see_whole_phones
 from grids.models import Area
 from ratings.models import Rating
-from ratings.services import rate_department
+from ratings.services import rate_departments
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -203,7 +203,10 @@ class CaseViewSet(
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
     def detail_data(self, pk: int) -> dict:
-        case = self.with_invitations(self.get_queryset()).get(pk=pk)
+        queryset = self.get_queryset()
+        if self.action not in ("retrieve", "invitations"):  # those already take them
+            queryset = self.with_invitations(queryset)
+        case = queryset.get(pk=pk)
         return s.CaseDetailSerializer(case, context=self.case_context(case)).data
 
     def retrieve(self, request, *args, **kwargs):
@@ -383,17 +386,10 @@ class CaseViewSet(
         data = s.RateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def rate_all() -> None:  # every department of the request, or none
-            for item in data.validated_data["ratings"]:
-                rate_department(
-                    case,
-                    actor=request.user,
-                    department=item["department"],
-                    scores=item["scores"],
-                    comment=item["comment"],
-                )
-
-        retry_once(rate_all)
+        # Every department of the request, or none.
+        retry_once(
+            lambda: rate_departments(case, actor=request.user, items=data.validated_data["ratings"])
+        )
         return Response(self.detail_data(case.pk))
 
     def _ratings_of(self, case: Case, user) -> list[dict]:
