@@ -815,7 +815,9 @@ def _stamp(image: Image.Image, lines: list[str], font_path: str | None) -> None:
     left, top, right, bottom = draw.multiline_textbbox(
         (0, 0), text, font=font, spacing=spacing, align="right"
     )
-    box_right, box_bottom = image.width - pad, image.height - pad
+    # A photo a few pixels across is smaller than the padding: the box shrinks to nothing
+    # (a tiny image from a phone or a client's test must not fail its upload).
+    box_right, box_bottom = max(0, image.width - pad), max(0, image.height - pad)
     box = (
         max(0, box_right - (right - left) - 2 * pad),
         max(0, box_bottom - (bottom - top) - 2 * pad),

@@ -6,8 +6,10 @@ when the case is raised or its draft edited (``cases.uploads``).
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -72,6 +74,10 @@ class PhotoUploadViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
         """The photo, to its uploader and to whoever may see the case it is on."""
+        try:
+            pk = uuid.UUID(str(pk))
+        except ValueError:  # 36 hex digits without dashes pass the URL pattern
+            raise Http404 from None
         visible_cases = Case.objects.visible_to(request.user).values("pk")
         upload = get_object_or_404(
             PhotoUpload.objects.filter(Q(uploader=request.user) | Q(case__in=visible_cases)),

@@ -30,7 +30,14 @@ from rest_framework.test import APIRequestFactory
 from accounts.choices import Role
 from cases import permissions, services
 from cases.choices import InvitationState, StepKind
-from cases.models import Case, ExtensionRequest, Invitation, SupervisionOrder, SupervisionStep
+from cases.models import (
+    Case,
+    ExtensionRequest,
+    Invitation,
+    PhotoUpload,
+    SupervisionOrder,
+    SupervisionStep,
+)
 from chat import selectors as room
 from chat.models import Attachment, Message, ReadState
 from core.admin import ScopedAdminMixin
@@ -60,6 +67,8 @@ pytestmark = pytest.mark.django_db
 NOT_CASE_OWNED = {
     Delivery: "the log of every inbound request, refusals included; integration admins only",
     IntakeReview: "the review queue before a case exists (integrations.selectors)",
+    PhotoUpload: "its uploader's until a case names it, then read through the case's "
+    "visible_to (cases.api.uploads)",
 }
 
 #: Plain API views (no queryset to introspect). Those reading a case's rows are checked
@@ -69,6 +78,7 @@ PLAIN_API_VIEWS = {
     "ReadMarkView": "case rows: checked below",
     "AttachmentView": "case rows: checked below",
     "LoginView": "logging in",
+    "SessionLoginView": "logging in (the phone app's session)",
     "RefreshView": "the asker's own token",
     "LogoutView": "the asker's own token",
     "PasswordChangeView": "the asker's own account",
@@ -81,6 +91,8 @@ PLAIN_API_VIEWS = {
     "DepartmentsView": "aggregates (analytics.scope)",
     "ExportView": "auditors' exports (analytics.scope)",
     "TemplateSuggestionsView": "aggregates (analytics.scope)",
+    "MapView": "aggregates per area (analytics.scope)",
+    "DensityView": "counts per grid cell (analytics.scope)",
     "IntakeView": "the signed intake of other systems (writes only)",
     "SpectacularAPIView": "the schema",
     "SpectacularSwaggerView": "the schema's page",

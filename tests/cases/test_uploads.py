@@ -133,3 +133,19 @@ def test_unused_uploads_expire(world, photo_field):
     assert purge_expired_uploads(now=later) == 1
     assert not PhotoUpload.objects.filter(pk=stale).exists()
     assert PhotoUpload.objects.filter(pk=used).exists()
+
+
+@pytest.mark.parametrize("side", [1, 3, 8])
+def test_a_photo_a_few_pixels_across_is_taken_not_a_crash(world, side):
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (10, 120, 200)).save(buffer, "PNG")
+    buffer.seek(0)
+    buffer.name = "tiny.png"
+    answer = upload(world.official, buffer)
+    assert answer.status_code == 201, answer.content[:300]
+    assert (answer.data["width"], answer.data["height"]) == (side, side)
+
+
+def test_an_id_that_is_no_uuid_reads_as_not_found(world):
+    answer = as_user(world.official).get(f"/api/v1/uploads/{'0' * 36}/file/")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
