@@ -85,7 +85,7 @@ def test_a_request_logs_one_json_line_and_echoes_the_proxy_s_id(world, case_in, 
 @pytest.mark.parametrize("sent", [None, "x" * 65, "bad id", "a;b", "ok\u4e2d"])
 def test_a_missing_or_bad_id_is_replaced_by_a_fresh_one(client, sent, log_lines):
     headers = {} if sent is None else {"HTTP_X_REQUEST_ID": sent}
-    response = client.get("/no-such-page-for-logging/", **headers)
+    response = client.get("/media/no-such-file-for-logging", **headers)
     rid = response["X-Request-ID"]
     assert rid != sent and len(rid) == 32 and int(rid, 16) >= 0
     [line] = request_lines(log_lines())
@@ -313,7 +313,7 @@ async def test_the_asgi_server_s_requests_are_logged_the_same(log_lines):
     from django.test import AsyncClient
 
     response = await AsyncClient().get(
-        "/no-such-page-for-logging/", headers={"X-Request-ID": "async-1"}
+        "/media/no-such-file-for-logging", headers={"X-Request-ID": "async-1"}
     )
     assert response.status_code == 404 and response["X-Request-ID"] == "async-1"
     [line] = request_lines(log_lines())
