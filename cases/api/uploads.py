@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from cases import uploads
 from cases.models import Case, PhotoUpload
+from core.api.idempotency import idempotent
 from core.api.throttles import WriteThrottle
 
 
@@ -55,6 +56,7 @@ class PhotoUploadViewSet(viewsets.GenericViewSet):
             "draft; only its uploader may use it, once, before `expires_at`."
         ),
     )
+    @idempotent
     def create(self, request):
         file = request.FILES.get("file")
         if file is None:

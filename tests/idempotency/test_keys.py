@@ -26,6 +26,8 @@ UNSAFE = {"post", "put", "patch", "delete"}
 #: API writes that do not take the header, and why.
 NOT_KEYED = {
     "LoginView.post": "logging in: a kept answer would hold tokens",
+    "SessionLoginView.post": "logging in: each log-in starts its own session",
+    "SessionLoginView.delete": "ending a session twice is ending it once",
     "RefreshView.post": "a kept answer would hold tokens; a refresh token is single-use anyway",
     "LogoutView.post": "ending a token twice is ending it once",
     "PasswordChangeView.post": "a kept answer would hold tokens",
@@ -80,7 +82,7 @@ def test_the_schema_documents_the_header_on_every_keyed_write(client):
     }
     assert ("post", "/api/v1/cases/") in documented
     assert ("post", "/api/v1/cases/{id}/approve/") in documented
-    assert ("post", "/api/v1/cases/{case_pk}/messages/") in documented
+    assert ("post", "/api/v1/cases/{id}/messages/") in documented
     assert ("get", "/api/v1/cases/{id}/invitations/") not in documented
     assert not any(path.startswith("/api/v1/auth/") for _m, path in documented)
     raise_case = schema["paths"]["/api/v1/cases/"]["post"]
