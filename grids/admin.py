@@ -40,6 +40,13 @@ class BoundaryFileForm(forms.Form):
     )
 
 
+class _BoundaryField(forms.JSONField):
+    """An area without a boundary shows an empty box, not the JSON word ``null``."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 @admin.register(Area)
 class AreaAdmin(SpreadsheetAdmin):
     """The tree: ordered by path, names indented by level, a link to each subtree."""
@@ -74,6 +81,11 @@ class AreaAdmin(SpreadsheetAdmin):
     )
     list_per_page = 100
     change_list_template = "admin/grids/area/change_list.html"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "boundary":
+            kwargs["form_class"] = _BoundaryField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     class Media:
         css = {"all": ["core/admin.css"]}

@@ -45,6 +45,11 @@ ALLOWED_WORDS = {
     "Control",  # keys on the keyboard, in Django's own help text
     "Command",
     "Mac",
+    "GeoJSON",  # a file format, and the keys of its example in the boundary's help text
+    "WGS",
+    "type",
+    "Polygon",
+    "coordinates",
 }
 
 # A run of letters that is not part of a code, an address, a path or a masked value.
