@@ -66,8 +66,9 @@ def _key() -> bytes:
     return settings.JINSHAO_AUDIT_KEY.encode()
 
 
-def _content(record: AuditRecord) -> bytes:
-    fields = {
+def _recorded_fields(record: AuditRecord) -> dict:
+    """What a record says: the part both its seal and its chained digest sign."""
+    return {
         "created_at": record.created_at.isoformat(),
         "actor": record.actor_id,
         "actor_name": record.actor_name,
@@ -78,26 +79,19 @@ def _content(record: AuditRecord) -> bytes:
         "object_repr": record.object_repr,
         "success": record.success,
         "details": record.details,
-        "previous": record.previous_digest,
     }
+
+
+def _encode(fields: dict) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode()
 
 
+def _content(record: AuditRecord) -> bytes:
+    return _encode({**_recorded_fields(record), "previous": record.previous_digest})
+
+
 def _entry_content(record: AuditRecord) -> bytes:
-    fields = {
-        "created_at": record.created_at.isoformat(),
-        "actor": record.actor_id,
-        "actor_name": record.actor_name,
-        "ip": record.ip,
-        "action": record.action,
-        "object_type": record.object_type,
-        "object_id": record.object_id,
-        "object_repr": record.object_repr,
-        "success": record.success,
-        "details": record.details,
-        "token": record.token,
-    }
-    return b"entry\0" + json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return b"entry\0" + _encode({**_recorded_fields(record), "token": record.token})
 
 
 def entry_mac_of(record: AuditRecord) -> str:
