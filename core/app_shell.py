@@ -7,7 +7,10 @@ Two kinds of answer:
   always revalidates it and picks up a new build at once;
 - the build's files under ``/assets/``, named by a hash of their content
   (``index-3f9a1c.js``): ``Cache-Control: public, max-age=31536000, immutable``,
-  a year, since a changed file gets a new name.
+  a year, since a changed file gets a new name. The build writes a Brotli
+  (``.br``) and a gzip (``.gz``) copy of every script and stylesheet beside it
+  (``mobile/vite.config.ts``); a browser that accepts one gets it with
+  ``Content-Encoding`` set, so nothing is compressed per request.
 
 Without a build (a checkout where ``bin/setup`` has not run, or Node.js was
 missing) the shell is a Chinese page saying so, with status 503.
@@ -16,10 +19,11 @@ missing) the shell is a Chinese page saying so, with status 503.
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
@@ -38,6 +42,29 @@ SERVER_PATHS = ("metrics", "favicon.ico")
 CLIENT_ROUTE = r"^(?!(?:{})(?:/|$)|(?:{})$).*$".format(
     "|".join(SERVER_PREFIXES), "|".join(p.replace(".", r"\.") for p in SERVER_PATHS)
 )
+
+
+#: Precompressed siblings, best first: (Content-Encoding, file suffix).
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header admits (``q=0`` excludes one).
+
+    ``"gzip, deflate, br"`` → ``{"gzip", "deflate", "br"}``; ``"br;q=0, gzip"`` → ``{"gzip"}``.
+    """
+    accepted = set()
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        quality = re.search(r"q\s*=\s*([0-9.]+)", params)
+        try:
+            if quality and float(quality.group(1)) == 0:
+                continue
+        except ValueError:
+            continue
+        if coding.strip():
+            accepted.add(coding.strip().lower())
+    return accepted
 
 
 def app_dir() -> Path:
@@ -65,16 +92,33 @@ def shell(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 @require_safe
-def asset(request: HttpRequest, name: str) -> FileResponse:
+def asset(request: HttpRequest, name: str) -> HttpResponse:
     """One built file under ``dist/assets/``, cached for a year; 404 for anything else
-    (a missing name, a directory, a path leading outside)."""
+    (a missing name, a directory, a path leading outside).
+
+    When the request's ``Accept-Encoding`` admits Brotli or gzip and the build wrote
+    that copy, the answer is the copy with ``Content-Encoding: br`` (or ``gzip``); the
+    content type stays the original file's. ``Vary: Accept-Encoding`` either way.
+    """
     root = (app_dir() / "assets").resolve()
     target = (root / name).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise Http404(name)
-    content_type, encoding = mimetypes.guess_type(target.name)
-    response = FileResponse(
-        target.open("rb"), content_type=content_type or "application/octet-stream"
+    content_type, _ = mimetypes.guess_type(target.name)
+    accepted = accepted_encodings(request.headers.get("Accept-Encoding", ""))
+    body, coding = target, None
+    for candidate, suffix in ENCODINGS:
+        sibling = target.with_name(target.name + suffix)
+        if candidate in accepted and sibling.is_file():
+            body, coding = sibling, candidate
+            break
+    # Read whole (the largest file is a few hundred KB): under ASGI a FileResponse's
+    # synchronous file iterator is consumed through a thread, with a warning per request.
+    response = HttpResponse(
+        body.read_bytes(), content_type=content_type or "application/octet-stream"
     )
+    if coding:
+        response["Content-Encoding"] = coding
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = IMMUTABLE
     return response

@@ -51,8 +51,60 @@ def test_hashed_assets_are_cached_for_a_year(built):
     assert answer.status_code == 200
     assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
     assert answer["Content-Type"].startswith(("text/javascript", "application/javascript"))
-    assert b"".join(answer.streaming_content) == b"console.log(1)"
+    assert answer.content == b"console.log(1)"
     assert Client().get("/assets/index-abc123.css")["Content-Type"].startswith("text/css")
+
+
+def _write_siblings(built):
+    import gzip
+
+    script = built / "assets" / "index-abc123.js"
+    (built / "assets" / "index-abc123.js.gz").write_bytes(gzip.compress(script.read_bytes()))
+    # The Brotli copy's bytes need not be real Brotli for the server: it never decodes them.
+    (built / "assets" / "index-abc123.js.br").write_bytes(b"brotli bytes")
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding", "body"),
+    [
+        ("gzip, deflate, br, zstd", "br", b"brotli bytes"),
+        ("gzip, deflate", "gzip", None),
+        ("br;q=0, gzip;q=0.5", "gzip", None),
+        ("identity", None, b"console.log(1)"),
+        ("", None, b"console.log(1)"),
+    ],
+)
+def test_a_browser_that_accepts_compression_gets_the_builds_compressed_copy(
+    built, accept, coding, body
+):
+    import gzip
+
+    _write_siblings(built)
+    answer = Client().get("/assets/index-abc123.js", HTTP_ACCEPT_ENCODING=accept)
+    assert answer.status_code == 200
+    assert answer.get("Content-Encoding") == coding
+    # a shared cache keeps one copy per coding
+    assert "Accept-Encoding" in [v.strip() for v in answer["Vary"].split(",")]
+    assert answer["Content-Type"].startswith(("text/javascript", "application/javascript"))
+    assert answer["Cache-Control"] == "public, max-age=31536000, immutable"
+    if coding == "gzip":
+        assert gzip.decompress(answer.content) == b"console.log(1)"
+    else:
+        assert answer.content == body
+
+
+def test_a_file_without_a_compressed_copy_is_sent_as_it_is(built):
+    answer = Client().get("/assets/index-abc123.css", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert answer.get("Content-Encoding") is None
+    assert answer.content == b"body{}"
+
+
+def test_a_compressed_copy_is_never_served_under_its_own_name_as_something_else(built):
+    _write_siblings(built)
+    answer = Client().get("/assets/index-abc123.js.gz", HTTP_ACCEPT_ENCODING="gzip")
+    # Asked by its own name it is an opaque file: no coding header that would make a
+    # browser unpack it, and no script type.
+    assert answer.get("Content-Encoding") is None
 
 
 @pytest.mark.parametrize(

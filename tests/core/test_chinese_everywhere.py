@@ -317,4 +317,4 @@ def test_the_browser_tab_icon_is_served():
     response = Client().get("/favicon.ico")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
-    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
