@@ -16,6 +16,8 @@ export interface Info {
   baseURL: string;
   pending_review: number;
   outside: number;
+  intake: number[]; // two deliveries waiting for zhihui01's review (e2e/serve.py)
+  intake_community: string;
 }
 
 export function info(): Info {

@@ -5,6 +5,11 @@ import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
 import { standingRoutes } from "./features/standing/routes";
+// The two screens a phone most often opens first (the 待办 home, and a case from a
+// notification's link) come with the app's code: one round trip less (~0.3–0.5 s on
+// slow 4G) for about 6 KB compressed. Every other screen is fetched when first opened.
+import CaseView from "./views/CaseView.vue";
+import HomeView from "./views/HomeView.vue";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -16,10 +21,10 @@ declare module "vue-router" {
 export const router = createRouter({
   history: createWebHistory("/"),
   routes: [
-    { path: "/", name: "home", component: () => import("./views/HomeView.vue"), meta: { tab: true } },
+    { path: "/", name: "home", component: HomeView, meta: { tab: true } },
     { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
     { path: "/cases", name: "cases", component: () => import("./views/CasesView.vue"), meta: { tab: true } },
-    { path: "/cases/:id(\\d+)", name: "case", component: () => import("./views/CaseView.vue"), props: true },
+    { path: "/cases/:id(\\d+)", name: "case", component: CaseView, props: true },
     // the case room, raising and rating: features/room, features/raise, features/rate
     ...raiseRoutes,
     ...rateRoutes,

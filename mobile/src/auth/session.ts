@@ -25,8 +25,13 @@ export async function loadMe(): Promise<Me | null> {
   return me.value;
 }
 
+let asking: Promise<Me | null> | null = null;
+
+/** Who is logged in: `me/` asked once, by everyone who needs it first, then remembered. */
 export async function currentUser(): Promise<Me | null> {
-  return checked ? me.value : loadMe();
+  if (checked) return me.value;
+  asking ??= loadMe().finally(() => (asking = null));
+  return asking;
 }
 
 export async function logIn(username: string, password: string, otp?: string): Promise<Me> {
