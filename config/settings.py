@@ -562,6 +562,9 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'", "data:"],
         "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'", "ws:", "wss:"],
+        # The phone app's service worker (/sw.js) and web app manifest, both our own.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],

@@ -7,7 +7,12 @@ Two kinds of answer:
   always revalidates it and picks up a new build at once;
 - the build's files under ``/assets/``, named by a hash of their content
   (``index-3f9a1c.js``): ``Cache-Control: public, max-age=31536000, immutable``,
-  a year, since a changed file gets a new name.
+  a year, since a changed file gets a new name;
+- the installable app's root files (issue 14): the service worker ``/sw.js``
+  (scope ``/``, ``no-cache`` so the browser's update check always sees a new
+  release), the web app manifest ``/manifest.webmanifest``
+  (``application/manifest+json``, ``no-cache``) and its icons under ``/icons/``
+  (a day: their names do not change with their content).
 
 Without a build (a checkout where ``bin/setup`` has not run, or Node.js was
 missing) the shell is a Chinese page saying so, with status 503.
@@ -30,9 +35,21 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 #: First path segments that belong to the server, never to the app's router.
-SERVER_PREFIXES = ("admin", "api", "ws", "static", "media", "health", "open311", "assets")
+SERVER_PREFIXES = (
+    "admin",
+    "api",
+    "ws",
+    "static",
+    "media",
+    "health",
+    "open311",
+    "assets",
+    "icons",
+)
 #: Whole paths that belong to the server.
-SERVER_PATHS = ("metrics", "favicon.ico")
+SERVER_PATHS = ("metrics", "favicon.ico", "sw.js", "manifest.webmanifest")
+#: Icons change rarely and keep their names: a day, then revalidated.
+ICON_CACHE = "public, max-age=86400"
 
 #: The pattern of every address answered with the shell (for ``re_path``).
 CLIENT_ROUTE = r"^(?!(?:{})(?:/|$)|(?:{})$).*$".format(
@@ -77,4 +94,43 @@ def asset(request: HttpRequest, name: str) -> FileResponse:
         target.open("rb"), content_type=content_type or "application/octet-stream"
     )
     response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+def _root_file(name: str, content_type: str, cache_control: str) -> FileResponse:
+    """``dist/<name>`` with the given type and caching; 404 when the build has none."""
+    target = app_dir() / name
+    if not target.is_file():
+        raise Http404(name)
+    response = FileResponse(target.open("rb"), content_type=content_type)
+    response["Cache-Control"] = cache_control
+    return response
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> FileResponse:
+    """The build's service worker (``dist/sw.js``, Workbox) at the root, so its scope is
+    the whole app. ``no-cache``: the browser compares it byte for byte on every open and
+    a new build (a new precache list) replaces the old worker at once. 404 without a build.
+    """
+    response = _root_file("sw.js", "text/javascript; charset=utf-8", REVALIDATE)
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_safe
+def manifest(request: HttpRequest) -> FileResponse:
+    """The web app manifest (name 金哨, icons, start ``/``, standalone), revalidated on use."""
+    return _root_file("manifest.webmanifest", "application/manifest+json", REVALIDATE)
+
+
+@require_safe
+def icon(request: HttpRequest, name: str) -> FileResponse:
+    """One PNG of ``dist/icons/`` (the manifest's icons), cached for a day; 404 otherwise."""
+    root = (app_dir() / "icons").resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(root) or not target.is_file() or target.suffix != ".png":
+        raise Http404(name)
+    response = FileResponse(target.open("rb"), content_type="image/png")
+    response["Cache-Control"] = ICON_CACHE
     return response
