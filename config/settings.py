@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "core.requestlog.RequestIdMiddleware",
     # Then: times and counts every request by its URL pattern (core.metrics).
     "core.metrics.MetricsMiddleware",
+    # Outermost: the build's files answer without Vary (core.app_shell).
+    "core.app_shell.BuildFilesVaryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -94,6 +94,7 @@ def asset(request: HttpRequest, name: str) -> FileResponse:
         target.open("rb"), content_type=content_type or "application/octet-stream"
     )
     response["Cache-Control"] = IMMUTABLE
+    response.same_for_everyone = True
     return response
 
 
@@ -104,6 +105,7 @@ def _root_file(name: str, content_type: str, cache_control: str) -> FileResponse
         raise Http404(name)
     response = FileResponse(target.open("rb"), content_type=content_type)
     response["Cache-Control"] = cache_control
+    response.same_for_everyone = True
     return response
 
 
@@ -133,4 +135,24 @@ def icon(request: HttpRequest, name: str) -> FileResponse:
         raise Http404(name)
     response = FileResponse(target.open("rb"), content_type="image/png")
     response["Cache-Control"] = ICON_CACHE
+    response.same_for_everyone = True
     return response
+
+
+class BuildFilesVaryMiddleware:
+    """Drops ``Vary`` from the build's own files (hashed assets, service worker,
+    manifest, icons): they are the same bytes for every person and language, yet the
+    locale, session and CSRF middleware add ``Vary: Accept-Language, Cookie``. With it,
+    Chromium's Cache Storage misses the service worker's precached copies (the lookup
+    compares those request headers), so the app would not open offline, and shared
+    caches would keep one copy per cookie. First in ``MIDDLEWARE``: it sees the answer last.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(response, "same_for_everyone", False) and "Vary" in response:
+            del response["Vary"]
+        return response

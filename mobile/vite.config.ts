@@ -53,7 +53,7 @@ export default defineConfig({
       },
       workbox: {
         // the shell, the hashed files and the icons; nothing person-specific
-        globPatterns: ["index.html", "assets/**/*.{js,css,woff2,png,svg}", "icons/*.png"],
+        globPatterns: ["index.html", "assets/**/*.{js,css,woff2,png,svg}"], // + the manifest's icons and includeAssets
         // echarts' chunk is large: let it be precached too (the leaders' charts offline)
         maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
         navigateFallback: "/index.html",

@@ -150,3 +150,15 @@ def test_the_policy_lets_the_app_register_its_worker_and_read_its_manifest(built
     )
     assert directives["worker-src"] == ["'self'"]
     assert directives["manifest-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/assets/index-abc123.js", "/sw.js", "/manifest.webmanifest", "/icons/icon-192.png"]
+)
+def test_the_builds_files_do_not_vary_by_person_or_language(built, path):
+    # the service worker's precache (Chromium's Cache Storage) misses answers that vary
+    client = Client()
+    client.cookies["sessionid"] = "x"
+    answer = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert answer.status_code == 200
+    assert "Vary" not in answer
