@@ -16,6 +16,7 @@ export interface Info {
   baseURL: string;
   pending_review: number;
   outside: number;
+  var: string; // the server's temporary directory (its database)
 }
 
 export function info(): Info {

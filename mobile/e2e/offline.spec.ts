@@ -155,7 +155,7 @@ test("a new build replaces the old service worker on the next open, never mixed 
   cpSync(resolve(root, "mobile/dist"), dir, { recursive: true });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(resolve(root, ".venv/bin/python"), [resolve(here, "serve.py"), "--build", dir, String((info() as unknown as { var: string }).var)], {
+  const server = spawn(resolve(root, ".venv/bin/python"), [resolve(here, "serve.py"), "--build", dir, info().var], {
     cwd: root,
     env: { ...process.env, E2E_PORT: String(port) },
     stdio: ["ignore", "ignore", "inherit"],
