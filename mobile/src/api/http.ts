@@ -52,7 +52,12 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.body);
   }
-  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (method !== "GET") {
+    // The shell now comes from the service worker's precache, not from Django (which set
+    // the CSRF cookie with it): fetch the cookie first if the browser has none.
+    if (!csrfToken()) await api<void>("auth/session/", { signal: options.signal });
+    headers["X-CSRFToken"] = csrfToken();
+  }
   let response: Response;
   try {
     response = await fetch(url, { method, headers, body, credentials: "same-origin", signal: options.signal });
