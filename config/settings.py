@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "core.requestlog.RequestIdMiddleware",
     # Then: times and counts every request by its URL pattern (core.metrics).
     "core.metrics.MetricsMiddleware",
+    # Outermost: the build's files answer without Vary (core.app_shell).
+    "core.app_shell.BuildFilesVaryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -562,6 +564,9 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'", "data:"],
         "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'", "ws:", "wss:"],
+        # The phone app's service worker (/sw.js) and web app manifest, both our own.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],

@@ -68,6 +68,9 @@ urlpatterns = [
     # The phone app (core.app_shell): its hashed files, then its shell at the root and at
     # every address of its own router (anything not the server's own, above).
     re_path(r"^assets/(?P<name>.+)$", app_shell.asset, name="app-asset"),
+    path("sw.js", app_shell.service_worker, name="app-service-worker"),
+    path("manifest.webmanifest", app_shell.manifest, name="app-manifest"),
+    re_path(r"^icons/(?P<name>[^/]+)$", app_shell.icon, name="app-icon"),
     re_path(app_shell.CLIENT_ROUTE, app_shell.shell, name="app"),
 ]
 # No public media URL: chat attachments are streamed by the API to the people

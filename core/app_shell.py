@@ -10,7 +10,12 @@ Two kinds of answer:
   a year, since a changed file gets a new name. The build writes a Brotli
   (``.br``) and a gzip (``.gz``) copy of every script and stylesheet beside it
   (``mobile/vite.config.ts``); a browser that accepts one gets it with
-  ``Content-Encoding`` set, so nothing is compressed per request.
+  ``Content-Encoding`` set, so nothing is compressed per request;
+- the installable app's root files (issue 14): the service worker ``/sw.js``
+  (scope ``/``, ``no-cache`` so the browser's update check always sees a new
+  release), the web app manifest ``/manifest.webmanifest``
+  (``application/manifest+json``, ``no-cache``) and its icons under ``/icons/``
+  (a day: their names do not change with their content).
 
 Without a build (a checkout where ``bin/setup`` has not run, or Node.js was
 missing) the shell is a Chinese page saying so, with status 503.
@@ -34,9 +39,21 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
 #: First path segments that belong to the server, never to the app's router.
-SERVER_PREFIXES = ("admin", "api", "ws", "static", "media", "health", "open311", "assets")
+SERVER_PREFIXES = (
+    "admin",
+    "api",
+    "ws",
+    "static",
+    "media",
+    "health",
+    "open311",
+    "assets",
+    "icons",
+)
 #: Whole paths that belong to the server.
-SERVER_PATHS = ("metrics", "favicon.ico")
+SERVER_PATHS = ("metrics", "favicon.ico", "sw.js", "manifest.webmanifest")
+#: Icons change rarely and keep their names: a day, then revalidated.
+ICON_CACHE = "public, max-age=86400"
 
 #: The pattern of every address answered with the shell (for ``re_path``).
 CLIENT_ROUTE = r"^(?!(?:{})(?:/|$)|(?:{})$).*$".format(
@@ -121,4 +138,71 @@ def asset(request: HttpRequest, name: str) -> HttpResponse:
         response["Content-Encoding"] = coding
     response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = IMMUTABLE
+    response.same_for_everyone = True
+    response.varies_only_by = ("accept-encoding",)
     return response
+
+
+def _root_file(name: str, content_type: str, cache_control: str) -> HttpResponse:
+    """``dist/<name>`` with the given type and caching; 404 when the build has none."""
+    target = app_dir() / name
+    if not target.is_file():
+        raise Http404(name)
+    response = HttpResponse(target.read_bytes(), content_type=content_type)
+    response["Cache-Control"] = cache_control
+    response.same_for_everyone = True
+    return response
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The build's service worker (``dist/sw.js``, Workbox) at the root, so its scope is
+    the whole app. ``no-cache``: the browser compares it byte for byte on every open and
+    a new build (a new precache list) replaces the old worker at once. 404 without a build.
+    """
+    response = _root_file("sw.js", "text/javascript; charset=utf-8", REVALIDATE)
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_safe
+def manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest (name 金哨, icons, start ``/``, standalone), revalidated on use."""
+    return _root_file("manifest.webmanifest", "application/manifest+json", REVALIDATE)
+
+
+@require_safe
+def icon(request: HttpRequest, name: str) -> HttpResponse:
+    """One PNG of ``dist/icons/`` (the manifest's icons), cached for a day; 404 otherwise."""
+    root = (app_dir() / "icons").resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(root) or not target.is_file() or target.suffix != ".png":
+        raise Http404(name)
+    response = HttpResponse(target.read_bytes(), content_type="image/png")
+    response["Cache-Control"] = ICON_CACHE
+    response.same_for_everyone = True
+    return response
+
+
+class BuildFilesVaryMiddleware:
+    """Drops ``Vary`` from the build's own files (hashed assets, service worker,
+    manifest, icons), except ``Accept-Encoding`` where the file has compressed copies:
+    they are the same bytes for every person and language, yet the
+    locale, session and CSRF middleware add ``Vary: Accept-Language, Cookie``. With it,
+    Chromium's Cache Storage misses the service worker's precached copies (the lookup
+    compares those request headers), so the app would not open offline, and shared
+    caches would keep one copy per cookie. First in ``MIDDLEWARE``: it sees the answer last.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(response, "same_for_everyone", False) and "Vary" in response:
+            keep = getattr(response, "varies_only_by", ())
+            kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() in keep]
+            del response["Vary"]
+            if kept:
+                response["Vary"] = ", ".join(kept)
+        return response

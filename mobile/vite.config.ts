@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
+import { VitePWA } from "vite-plugin-pwa";
 
 // Django sends these precompressed siblings (name.js.br / name.js.gz) to a phone that
 // accepts them (core/app_shell.py): a phone on a slow link downloads ~40 % of the bytes,
@@ -71,6 +72,56 @@ export default defineConfig({
     Components({ resolvers: [VantResolver()], dts: "src/components.d.ts" }),
     vantIconFontInlineOnly(),
     precompress(),
+    // Installable, and opens with no network after one visit (issue 14): a Workbox
+    // service worker (dist/sw.js, served at /sw.js by core/app_shell.py) precaches the
+    // shell and every hashed file of this build, each with its revision, and answers
+    // the app's navigations with the precached shell. It caches no API answer: a
+    // person's last-known data lives in IndexedDB per user (src/offline/), cleared at
+    // log-out and on 401/403. A new build: the new worker takes over at once
+    // (skipWaiting + clientsClaim) and the page reloads itself once onto it
+    // (src/offline/pwa.ts), so old code never runs against the new build's files.
+    VitePWA({
+      registerType: "autoUpdate",
+      injectRegister: false, // src/offline/pwa.ts registers it (not in tests or dev)
+      filename: "sw.js",
+      manifestFilename: "manifest.webmanifest",
+      includeAssets: ["icons/apple-touch-icon-180.png"],
+      manifest: {
+        id: "/",
+        name: "金哨",
+        short_name: "金哨",
+        description: "金哨：村（社区）吹哨、部门报到的案件办理手机端",
+        lang: "zh-CN",
+        dir: "ltr",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        orientation: "portrait",
+        theme_color: "#c8102e",
+        background_color: "#f5f6f8",
+        icons: [
+          { src: "/icons/icon-192.png", sizes: "192x192", type: "image/png", purpose: "any" },
+          { src: "/icons/icon-512.png", sizes: "512x512", type: "image/png", purpose: "any" },
+          { src: "/icons/maskable-192.png", sizes: "192x192", type: "image/png", purpose: "maskable" },
+          { src: "/icons/maskable-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+        ],
+      },
+      workbox: {
+        // the shell, the hashed files and the icons; nothing person-specific
+        globPatterns: ["index.html", "assets/**/*.{js,css,woff2,png,svg}"], // + the manifest's icons and includeAssets
+        // echarts' chunk is large: let it be precached too (the leaders' charts offline)
+        maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
+        navigateFallback: "/index.html",
+        // the server's own pages (back office, API, sockets, health…) are never the shell
+        navigateFallbackDenylist: [/^\/(?:admin|api|ws|static|media|health|open311|assets|icons|metrics|favicon\.ico|sw\.js|manifest\.webmanifest)(?:\/|$)/],
+        skipWaiting: true,
+        clientsClaim: true,
+        cleanupOutdatedCaches: true,
+        inlineWorkboxRuntime: true, // one file, /sw.js: nothing else to serve at the root
+        runtimeCaching: [],
+      },
+      devOptions: { enabled: false },
+    }),
   ],
   base: "/",
   define: {

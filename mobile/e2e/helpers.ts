@@ -18,6 +18,7 @@ export interface Info {
   outside: number;
   intake: number[]; // two deliveries waiting for zhihui01's review (e2e/serve.py)
   intake_community: string;
+  var: string; // the server's temporary directory (its database)
 }
 
 export function info(): Info {

@@ -9,6 +9,8 @@ tests read: the base URL and case ids), then becomes uvicorn on
 e2e/global-setup.ts then removes the temporary directory (``var`` in the line).
 
 Usage: .venv/bin/python mobile/e2e/serve.py   (from anywhere; E2E_PORT required)
+       .venv/bin/python mobile/e2e/serve.py --build <app dir> <var>   (a second server
+       on the first one's directory, serving another build; e2e/offline.spec.ts)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -106,7 +109,25 @@ print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "intake": re
 """
 
 
+def serve_build(app_dir: str, var: str) -> None:
+    """A second server on the same seeded directory that serves another build of the app
+    (``JINSHAO_APP_DIR``): the service worker tests swap builds under it without
+    touching the one every other test uses. ``E2E_PORT`` says where it listens."""
+    env = environment(Path(var))
+    env["JINSHAO_APP_DIR"] = app_dir
+    os.chdir(ROOT)
+    os.execve(
+        PYTHON,
+        [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+        + ["--port", os.environ["E2E_PORT"], "--log-level", "warning"],
+        env,
+    )
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--build":
+        serve_build(sys.argv[2], sys.argv[3])
+        return
     port = os.environ["E2E_PORT"]
     var = Path(tempfile.mkdtemp(prefix="jinshao-e2e-"))
     for name in ("jinshao.sqlite3", "demo-keys.json"):

@@ -22,6 +22,10 @@ def built(tmp_path, settings):
     (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)", encoding="utf-8")
     (tmp_path / "assets" / "index-abc123.css").write_text("body{}", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("not an asset", encoding="utf-8")
+    (tmp_path / "sw.js").write_text("self.addEventListener('fetch',()=>{})", encoding="utf-8")
+    (tmp_path / "manifest.webmanifest").write_text('{"name":"金哨"}', encoding="utf-8")
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "icon-192.png").write_bytes(b"\x89PNG\r\n")
     settings.JINSHAO_APP_DIR = tmp_path
     return tmp_path
 
@@ -153,3 +157,62 @@ def test_the_shell_refuses_writes(built):
 def test_the_admin_login_page_sends_field_roles_to_the_app(client):
     page = client.get("/admin/login/").content.decode()
     assert 'id="phone-app-hint"' in page and 'href="/"' in page
+
+
+def test_the_service_worker_is_served_at_the_root_as_javascript_and_never_cached(built):
+    answer = Client().get("/sw.js")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/javascript; charset=utf-8"
+    # a new release must be seen by the browser's update check on the next open
+    assert answer["Cache-Control"] == "no-cache"
+    assert answer["Service-Worker-Allowed"] == "/"
+    assert answer.content.startswith(b"self.addEventListener")
+
+
+def test_the_manifest_is_served_with_its_own_type_and_revalidated(built):
+    answer = Client().get("/manifest.webmanifest")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "application/manifest+json"
+    assert answer["Cache-Control"] == "no-cache"
+    assert "金哨" in answer.content.decode()
+
+
+def test_the_manifests_icons_are_png_cached_for_a_day(built):
+    answer = Client().get("/icons/icon-192.png")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "image/png"
+    assert answer["Cache-Control"] == "public, max-age=86400"
+
+
+@pytest.mark.parametrize("path", ["/icons/missing.png", "/icons/..%2fsecret.txt", "/icons/x.txt"])
+def test_nothing_but_the_icons_is_served_under_icons(built, path):
+    assert Client().get(path).status_code == 404
+
+
+def test_without_a_build_there_is_no_service_worker_nor_manifest(tmp_path, settings):
+    settings.JINSHAO_APP_DIR = tmp_path
+    assert Client().get("/sw.js").status_code == 404
+    assert Client().get("/manifest.webmanifest").status_code == 404
+
+
+def test_the_policy_lets_the_app_register_its_worker_and_read_its_manifest(built):
+    policy = Client().get("/")["Content-Security-Policy"]
+    directives = dict(
+        (part.split()[0], part.split()[1:]) for part in policy.split(";") if part.strip()
+    )
+    assert directives["worker-src"] == ["'self'"]
+    assert directives["manifest-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/assets/index-abc123.js", "/sw.js", "/manifest.webmanifest", "/icons/icon-192.png"]
+)
+def test_the_builds_files_do_not_vary_by_person_or_language(built, path):
+    # the service worker's precache (Chromium's Cache Storage) misses answers that vary
+    client = Client()
+    client.cookies["sessionid"] = "x"
+    answer = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert answer.status_code == 200
+    # Only a hashed file with compressed copies varies, and only by what the browser unpacks.
+    expected = "Accept-Encoding" if path.startswith("/assets/") else None
+    assert answer.get("Vary") == expected

@@ -2,6 +2,7 @@
 // cookie and Django's CSRF token, JSON in and out, and every refusal turned
 // into an ApiError that carries the server's own Chinese message.
 import { t } from "../i18n";
+import { isSessionLost, noteReachable, noteSessionLost, noteUnreachable } from "../offline/network";
 
 export interface FieldErrors {
   [field: string]: string[];
@@ -19,6 +20,9 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+/** A proxy's answers when the app server behind it is down (502, 503, 504). */
+export const UNREACHABLE_STATUSES = [502, 503, 504];
 
 export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -48,15 +52,24 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(options.body);
   }
-  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (method !== "GET") {
+    // The shell now comes from the service worker's precache, not from Django (which set
+    // the CSRF cookie with it): fetch the cookie first if the browser has none.
+    if (!csrfToken()) await api<void>("auth/session/", { signal: options.signal });
+    headers["X-CSRFToken"] = csrfToken();
+  }
   let response: Response;
   try {
     response = await fetch(url, { method, headers, body, credentials: "same-origin", signal: options.signal });
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
+    noteUnreachable(); // the banner: offline or server unreachable
     const offline = typeof navigator !== "undefined" && navigator.onLine === false;
     throw new ApiError(0, "network", offline ? t("common.offline") : t("common.serverUnreachable"));
   }
+  // a proxy's "bad gateway / unavailable / timeout": the server itself is away
+  if (UNREACHABLE_STATUSES.includes(response.status)) noteUnreachable();
+  else noteReachable();
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let data: unknown = null;
@@ -65,7 +78,12 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   } catch {
     data = null;
   }
-  if (!response.ok) throw toApiError(response.status, data);
+  if (!response.ok) {
+    const error = toApiError(response.status, data);
+    // the session is gone: what the phone keeps of this person goes with it
+    if (isSessionLost(error.status, error.code)) noteSessionLost();
+    throw error;
+  }
   return data as T;
 }
 

@@ -2,6 +2,7 @@
 import { ref } from "vue";
 import { api, ApiError } from "../api/http";
 import type { Me } from "../api/types";
+import { claimOwner, forgetAll, recall, remember } from "../offline/lastKnown";
 
 export const me = ref<Me | null>(null);
 /** Whether `me/` was asked once (so the router knows to wait or to send to /login). */
@@ -12,13 +13,30 @@ export async function ensureCsrf(): Promise<void> {
   if (!document.cookie.includes("csrftoken=")) await api<void>("auth/session/");
 }
 
-/** Read `me/`; null when not logged in (401/403 other than an expired password). */
+/** `me/` as last read, when the server could not be reached (ms since the epoch), else null. */
+export const meSavedAt = ref<number | null>(null);
+
+/** Read `me/`; null when not logged in (401/403 other than an expired password).
+ *  With no network, the phone's last copy of `me/` (the same person's, see
+ *  offline/lastKnown.ts), so the app still opens; throws when there is none. */
 export async function loadMe(): Promise<Me | null> {
   try {
-    me.value = await api<Me>("me/");
+    const fresh = await api<Me>("me/");
+    await claimOwner(fresh.id);
+    me.value = fresh;
+    meSavedAt.value = null;
+    void remember("me/", fresh);
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) me.value = null;
-    else throw error;
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      me.value = null;
+      meSavedAt.value = null;
+      await forgetAll();
+    } else if (error instanceof ApiError && error.status === 0) {
+      const known = await recall<Me>("me/");
+      if (!known) throw error;
+      me.value = known.data;
+      meSavedAt.value = known.savedAt;
+    } else throw error;
   } finally {
     checked = true;
   }
@@ -38,9 +56,12 @@ export async function logIn(username: string, password: string, otp?: string): P
   await ensureCsrf();
   const body: Record<string, string> = { username, password };
   if (otp) body.otp = otp;
-  me.value = await api<Me>("auth/session/", { method: "POST", body });
+  const fresh = await api<Me>("auth/session/", { method: "POST", body });
+  await claimOwner(fresh.id);
+  me.value = fresh;
+  meSavedAt.value = null;
   checked = true;
-  return me.value;
+  return fresh;
 }
 
 export async function logOut(): Promise<void> {
@@ -48,6 +69,8 @@ export async function logOut(): Promise<void> {
     await api<void>("auth/session/", { method: "DELETE" });
   } finally {
     me.value = null;
+    meSavedAt.value = null;
+    await forgetAll(); // nothing of this person stays on the phone
   }
 }
 

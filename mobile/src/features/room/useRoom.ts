@@ -1,12 +1,13 @@
 // The room's behaviour for the page: the log (server messages + my outbox),
 // the socket, uploads over HTTP, read marks, catching up after a drop.
-import { onBeforeUnmount, reactive, ref } from "vue";
+import { onBeforeUnmount, reactive, ref, watch } from "vue";
 import { api, ApiError } from "../../api/http";
 import { t } from "../../i18n";
 import { RoomConnection, roomUrl, type ConnectionStatus } from "./connection";
 import { downscalePhoto } from "../raise/photo";
 import { newClientId, RoomLog, type OutboxItem } from "./outbox";
 import type { History, RoomMessage, ServerFrame } from "./types";
+import { forget, recall, remember } from "../../offline/lastKnown";
 
 export const PAGE = 100;
 
@@ -21,6 +22,26 @@ export function useRoom(caseId: number) {
   const hasEarlier = ref(false);
   const notice = ref(""); // an error the server sent that names no message
   let baseline = 0; // hello's last id while the first page loads over HTTP
+  // The phone's copy of the newest messages (offline/lastKnown.ts): shown until the
+  // socket says hello; the resume after its last id then fetches what was missed.
+  const savedAt = ref<number | null>(null);
+  const kept = `cases/${caseId}/messages/#newest`;
+  void recall<History>(kept).then((known) => {
+    if (!known || log.messages.length || status.value === "open") return;
+    log.receive(known.data.messages);
+    hasEarlier.value = known.data.has_more;
+    savedAt.value = known.savedAt;
+  });
+  let saving: ReturnType<typeof setTimeout> | undefined;
+  function keep() {
+    clearTimeout(saving);
+    saving = setTimeout(() => {
+      if (savedAt.value !== null || !log.messages.length) return; // only what the server gave, live
+      const newest = log.messages.slice(-PAGE);
+      void remember<History>(kept, { messages: newest, has_more: hasEarlier.value || log.messages.length > PAGE, last_read_id: lastRead.value });
+    }, 1000);
+  }
+  watch(() => log.lastId, keep);
 
   const connection = new RoomConnection({
     url: roomUrl(caseId),
@@ -31,6 +52,7 @@ export function useRoom(caseId: number) {
         retryInMs.value = detail.delayMs ?? 0;
       },
       ended: (code, error) => {
+        if (code === 4401 || code === 4403 || code === 4404) void forget(kept); // no longer this person's room
         ended.value = { code, message: error?.message ?? (code === 4401 ? t("room.loginAgain") : t("room.endedDefault")) };
       },
       frame: onFrame,
@@ -40,6 +62,8 @@ export function useRoom(caseId: number) {
   function onFrame(frame: ServerFrame) {
     switch (frame.type) {
       case "hello":
+        savedAt.value = null; // live again: the copy is caught up by the resume that follows
+        keep();
         caseState.value = frame.case.state;
         lastRead.value = frame.last_read_id;
         if (dividerAfter.value === null) dividerAfter.value = frame.last_read_id;
@@ -155,6 +179,7 @@ export function useRoom(caseId: number) {
 
   onBeforeUnmount(() => {
     clearInterval(expiry);
+    clearTimeout(saving);
     window.removeEventListener("online", online);
     connection.stop();
     for (const item of log.outbox) if (item.previewUrl) URL.revokeObjectURL(item.previewUrl);
@@ -162,6 +187,7 @@ export function useRoom(caseId: number) {
 
   return {
     log,
+    savedAt,
     status,
     retryInMs,
     ended,
