@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -156,6 +157,12 @@ class DepartmentsView(IndicatorView):
 
     def compute(self, scope, params):
         return selectors.departments(scope)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Adds ``rating_min_group``: the K below which a department-month shows no score."""
+        if response.status_code == 200 and isinstance(response.data, dict):
+            response.data["rating_min_group"] = settings.JINSHAO_RATING_MIN_GROUP
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class TrendView(IndicatorView):
