@@ -5,6 +5,7 @@
 import { VantResolver } from "@vant/auto-import-resolver";
 import vue from "@vitejs/plugin-vue";
 import Components from "unplugin-vue-components/vite";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // `npm run dev` proxies to a local server: `bin/demo` on :8000 unless JINSHAO_DEV_SERVER says where.
@@ -30,6 +31,14 @@ export default defineConfig({
     manifest: true,
     sourcemap: false,
     target: "es2020",
+    // Two entries: the app (index.html) and the back office's dashboard charts, which the
+    // dashboard's template finds through dist/.vite/manifest.json (analytics/templatetags/vite.py).
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL("./index.html", import.meta.url)),
+        dashboard: fileURLToPath(new URL("./src/dashboard.ts", import.meta.url)),
+      },
+    },
   },
   server: {
     // `npm run dev` against a local `bin/demo` on :8000

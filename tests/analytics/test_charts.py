@@ -245,3 +245,51 @@ def test_the_api_gives_the_exact_times_and_the_workbooks_round_them_once(world, 
     grid = _get(world.auditor, "overview", area=world.grid.pk).json()["data"]
     assert town["response_mean"] == pytest.approx(grid["response_mean"], abs=1e-9)
     assert statistics.fmean([44.996]) == pytest.approx(overview["response_mean"], abs=1e-9)
+
+
+# ---------------------------------------------------------------- the dashboard's charts
+
+
+def test_the_dashboard_draws_echarts_from_embedded_figures(world, sample, client, settings, tmp_path):
+    """The page includes the build's dashboard entry (from its manifest, same origin) and
+    embeds the figures as JSON: no inline script, no CSS bars."""
+    (tmp_path / ".vite").mkdir()
+    (tmp_path / ".vite" / "manifest.json").write_text(
+        '{"src/dashboard.ts": {"file": "assets/dashboard-abc.js", "isEntry": true,'
+        ' "imports": ["_options-x.js"]}, "_options-x.js": {"file": "assets/options-x.js",'
+        ' "css": ["assets/options-x.css"]}}'
+    )
+    settings.JINSHAO_APP_DIR = tmp_path
+    world.leader.is_staff = True
+    world.leader.save()
+    client.force_login(world.leader)
+    page = client.get(reverse("analytics-dashboard"), MARCH)
+    html = page.content.decode()
+    assert '<script type="module" src="/assets/dashboard-abc.js"></script>' in html
+    assert '<link rel="modulepreload" href="/assets/options-x.js">' in html
+    assert '<link rel="stylesheet" href="/assets/options-x.css">' in html
+    assert "jd-bar" not in html and "jd-trend" not in html
+    figures = page.context["figures"]
+    assert figures["trend"] == [
+        {"period": __import__("datetime").date(2026, 3, 1), "raised": 4, "closed": 2, "overdue": 2}
+    ]
+    assert figures["places"]["level"] == "grid"  # the leader's town: its grids one level down
+    assert [p["name"] for p in figures["places"]["rows"]] == ["南桥第一网格"]
+    assert figures["distributions"]["response"]["p90"] == 1680.0
+    assert figures["exports"]["trend"].startswith("/api/v1/analytics/trend/export.xlsx?from=2026-03-01")
+    assert 'id="jd-figures" type="application/json"' in html
+    # every script on the page is a file from this site
+    import re
+
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert 'type="application/json"' in tag or 'src="/' in tag, tag
+    # the department table's rate is from the counts, rounded once
+    rows = {r["name"]: r["acceptance_percent"] for r in page.context["ranking"]}
+    assert rows == {"城管执法局": "100.0%", "水务局": "50.0%"}
+
+
+def test_without_a_build_the_dashboard_still_answers(world, sample, client, settings, tmp_path):
+    settings.JINSHAO_APP_DIR = tmp_path
+    client.force_login(world.superuser)
+    page = client.get(reverse("analytics-dashboard"), MARCH)
+    assert page.status_code == 200 and "/assets/dashboard" not in page.content.decode()
