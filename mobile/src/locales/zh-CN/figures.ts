@@ -9,6 +9,7 @@ export default {
   empty: "本期无数据",
   notAllowed: "您无权查看该区域的数据",
   up: "返回上级",
+  back: "返回",
   drillHint: "点击柱条查看下一级",
   downloadImage: "下载图片",
   downloadXlsx: "下载数据（xlsx）",
