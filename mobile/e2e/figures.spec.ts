@@ -84,6 +84,7 @@ test.describe("leader", () => {
       const response = await page.getByTestId("chart-response").boundingBox();
       expect(trend && response && trend.width < 1000).toBeTruthy(); // two or three columns
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1920);
+      if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
       expect(errors).toEqual([]);
     });
   });

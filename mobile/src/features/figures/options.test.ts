@@ -107,7 +107,7 @@ describe("departments", () => {
   });
   it("names the score only where there are enough ratings", () => {
     const option = departmentsOption(rows, t);
-    expect(option.yAxis.data).toEqual(["1. 城管执法局（平均评分 86.3）", "2. 水务局（评价不足）"]);
+    expect(option.yAxis.data).toEqual(["1. 城管执法局\n平均评分 86.3", "2. 水务局\n评价不足"]);
     expect(option.series.map((s: { name: string }) => s.name)).toEqual(["接单率", "拒单率", "退回率", "按时率"]);
     expect(option.series[0].label.formatter).toBe("{c}%");
     expect(option.xAxis.max).toBe(100);

@@ -184,7 +184,8 @@ export function departmentRates(rows: DepartmentRow[]): DepartmentRates[] {
 /** The departments' cooperation as a ranked chart: four rates per department, score by its name. */
 export function departmentsOption(rows: DepartmentRow[], t: Msg, scale = 1, top = 10): Option {
   const rates = departmentRates(rows).slice(0, top);
-  const names = rates.map((r, i) => `${i + 1}. ${r.name}（${r.score === null ? t("figures.departments.noScore") : t("figures.departments.score", { score: fixed(r.score, 1) })}）`);
+  // Two lines: the name (cut if long) and its score, which is never cut off.
+  const names = rates.map((r, i) => `${i + 1}. ${r.name}\n${r.score === null ? t("figures.departments.noScore") : t("figures.departments.score", { score: fixed(r.score, 1) })}`);
   const keys = [
     ["accept", COLORS.closed],
     ["decline", COLORS.mark],
