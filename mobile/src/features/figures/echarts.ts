@@ -1,14 +1,14 @@
-// ECharts with only what the figures draw: bars, lines, marks, grid, legend, title, tooltip,
-// toolbox, drawn as SVG (crisp on a wall screen; the labels are text a screen reader and a
+// ECharts with only what the figures draw: bars, marks, grid, legend, title, tooltip, label
+// layout, drawn as SVG (crisp on a wall screen; the labels are text a screen reader and a
 // test can read). Imported only by the figures screen and the dashboard entry (lazy chunk).
-import { BarChart, LineChart } from "echarts/charts";
-import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent, ToolboxComponent, TooltipComponent } from "echarts/components";
+import { BarChart } from "echarts/charts";
+import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent } from "echarts/components";
 import { init, use, type ECharts } from "echarts/core";
 import { LabelLayout } from "echarts/features";
 import { SVGRenderer } from "echarts/renderers";
 import type { Option } from "./options";
 
-use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, ToolboxComponent, TooltipComponent, LabelLayout, SVGRenderer]);
+use([BarChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent, LabelLayout, SVGRenderer]);
 
 export type { ECharts };
 

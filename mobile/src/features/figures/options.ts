@@ -37,12 +37,6 @@ function title(label: string, scale: number): Option {
   return { text: label, left: 8, top: 4, textStyle: { fontSize: Math.round(15 * scale), fontWeight: "bold" } };
 }
 
-function toolbox(label: string): Option {
-  // The image is saved by the page's own button (getDataURL → a download); the toolbox
-  // gives the same on a desktop's hover.
-  return { right: 8, top: 4, feature: { saveAsImage: { title: label, pixelRatio: 2, backgroundColor: "#fff" } } };
-}
-
 /** Cases raised, closed and overdue per period: grouped bars, each labelled with its count. */
 export function trendOption(rows: TrendRow[], t: Msg, scale = 1): Option {
   const label = { show: true, position: "top", ...text(scale) };
@@ -57,7 +51,6 @@ export function trendOption(rows: TrendRow[], t: Msg, scale = 1): Option {
   return {
     animation: false,
     title: title(t("figures.trend.title"), scale),
-    toolbox: toolbox(t("figures.downloadImage")),
     legend: { top: 30 * scale, textStyle: text(scale) },
     tooltip: { trigger: "axis" },
     grid: { left: 48 * scale, right: 12, top: 64 * scale, bottom: 56 * scale, containLabel: false },
@@ -96,7 +89,6 @@ export function histogramOption(d: Distribution, kind: "response" | "handling", 
   return {
     animation: false,
     title: title(t(`figures.histogram.${kind}Title`), scale),
-    toolbox: toolbox(t("figures.downloadImage")),
     tooltip: { trigger: "axis" },
     grid: { left: 44 * scale, right: 16, top: 56 * scale, bottom: 64 * scale },
     xAxis: {
@@ -137,7 +129,6 @@ export function categoriesOption(c: Categories, t: Msg, scale = 1, top = 10): Op
   return {
     animation: false,
     title: title(t("figures.categories.title"), scale),
-    toolbox: toolbox(t("figures.downloadImage")),
     tooltip: { trigger: "axis" },
     ...horizontal(rows.map((r) => r.name), scale, t("figures.categories.axis")),
     series: [
@@ -195,7 +186,6 @@ export function departmentsOption(rows: DepartmentRow[], t: Msg, scale = 1, top 
   return {
     animation: false,
     title: title(t("figures.departments.title"), scale),
-    toolbox: toolbox(t("figures.downloadImage")),
     legend: { top: 30 * scale, textStyle: text(scale) },
     tooltip: { trigger: "axis" },
     ...horizontal(names, scale, t("figures.departments.axis")),
@@ -217,7 +207,6 @@ export function placesOption(places: Place[], level: "town" | "grid" | "communit
   return {
     animation: false,
     title: title(t(`figures.places.${level}`), scale),
-    toolbox: toolbox(t("figures.downloadImage")),
     tooltip: { trigger: "axis" },
     ...horizontal(rows.map((r) => r.name), scale, t("figures.places.axis")),
     series: [
