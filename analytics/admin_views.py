@@ -169,9 +169,9 @@ def dashboard(request):
     return render(request, "admin/analytics/dashboard.html", context)
 
 
-def _percent(part: int, whole: int) -> str:
-    """``part / whole`` as a percentage to 0.1, rounded once from the counts."""
-    return "—" if not whole else f"{100 * part / whole:.1f}%"
+def _percent(part: int, whole: int, places: int = 1) -> str:
+    """``part / whole`` as a percentage to ``places`` decimals, rounded once from the counts."""
+    return "—" if not whole else f"{100 * part / whole:.{places}f}%"
 
 
 def _minutes(seconds: float | None) -> str:
@@ -184,9 +184,9 @@ def _hours(seconds: float | None) -> str:
 
 def _shown(overview: dict, timeliness: dict) -> dict:
     """The headline figures as printed: times to 0.1 min or h, rates to 0.01 %."""
-    rate = overview["closure_rate"]
     return {
-        "closure_rate": "—" if rate is None else f"{rate * 100:.2f}%",
+        # from the counts: closure_rate itself is already rounded to 0.0001
+        "closure_rate": _percent(overview["closed"], overview["raised"] - overview["cancelled"], 2),
         "response_mean": _minutes(overview["response_mean"]),
         "response_median": _minutes(overview["response_median"]),
         "response_p90": _minutes(timeliness["response"]["p90"]),

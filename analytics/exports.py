@@ -252,7 +252,7 @@ def areas_sheet(scope: Scope, **_params) -> Sheet:
     return Sheet(_("Areas"), headers, rows())
 
 
-#: The chart exports (``analytics/<chart>/export.xlsx``): chart name → sheet builder.
+#: The chart exports (``analytics/<chart>/xlsx/``): chart name → sheet builder.
 CHART_SHEETS: dict[str, Callable[..., Sheet]] = {
     "trend": trend_sheet,
     "distributions": distributions_sheet,

@@ -14,7 +14,7 @@ urlpatterns = [
         "analytics/distributions/", views.DistributionsView.as_view(), name="analytics-distributions"
     ),
     re_path(
-        r"^analytics/(?P<chart>trend|distributions|categories|departments|areas)/export\.xlsx$",
+        r"^analytics/(?P<chart>trend|distributions|categories|departments|areas)/xlsx/$",
         views.ChartExportView.as_view(),
         name="analytics-chart-export",
     ),

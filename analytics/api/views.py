@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -200,7 +200,15 @@ class ChartExportView(IndicatorView):
 
     @extend_schema(
         summary="A chart's data as xlsx: trend, distributions, categories, departments, areas",
-        parameters=[BucketQuerySerializer],
+        parameters=[
+            BucketQuerySerializer,
+            OpenApiParameter(
+                "chart",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(exports.CHART_SHEETS),
+            ),
+        ],
         responses={
             (
                 200,

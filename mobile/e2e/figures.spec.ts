@@ -95,7 +95,7 @@ test.describe("leader", () => {
     await expect(page.locator("[data-chart=trend] svg")).toBeVisible();
     await expect(page.locator("[data-chart=response] svg text", { hasText: /^中位数 \d+\.\d 分钟$/ })).toBeVisible();
     await expect(page.locator("[data-chart=places] svg text", { hasText: "各镇（街道）案件数" })).toBeVisible();
-    await expect(page.locator("[data-xlsx=trend]")).toHaveAttribute("href", /\/api\/v1\/analytics\/trend\/export\.xlsx\?from=/);
+    await expect(page.locator("[data-xlsx=trend]")).toHaveAttribute("href", /\/api\/v1\/analytics\/trend\/xlsx\/\?from=/);
     const [xlsx] = await Promise.all([page.waitForEvent("download"), page.locator("[data-xlsx=departments]").click()]);
     expect(readFileSync((await xlsx.path())!).subarray(0, 2).toString()).toBe("PK");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

@@ -276,7 +276,7 @@ def test_the_dashboard_draws_echarts_from_embedded_figures(world, sample, client
     assert figures["places"]["level"] == "grid"  # the leader's town: its grids one level down
     assert [p["name"] for p in figures["places"]["rows"]] == ["南桥第一网格"]
     assert figures["distributions"]["response"]["p90"] == 1680.0
-    assert figures["exports"]["trend"].startswith("/api/v1/analytics/trend/export.xlsx?from=2026-03-01")
+    assert figures["exports"]["trend"].startswith("/api/v1/analytics/trend/xlsx/?from=2026-03-01")
     assert 'id="jd-figures" type="application/json"' in html
     # every script on the page is a file from this site
     import re

@@ -114,5 +114,5 @@ export function xlsxUrl(chart: "trend" | "distributions" | "categories" | "depar
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query(q))) if (value !== undefined && value !== "") params.set(key, String(value));
   const text = params.toString();
-  return `/api/v1/analytics/${chart}/export.xlsx${text ? `?${text}` : ""}`;
+  return `/api/v1/analytics/${chart}/xlsx/${text ? `?${text}` : ""}`;
 }

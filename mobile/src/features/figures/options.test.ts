@@ -85,12 +85,13 @@ describe("categoriesOption", () => {
           { category: 1, name: "占道经营", cases: 30 },
           { category: 2, name: "河道污染", cases: 12 },
         ],
-        rising: [{ category: 2, name: "河道污染", first_half: 4, second_half: 8, growth: 1 }],
+        // growth from the halves' counts: 4 more on 3 is +133 %
+        rising: [{ category: 2, name: "河道污染", first_half: 3, second_half: 7, growth: 1.3333 }],
       },
       t,
     );
     expect(option.yAxis.data).toEqual(["占道经营", "河道污染"]);
-    expect(option.series[0].data.map((d: { label: { formatter: string } }) => d.label.formatter)).toEqual(["30", "12 ↑+100%"]);
+    expect(option.series[0].data.map((d: { label: { formatter: string } }) => d.label.formatter)).toEqual(["30", "12 ↑+133%"]);
   });
 });
 
@@ -107,7 +108,7 @@ describe("departments", () => {
   });
   it("names the score only where there are enough ratings", () => {
     const option = departmentsOption(rows, t);
-    expect(option.yAxis.data).toEqual(["1. 城管执法局\n平均评分 86.3", "2. 水务局\n评价不足"]);
+    expect(option.yAxis.data).toEqual(["1. 城管执法局\n平均评分 86.25", "2. 水务局\n评价不足"]);
     expect(option.series.map((s: { name: string }) => s.name)).toEqual(["接单率", "拒单率", "退回率", "按时率"]);
     expect(option.series[0].label.formatter).toBe("{c}%");
     expect(option.xAxis.max).toBe(100);

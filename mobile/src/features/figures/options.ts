@@ -137,7 +137,8 @@ export function categoriesOption(c: Categories, t: Msg, scale = 1, top = 10): Op
         itemStyle: { color: COLORS.bar },
         data: rows.map((r) => {
           const up = rising.get(r.category);
-          const growth = up ? `+${fixed(up.growth * 100, 0)}%` : "";
+          // from the two halves' counts (the API's growth is already rounded to 0.0001)
+          const growth = up ? `+${fixed((100 * (up.second_half - up.first_half)) / Math.max(up.first_half, 1), 0)}%` : "";
           return {
             value: r.cases,
             itemStyle: up ? { color: COLORS.overdue } : undefined,
@@ -172,11 +173,12 @@ export function departmentRates(rows: DepartmentRow[]): DepartmentRates[] {
     }));
 }
 
-/** The departments' cooperation as a ranked chart: four rates per department, score by its name. */
+/** The departments' cooperation as a ranked chart: four rates per department, score by its name
+ *  (the published two-place figure, shown as it is: not rounded a second time). */
 export function departmentsOption(rows: DepartmentRow[], t: Msg, scale = 1, top = 10): Option {
   const rates = departmentRates(rows).slice(0, top);
   // Two lines: the name (cut if long) and its score, which is never cut off.
-  const names = rates.map((r, i) => `${i + 1}. ${r.name}\n${r.score === null ? t("figures.departments.noScore") : t("figures.departments.score", { score: fixed(r.score, 1) })}`);
+  const names = rates.map((r, i) => `${i + 1}. ${r.name}\n${r.score === null ? t("figures.departments.noScore") : t("figures.departments.score", { score: fixed(r.score, 2) })}`);
   const keys = [
     ["accept", COLORS.closed],
     ["decline", COLORS.mark],
