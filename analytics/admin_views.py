@@ -144,7 +144,9 @@ def dashboard(request):
         "scope": scope,
         "overview": overview,
         "timeliness": timeliness,
-        "ranking": [{**r, "acceptance_percent": _percent(r["accepted"], r["invited"])} for r in ranking[:15]],
+        "ranking": [
+            {**r, "acceptance_percent": _percent(r["accepted"], r["invited"])} for r in ranking[:15]
+        ],
         "figures": figures,
         "chart_names": (["places"] if child and figures["places"]["rows"] else [])
         + ["trend", "response", "handling", "categories", "departments"],

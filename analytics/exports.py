@@ -185,7 +185,10 @@ SHEETS: dict[str, Callable[[Scope], Sheet]] = {
 def trend_sheet(scope: Scope, *, bucket: str = "month") -> Sheet:
     """One row per period: its first day, cases raised, closed, overdue (``selectors.trend``)."""
     headers = [_("Period starting"), _("Cases raised"), _("Closed"), _("Overdue cases")]
-    rows = ([r["period"], r["raised"], r["closed"], r["overdue"]] for r in selectors.trend(scope, bucket=bucket))
+    rows = (
+        [r["period"], r["raised"], r["closed"], r["overdue"]]
+        for r in selectors.trend(scope, bucket=bucket)
+    )
     return Sheet(_("Cases over time"), headers, rows)
 
 
@@ -212,7 +215,14 @@ def distributions_sheet(scope: Scope, **_params) -> Sheet:
                 (_("Median"), d["p50"]),
                 (_("90th percentile"), d["p90"]),
             ):
-                yield [names[key], label, None, None, unit, None if figure is None else figure / per]
+                yield [
+                    names[key],
+                    label,
+                    None,
+                    None,
+                    unit,
+                    None if figure is None else figure / per,
+                ]
 
     return Sheet(_("Time distributions"), headers, rows())
 

@@ -469,8 +469,12 @@ def distributions(scope: Scope) -> dict:
     found = aggregate_with_percentiles(
         cases,
         {
-            "rn": Count("pk", filter=Q(first_accepted_at__isnull=False, dispatched_at__isnull=False)),
-            "hn": Count("pk", filter=Q(completed_at__isnull=False, first_accepted_at__isnull=False)),
+            "rn": Count(
+                "pk", filter=Q(first_accepted_at__isnull=False, dispatched_at__isnull=False)
+            ),
+            "hn": Count(
+                "pk", filter=Q(completed_at__isnull=False, first_accepted_at__isnull=False)
+            ),
             "rmean": Avg(RESPONSE),
             "hmean": Avg(HANDLING),
         },

@@ -11,7 +11,9 @@ urlpatterns = [
     path("analytics/density/", views.DensityView.as_view(), name="analytics-density"),
     path("analytics/trend/", views.TrendView.as_view(), name="analytics-trend"),
     path(
-        "analytics/distributions/", views.DistributionsView.as_view(), name="analytics-distributions"
+        "analytics/distributions/",
+        views.DistributionsView.as_view(),
+        name="analytics-distributions",
     ),
     re_path(
         r"^analytics/(?P<chart>trend|distributions|categories|departments|areas)/xlsx/$",

@@ -69,7 +69,7 @@ def vite_entry(name: str) -> SafeString:
     if script is None:
         return mark_safe("")
     return format_html(
-        "{}{}<script type=\"module\" src=\"{}\"></script>",
+        '{}{}<script type="module" src="{}"></script>',
         format_html_join("", '<link rel="stylesheet" href="{}">', ((c,) for c in css)),
         format_html_join("", '<link rel="modulepreload" href="{}">', ((p,) for p in preloads)),
         script,

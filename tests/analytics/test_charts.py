@@ -250,7 +250,9 @@ def test_the_api_gives_the_exact_times_and_the_workbooks_round_them_once(world, 
 # ---------------------------------------------------------------- the dashboard's charts
 
 
-def test_the_dashboard_draws_echarts_from_embedded_figures(world, sample, client, settings, tmp_path):
+def test_the_dashboard_draws_echarts_from_embedded_figures(
+    world, sample, client, settings, tmp_path
+):
     """The page includes the build's dashboard entry (from its manifest, same origin) and
     embeds the figures as JSON: no inline script, no CSS bars."""
     (tmp_path / ".vite").mkdir()
