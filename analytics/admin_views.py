@@ -1,15 +1,16 @@
 """The leaders' dashboard in the back office: headline, trends, places, departments.
 
-Charts are plain HTML and CSS bars drawn from the same selectors as the API:
-no script, and no asset from outside the machine. The filter takes the API's
+Charts are Apache ECharts, drawn by the phone app's build (entry
+``src/dashboard.ts``, included with ``{% vite_entry %}``, core/templatetags/vite.py)
+from the figures this view embeds with ``json_script``, the same selectors and
+option builders as the API and the app's figures screen: no inline script, no
+asset from outside the machine. A click on a place drills into it. The filter takes the API's
 parameter names (``from``, ``to``, ``area`` of any level); every refused
 filter is shown as an error, and each headline figure carries its definition
 (``analytics.selectors.DEFINITIONS``).
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
@@ -83,15 +84,6 @@ def refusals(form: ScopeForm) -> list[str]:
     ]
 
 
-def _bars(rows: list[dict], value: str, label: str, limit: int = 12) -> list[dict]:
-    rows = rows[:limit]
-    top = max((r[value] or 0 for r in rows), default=0) or 1
-    return [
-        {"label": r[label], "value": r[value], "width": round(100 * (r[value] or 0) / top, 1)}
-        for r in rows
-    ]
-
-
 def dashboard(request):
     if not may_see_analytics(request.user):
         raise DjangoPermissionDenied
@@ -117,15 +109,26 @@ def dashboard(request):
     places = selectors.areas(scope)
     timeliness = selectors.timeliness(scope)
     ranking = selectors.departments(scope)
-    monthly: dict[date, int] = {}
-    for row in categories["series"]:
-        monthly[row["period"]] = monthly.get(row["period"], 0) + row["cases"]
-    trend = _bars(
-        [{"label": f"{m:%Y-%m}", "cases": n} for m, n in sorted(monthly.items())],
-        "cases",
-        "label",
-        limit=36,
+    level = scope.area.level if scope.area else AreaLevel.DISTRICT
+    child = {AreaLevel.DISTRICT: "town", AreaLevel.TOWN: "grid", AreaLevel.GRID: "community"}.get(
+        level
     )
+    figures = {
+        "trend": selectors.trend(scope, bucket="month"),
+        "distributions": selectors.distributions(scope),
+        "categories": {"totals": categories["totals"], "rising": categories["rising"]},
+        "departments": ranking,
+        "places": {
+            "level": child,
+            "rows": places[{"town": "towns", "grid": "grids", "community": "communities"}[child]]
+            if child
+            else [],
+        },
+        "exports": {
+            chart: f"{reverse('api:analytics-chart-export', args=[chart])}?{scope_query(scope)}"
+            for chart in ("trend", "distributions", "categories", "departments", "areas")
+        },
+    }
     slowest = sorted(
         (r for r in ranking if r["response_mean"] is not None),
         key=lambda r: -r["response_mean"],
@@ -140,13 +143,13 @@ def dashboard(request):
         "shown": _shown(overview, timeliness),
         "scope": scope,
         "overview": overview,
-        "trend": trend,
-        "top_categories": _bars(categories["totals"], "cases", "name"),
-        "rising": categories["rising"],
-        "towns": _bars(places["towns"], "cases", "name"),
-        "top_communities": _bars(places["top_communities"], "cases", "name", limit=10),
         "timeliness": timeliness,
-        "ranking": ranking[:15],
+        "ranking": [
+            {**r, "acceptance_percent": _percent(r["accepted"], r["invited"])} for r in ranking[:15]
+        ],
+        "figures": figures,
+        "chart_names": (["places"] if child and figures["places"]["rows"] else [])
+        + ["trend", "response", "handling", "categories", "departments"],
         "slowest": [{**r, "response_minutes": _minutes(r["response_mean"])} for r in slowest],
         "suggestions": selectors.template_suggestions(scope),
         "may_accept": request.user.is_superuser or has_role(request.user, Role.SYSADMIN),
@@ -168,6 +171,11 @@ def dashboard(request):
     return render(request, "admin/analytics/dashboard.html", context)
 
 
+def _percent(part: int, whole: int, places: int = 1) -> str:
+    """``part / whole`` as a percentage to ``places`` decimals, rounded once from the counts."""
+    return "—" if not whole else f"{100 * part / whole:.{places}f}%"
+
+
 def _minutes(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f}"
 
@@ -178,9 +186,9 @@ def _hours(seconds: float | None) -> str:
 
 def _shown(overview: dict, timeliness: dict) -> dict:
     """The headline figures as printed: times to 0.1 min or h, rates to 0.01 %."""
-    rate = overview["closure_rate"]
     return {
-        "closure_rate": "—" if rate is None else f"{rate * 100:.2f}%",
+        # from the counts: closure_rate itself is already rounded to 0.0001
+        "closure_rate": _percent(overview["closed"], overview["raised"] - overview["cancelled"], 2),
         "response_mean": _minutes(overview["response_mean"]),
         "response_median": _minutes(overview["response_median"]),
         "response_p90": _minutes(timeliness["response"]["p90"]),

@@ -172,3 +172,101 @@ SHEETS: dict[str, Callable[[Scope], Sheet]] = {
     "ranking": ranking_sheet,
     "cases": cases_sheet,
 }
+
+
+# ---------------------------------------------------------------- the charts' data
+#
+# Each chart of the dashboard and of the app's figures screen downloads its
+# data as a workbook: the same selector, the same scope, Chinese headers.
+# Times are in the unit the chart shows (minutes or hours), unrounded: the
+# workbook keeps the exact value and the reader's format decides the digits.
+
+
+def trend_sheet(scope: Scope, *, bucket: str = "month") -> Sheet:
+    """One row per period: its first day, cases raised, closed, overdue (``selectors.trend``)."""
+    headers = [_("Period starting"), _("Cases raised"), _("Closed"), _("Overdue cases")]
+    rows = (
+        [r["period"], r["raised"], r["closed"], r["overdue"]]
+        for r in selectors.trend(scope, bucket=bucket)
+    )
+    return Sheet(_("Cases over time"), headers, rows)
+
+
+def distributions_sheet(scope: Scope, **_params) -> Sheet:
+    """The two histograms, one row per bin, then the mean, median and 90th percentile.
+
+    Columns: measure, row kind, bin start, bin end (empty: open), unit, value
+    (cases in the bin, or the figure in the unit, unrounded).
+    """
+    found = selectors.distributions(scope)
+    names = {"response": _("Response time"), "handling": _("Handling time")}
+    units = {"minute": _("minutes"), "hour": _("hours")}
+    headers = [_("Measure"), _("Row"), _("From"), _("To"), _("Unit"), _("Value")]
+
+    def rows() -> Iterator[list]:
+        for key, d in found.items():
+            per = d["unit_seconds"]
+            unit = units[d["unit"]]
+            for b in d["bins"]:
+                end = None if b["end"] is None else b["end"] / per
+                yield [names[key], _("Cases in the bin"), b["start"] / per, end, unit, b["cases"]]
+            for label, figure in (
+                (_("Mean"), d["mean"]),
+                (_("Median"), d["p50"]),
+                (_("90th percentile"), d["p90"]),
+            ):
+                yield [
+                    names[key],
+                    label,
+                    None,
+                    None,
+                    unit,
+                    None if figure is None else figure / per,
+                ]
+
+    return Sheet(_("Time distributions"), headers, rows())
+
+
+def categories_sheet(scope: Scope, **_params) -> Sheet:
+    """One row per category: cases, in the first and second half of the period, the growth."""
+    found = selectors.categories(scope, bucket="month", top=1000)
+    rising = {r["category"]: r for r in found["rising"]}
+    headers = [_("Category"), _("Cases"), _("First half"), _("Second half"), _("Growth")]
+    totals = found["totals"]
+
+    def rows() -> Iterator[list]:
+        for t in totals:
+            r = rising.get(t["category"])
+            yield [
+                t["name"],
+                t["cases"],
+                r["first_half"] if r else None,
+                r["second_half"] if r else None,
+                r["growth"] if r else None,
+            ]
+
+    return Sheet(_("Categories"), headers, rows(), formats={4: PERCENT})
+
+
+def areas_sheet(scope: Scope, **_params) -> Sheet:
+    """One row per town, grid and community of the scope with its cases."""
+    found = selectors.areas(scope, top=0)
+    level_names = {"towns": _("Town"), "grids": _("Grid"), "communities": _("Village or community")}
+    headers = [_("Level"), _("Area"), _("Cases")]
+
+    def rows() -> Iterator[list]:
+        for key, label in level_names.items():
+            for r in found[key]:
+                yield [label, r["name"], r["cases"]]
+
+    return Sheet(_("Areas"), headers, rows())
+
+
+#: The chart exports (``analytics/<chart>/xlsx/``): chart name → sheet builder.
+CHART_SHEETS: dict[str, Callable[..., Sheet]] = {
+    "trend": trend_sheet,
+    "distributions": distributions_sheet,
+    "categories": categories_sheet,
+    "departments": lambda scope, **_params: ranking_sheet(scope),
+    "areas": areas_sheet,
+}

@@ -15,7 +15,11 @@ they all call these functions. Times are in seconds.
   linear interpolation between the closest ranks (for n values sorted
   x_0 ≤ … ≤ x_{n−1}, percentile p is x_k + (x_{k+1} − x_k)·(r − k) with
   r = p·(n − 1), k = ⌊r⌋: Hyndman–Fan type 7, ``statistics.quantiles(...,
-  method="inclusive")``, Excel's PERCENTILE.INC), rounded to 0.01 s.
+  method="inclusive")``, Excel's PERCENTILE.INC);
+- times (means, medians, percentiles) are returned exact, in seconds, never
+  rounded here: each place that shows one rounds it once, to the precision it
+  shows (``analytics.admin_views``, the app's charts), so no figure is
+  rounded twice.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Avg, Count, F, Q, Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import Avg, Count, F, Q, Sum, Value
+from django.db.models.functions import Floor, Least, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,7 +99,18 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _round(value) -> float | None:
+    """A mean rating (already a two-place decimal) as a float."""
     return None if value is None else round(float(value), 2)
+
+
+def _seconds(value) -> float | None:
+    """A time in seconds, exact (unrounded): whoever shows it rounds it once.
+
+    Rounding here (it used to be to 0.01 s) and again for display (0.1 min
+    or h) could tip the last digit shown: 44.996 s is 0.7499 min ("0.7"),
+    but 45.00 s is 0.75 min ("0.8").
+    """
+    return None if value is None else float(value)
 
 
 def overdue_condition(prefix: str = "") -> Q:
@@ -143,10 +158,10 @@ def _live_overview(scope: Scope) -> dict:
         "cancelled": counts["cancelled"],
         "closure_rate": _ratio(counts["closed"], counts["raised"] - counts["cancelled"]),
         "dispatches": Invitation.objects.filter(case__in=cases.values("pk")).count(),
-        "response_mean": _round(counts["response_mean"]),
-        "response_median": _round(response_median),
-        "handling_mean": _round(counts["handling_mean"]),
-        "handling_median": _round(handling_median),
+        "response_mean": _seconds(counts["response_mean"]),
+        "response_median": _seconds(response_median),
+        "handling_mean": _seconds(counts["handling_mean"]),
+        "handling_median": _seconds(handling_median),
         **rating_headline(scope),
     }
 
@@ -342,14 +357,14 @@ def _live_timeliness(scope: Scope) -> dict:
     )
     return {
         "response": {
-            "mean": _round(means["response"]),
-            "p50": _round(response[0]),
-            "p90": _round(response[1]),
+            "mean": _seconds(means["response"]),
+            "p50": _seconds(response[0]),
+            "p90": _seconds(response[1]),
         },
         "handling": {
-            "mean": _round(means["handling"]),
-            "p50": _round(handling[0]),
-            "p90": _round(handling[1]),
+            "mean": _seconds(means["handling"]),
+            "p50": _seconds(handling[0]),
+            "p90": _seconds(handling[1]),
         },
         "overdue": found["overdue"],
         "overdue_by_department": [
@@ -357,6 +372,153 @@ def _live_timeliness(scope: Scope) -> dict:
             for r in by_department
         ],
     }
+
+
+# ---------------------------------------------------------------- charts: trend and distributions
+
+
+def trend(scope: Scope, *, bucket: str = "month") -> list[dict]:
+    """Cases raised, closed and overdue per day, week or month of raising.
+
+    ``[{"period": date, "raised": int, "closed": int, "overdue": int}, …]``,
+    oldest first, only periods with cases. ``period`` is the first local day
+    of the bucket (weeks start on Monday). ``closed`` counts the period's
+    cases that are closed now (whenever they closed) and ``overdue`` those
+    that are overdue (``overdue_condition``): the same definitions as the
+    headline, cut by the day the case was raised, so the periods add up to
+    the headline's ``raised``, ``closed`` and ``overdue``. ``bucket`` is one
+    of ``BUCKETS`` (a ``KeyError`` otherwise; the API checks it first).
+    """
+    trunc = BUCKETS[bucket]("created_at", tzinfo=timezone.get_current_timezone())
+    rows = (
+        scope.cases()
+        .annotate(period=trunc)
+        .values("period")
+        .annotate(
+            raised=Count("pk"),
+            closed=Count("pk", filter=Q(state=CaseState.CLOSED)),
+            overdue=Count("pk", filter=overdue_condition()),
+        )
+        .order_by("period")
+    )
+    return [
+        {
+            "period": timezone.localtime(r["period"]).date()
+            if hasattr(r["period"], "hour")
+            else r["period"],
+            "raised": r["raised"],
+            "closed": r["closed"],
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
+
+
+#: Bin widths a histogram may take, in seconds: 1, 2, 5, 10, 15, 20, 30 min; 1, 2, 3, 4,
+#: 6, 8, 12 h; 1, 2, 3, 7 days. The narrowest giving at most ``HISTOGRAM_BINS`` bins below p90 is used.
+BIN_WIDTHS = (
+    60,
+    120,
+    300,
+    600,
+    900,
+    1200,
+    1800,
+    3600,
+    7200,
+    10800,
+    14400,
+    21600,
+    28800,
+    43200,
+    86400,
+    172800,
+    259200,
+    604800,
+)
+#: Bins in a histogram, the last one open (everything at or above its start).
+HISTOGRAM_BINS = 12
+#: The unit each distribution is shown in (seconds per unit): minutes and hours.
+UNITS = {"response": ("minute", 60), "handling": ("hour", 3600)}
+
+
+def bin_width(p90: float | None) -> int:
+    """The histogram's bin width in seconds: the narrowest of ``BIN_WIDTHS`` ≥ p90 / 8.
+
+    So the 90th percentile falls in the first 8 or 9 of ``HISTOGRAM_BINS``
+    bins and the last, open bin holds the long tail. No p90 (no case): 60 s.
+    """
+    wanted = (p90 or 0) / 8
+    return next((w for w in BIN_WIDTHS if w >= wanted), BIN_WIDTHS[-1])
+
+
+def distributions(scope: Scope) -> dict:
+    """Histograms of the response and handling times, with their exact p50, p90 and mean.
+
+    ``{"response": D, "handling": D}``, each ``D`` =
+    ``{"unit": "minute"|"hour", "unit_seconds": 60|3600, "n": cases with the
+    time, "mean", "p50", "p90": seconds (exact, unrounded; None without
+    cases), "width": bin width in seconds, "bins": [{"start": s, "end": s or
+    None, "cases": n}, …]}``. There are ``HISTOGRAM_BINS`` bins of equal
+    width from 0; bin i holds the times t with start ≤ t < end; the last bin
+    has no end and holds every time ≥ its start. The times are those of the
+    headline (``RESPONSE``, ``HANDLING``): a case counts once it has the time.
+    The bins add up to ``n``. Percentiles: see the module docstring.
+    """
+    cases = scope.cases()
+    found = aggregate_with_percentiles(
+        cases,
+        {
+            "rn": Count(
+                "pk", filter=Q(first_accepted_at__isnull=False, dispatched_at__isnull=False)
+            ),
+            "hn": Count(
+                "pk", filter=Q(completed_at__isnull=False, first_accepted_at__isnull=False)
+            ),
+            "rmean": Avg(RESPONSE),
+            "hmean": Avg(HANDLING),
+        },
+        {
+            "r50": (RESPONSE, 0.5),
+            "r90": (RESPONSE, 0.9),
+            "h50": (HANDLING, 0.5),
+            "h90": (HANDLING, 0.9),
+        },
+    )
+    out = {}
+    for name, expression, key in (("response", RESPONSE, "r"), ("handling", HANDLING, "h")):
+        unit, unit_seconds = UNITS[name]
+        width = bin_width(found[f"{key}90"])
+        rows = (
+            cases.annotate(_t=expression)
+            .filter(_t__isnull=False)
+            .annotate(_bin=Least(Floor(F("_t") / float(width)), Value(HISTOGRAM_BINS - 1.0)))
+            .values("_bin")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        by_bin: dict[int, int] = defaultdict(int)
+        for row in rows:
+            # a negative time (clocks out of step) counts in the first bin
+            by_bin[max(int(row["_bin"]), 0)] += row["n"]
+        out[name] = {
+            "unit": unit,
+            "unit_seconds": unit_seconds,
+            "n": found[f"{key}n"],
+            "mean": _seconds(found[f"{key}mean"]),
+            "p50": _seconds(found[f"{key}50"]),
+            "p90": _seconds(found[f"{key}90"]),
+            "width": width,
+            "bins": [
+                {
+                    "start": i * width,
+                    "end": None if i == HISTOGRAM_BINS - 1 else (i + 1) * width,
+                    "cases": by_bin.get(i, 0),
+                }
+                for i in range(HISTOGRAM_BINS)
+            ],
+        }
+    return out
 
 
 # ---------------------------------------------------------------- departments
@@ -440,6 +602,15 @@ def _ranking(scope: Scope, rows, reasons) -> list[dict]:
     every rating of those months, ``ratings_in_mean`` those behind the means.
     """
     criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
+    # Invitations a department accepted and later handed back (few: read live on both paths).
+    returned = dict(
+        Invitation.objects.filter(
+            case__in=scope.cases().values("pk"), state=InvitationState.RETURNED
+        )
+        .values("department_id")
+        .annotate(n=Count("pk"))
+        .values_list("department_id", "n")
+    )
     months, figures = rating_figures.department_figures(scope.first_day, scope.last_day)
     counts = rating_figures.rated_counts(months)
     out = []
@@ -456,9 +627,11 @@ def _ranking(scope: Scope, rows, reasons) -> list[dict]:
                 "declined": row["declined"],
                 "acceptance_rate": _ratio(row["accepted"], row["invited"]),
                 "decline_rate": _ratio(row["declined"], row["invited"]),
+                "returned": returned.get(row["department_id"], 0),
+                "return_rate": _ratio(returned.get(row["department_id"], 0), row["invited"]),
                 "decline_reasons": reasons.get(row["department_id"], []),
-                "response_mean": _round(row["response_mean"]),
-                "handling_mean": _round(row["handling_mean"]),
+                "response_mean": _seconds(row["response_mean"]),
+                "handling_mean": _seconds(row["handling_mean"]),
                 "overdue": row["overdue"],
                 "multi_department": row["multi_department"],
                 "ratings": counts.get(row["department_id"], 0),
@@ -688,10 +861,10 @@ def _daily_overview(scope: Scope) -> dict:
         "cancelled": cancelled,
         "closure_rate": _ratio(closed, raised - cancelled),
         "dispatches": sums["dispatches"] or 0,
-        "response_mean": _round(sums["rs"] / sums["rn"]) if sums["rn"] else None,
-        "response_median": _round(medians["r50"]),
-        "handling_mean": _round(sums["hs"] / sums["hn"]) if sums["hn"] else None,
-        "handling_median": _round(medians["h50"]),
+        "response_mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+        "response_median": _seconds(medians["r50"]),
+        "handling_mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+        "handling_median": _seconds(medians["h50"]),
         **rating_headline(scope),
     }
 
@@ -766,14 +939,14 @@ def _daily_timeliness(scope: Scope) -> dict:
         entry["cases"] += r["n"]
     return {
         "response": {
-            "mean": _round(sums["rs"] / sums["rn"]) if sums["rn"] else None,
-            "p50": _round(response[0]),
-            "p90": _round(response[1]),
+            "mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+            "p50": _seconds(response[0]),
+            "p90": _seconds(response[1]),
         },
         "handling": {
-            "mean": _round(sums["hs"] / sums["hn"]) if sums["hn"] else None,
-            "p50": _round(handling[0]),
-            "p90": _round(handling[1]),
+            "mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+            "p50": _seconds(handling[0]),
+            "p90": _seconds(handling[1]),
         },
         "overdue": (sums["late"] or 0) + open_late.count(),
         "overdue_by_department": sorted(

@@ -50,6 +50,7 @@ _EXPORT_KINDS = {
     "ratings": _("ratings"),
     "ranking": _("department ranking"),
     "cases": _("cases"),
+    "chart": _("a chart's data"),
 }
 
 

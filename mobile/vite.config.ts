@@ -5,6 +5,7 @@
 import { VantResolver } from "@vant/auto-import-resolver";
 import vue from "@vitejs/plugin-vue";
 import Components from "unplugin-vue-components/vite";
+import { fileURLToPath } from "node:url";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
@@ -136,7 +137,13 @@ export default defineConfig({
     manifest: true,
     sourcemap: false,
     target: "es2020",
+    // Two entries: the app (index.html) and the back office's dashboard charts, which the
+    // dashboard's template finds through dist/.vite/manifest.json (core/templatetags/vite.py).
     rolldownOptions: {
+      input: {
+        index: fileURLToPath(new URL("./index.html", import.meta.url)),
+        dashboard: fileURLToPath(new URL("./src/dashboard.ts", import.meta.url)),
+      },
       output: {
         codeSplitting: {
           groups: [

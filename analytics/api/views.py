@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -156,6 +157,78 @@ class DepartmentsView(IndicatorView):
 
     def compute(self, scope, params):
         return selectors.departments(scope)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Adds ``rating_min_group``: the K below which a department-month shows no score."""
+        if response.status_code == 200 and isinstance(response.data, dict):
+            response.data["rating_min_group"] = settings.JINSHAO_RATING_MIN_GROUP
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class TrendView(IndicatorView):
+    query_serializer = BucketQuerySerializer
+
+    @_documented(
+        "Cases by day, week or month of raising: raised, closed (now) and overdue",
+        BucketQuerySerializer,
+        defined=("raised", "overdue"),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.trend(scope, bucket=params["bucket"])
+
+
+class DistributionsView(IndicatorView):
+    @_documented(
+        "Histograms of response and handling times with the exact mean, median and 90th"
+        " percentile (seconds, unrounded); twelve equal bins from 0, the last one open",
+        defined=("response", "handling", "percentiles"),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def compute(self, scope, params):
+        return selectors.distributions(scope)
+
+
+class ChartExportView(IndicatorView):
+    """A chart's data as a workbook (xlsx, Chinese headers), scoped like its JSON."""
+
+    query_serializer = BucketQuerySerializer
+
+    @extend_schema(
+        summary="A chart's data as xlsx: trend, distributions, categories, departments, areas",
+        parameters=[
+            BucketQuerySerializer,
+            OpenApiParameter(
+                "chart",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(exports.CHART_SHEETS),
+            ),
+        ],
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+    )
+    def get(self, request, chart: str):  # type: ignore[override]  # the URL names the chart
+        scope, params = self.scope(request)
+        audit_request(
+            request,
+            "export.chart",
+            obj=scope.area,
+            chart=chart,
+            filetype="xlsx",
+            period=[str(scope.first_day), str(scope.last_day)],
+        )
+        sheet = exports.CHART_SHEETS[chart](scope, bucket=params["bucket"])
+        filename = f"jinshao-{chart}-{scope.first_day:%Y%m%d}-{scope.last_day:%Y%m%d}"
+        return xlsx_response(sheet, filename)
 
 
 class TemplateSuggestionsView(IndicatorView):

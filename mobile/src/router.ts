@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
+import { figuresRoutes } from "./features/figures/routes";
 import { intakeRoutes } from "./features/intake/routes";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
@@ -31,6 +32,7 @@ export const router = createRouter({
     ...roomRoutes,
     ...standingRoutes,
     ...intakeRoutes,
+    ...figuresRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

@@ -3,6 +3,7 @@ import actions from "./actions";
 import auth from "./auth";
 import cases from "./cases";
 import common from "./common";
+import figures from "./figures";
 import home from "./home";
 import intake from "./intake";
 import me from "./me";
@@ -13,4 +14,4 @@ import rate from "./rate";
 import room from "./room";
 import standing from "./standing";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, offline };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, offline, figures };
