@@ -70,7 +70,8 @@ DEFINITIONS = {
     "percentiles": _(
         "Medians and 90th percentiles are exact, at every level: linear interpolation between"
         " the closest ranks (percentile_cont, Hyndman–Fan type 7, Excel PERCENTILE.INC) over"
-        " every case's time, shown to 0.01 s (to 0.1 min or h on the dashboard)."
+        " every case's time, given in seconds unrounded and shown rounded once (to 0.1 min"
+        " or h on the dashboard and in the app)."
     ),
     "overdue": _(
         "Overdue cases: cases raised in the period completed after their deadline or still"
