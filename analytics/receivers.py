@@ -25,3 +25,21 @@ def related_changed(sender, instance, **kwargs) -> None:
         )
     if created is not None:
         mark_stale([day_of(created)])
+
+
+def case_moved(sender, instance, **kwargs) -> None:
+    """A case was saved or deleted: the walls above its community hear of it after commit."""
+    from django.db import transaction
+
+    from analytics import wall
+
+    community_id = instance.community_id
+    transaction.on_commit(lambda: wall.case_moved(community_id), robust=True)
+
+
+def escalated(sender, case, event, **kwargs) -> None:
+    """An escalation or overdue mark (after commit): the walls list them."""
+    from analytics import wall
+
+    if event.kind in wall.ESCALATION_KINDS:
+        wall.case_moved(case.community_id)

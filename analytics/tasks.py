@@ -17,3 +17,19 @@ def refresh_stale_days() -> int:
     Idempotent and safe to overlap (``analytics.facts.refresh_stale``).
     """
     return facts.refresh_stale()
+
+
+@shared_task(name="analytics.wall_case_moved", ignore_result=True)
+def wall_case_moved(community_id: int | None) -> None:
+    """A case of the community changed: push (throttled) to the walls above it."""
+    from analytics import wall
+
+    wall.walls_changed(community_id)
+
+
+@shared_task(name="analytics.wall_window_ended", ignore_result=True)
+def wall_window_ended(group: str) -> None:
+    """A wall group's throttle window ended: push once more if it changed meanwhile."""
+    from analytics import wall
+
+    wall.window_ended(group)
