@@ -1,10 +1,12 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
 import { intakeRoutes } from "./features/intake/routes";
+import { mapRoutes } from "./features/map/routes";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
 import { standingRoutes } from "./features/standing/routes";
+import { wallRoutes } from "./features/wall/routes";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -26,6 +28,8 @@ export const router = createRouter({
     ...roomRoutes,
     ...standingRoutes,
     ...intakeRoutes,
+    ...mapRoutes,
+    ...wallRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

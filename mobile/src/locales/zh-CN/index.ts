@@ -5,11 +5,13 @@ import cases from "./cases";
 import common from "./common";
 import home from "./home";
 import intake from "./intake";
+import map from "./map";
 import me from "./me";
 import notifications from "./notifications";
 import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
 import standing from "./standing";
+import wall from "./wall";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, map, wall };

@@ -1,0 +1,23 @@
+export default {
+  title: "问题地图",
+  district: "全区",
+  path: "所在层级",
+  aria: "{indicator}分布图（下方列表列出各区域数值）",
+  list: "各区域数值（点击进入下一级）",
+  allCategories: "全部类别",
+  noData: "无数据",
+  notAllowed: "您无权查看该区域的地图",
+  density: "案件点位密度",
+  located: "有坐标 {located} 件，无坐标 {unlocated} 件（未画出）",
+  unbounded: "{n} 个区域尚无边界，未画在地图上",
+  level: { town: "按镇（街道）", grid: "按网格", community: "按村（居）" },
+  period: { today: "今天", "7": "近 7 天", "30": "近 30 天", "365": "近一年" },
+  indicator: { cases: "案件数", per_1000: "每千人案件数", overdue_share: "超时占比", mean_response: "平均响应时长" },
+  unit: { cases: "件", per_1000: "件/千人", overdue_share: "%", mean_response: "分钟" },
+  definition: {
+    cases: "案件数：所选时段内上报的案件（含已撤销）。",
+    per_1000: "每千人案件数：案件数 × 1000 ÷ 常住人口；未登记人口的区域显示“无数据”。",
+    overdue_share: "超时占比：超时案件 ÷（案件数 − 已撤销）；超时指办结晚于时限或仍未办结且已过时限。",
+    mean_response: "平均响应时长：从首次派单到首次接单的平均分钟数（仅计已接单的案件）。",
+  },
+};
