@@ -131,9 +131,20 @@ export function mapOption(input: OptionInput) {
       nameProperty: "key",
       roam: true,
       selectedMode: false,
+      // Inside the box on every side (the aspect ratio kept): a phone is taller than wide.
+      left: 8,
+      right: 8,
       top: 8,
-      bottom: 48,
-      label: { show: true, color: text, fontSize, formatter: (p: { name: string }) => names[p.name] ?? "" },
+      bottom: 56,
+      label: {
+        show: true,
+        color: text,
+        fontSize,
+        // Readable on pale and dark fills alike.
+        textBorderColor: input.dark ? "#0b1220" : "#ffffff",
+        textBorderWidth: 3,
+        formatter: (p: { name: string }) => names[p.name] ?? "",
+      },
       itemStyle: { areaColor: input.dark ? "#2a3240" : "#eef1f5", borderColor: input.dark ? "#8a97ab" : "#6b7280", borderWidth: 1 },
       emphasis: { label: { show: true, color: text }, itemStyle: { areaColor: "#4f8cff" } },
     },

@@ -17,6 +17,7 @@ export default {
   noCases: "暂无案件",
   live: "实时",
   offline: "连接中断，正在重连…",
+  stopped: "已断开",
   updated: "更新于 {time}",
   dark: "深色",
   light: "浅色",
