@@ -9,7 +9,9 @@ closed: 4401 not logged in, 4403 not allowed (this area or the wall at all),
 Pushed frames: ``{"type": "wall", "figures": …}`` on connect and whenever the
 area's cases change, at most once per ``JINSHAO_WALL_PUSH_SECONDS`` per area
 (``analytics.wall``: one channel-layer group per area, shared by every wall
-showing it). From the screen: ``{"type": "ping"}`` → ``{"type": "pong"}``.
+showing it). From the screen: ``{"type": "ping"}`` → ``{"type": "pong"}``, at least
+every minute: it keeps the area marked as watched (``analytics.wall.watching``); an
+area nobody watches is not pushed to.
 
 The socket lives only while its person may still see the area: a change of
 their roles or account (``core.realtime.access_changed``) re-checks it, and a
@@ -69,6 +71,7 @@ class WallConsumer(JsonSocket):
         self.area_id = area.pk if area is not None else None
         await self.accept()
         await self.join_group(wall.wall_group(self.area_id))
+        await database_sync_to_async(wall.watching)(wall.wall_group(self.area_id))
         await self.join_person()
         self.joined = True
         await self.send_json({"type": "wall", "figures": first})
@@ -98,6 +101,8 @@ class WallConsumer(JsonSocket):
         return None
 
     async def on_ping(self, frame: dict) -> None:
+        """The wall is still open: its area stays watched (``analytics.wall.watching``)."""
+        await database_sync_to_async(wall.watching)(wall.wall_group(self.area_id))
         await self.send_json({"type": "pong"})
 
     async def wall_figures(self, event: dict) -> None:

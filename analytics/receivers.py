@@ -34,7 +34,9 @@ def case_moved(sender, instance, **kwargs) -> None:
     from analytics import wall
 
     community_id = instance.community_id
-    transaction.on_commit(lambda: wall.case_moved(community_id), robust=True)
+    # The path without a query when the case's community is loaded (the services load it).
+    path = instance.community.path if Case.community.is_cached(instance) else None
+    transaction.on_commit(lambda: wall.case_moved(community_id, path), robust=True)
 
 
 def escalated(sender, case, event, **kwargs) -> None:
@@ -42,4 +44,5 @@ def escalated(sender, case, event, **kwargs) -> None:
     from analytics import wall
 
     if event.kind in wall.ESCALATION_KINDS:
-        wall.case_moved(case.community_id)
+        path = case.community.path if Case.community.is_cached(case) else None
+        wall.case_moved(case.community_id, path)

@@ -19,12 +19,12 @@ def refresh_stale_days() -> int:
     return facts.refresh_stale()
 
 
-@shared_task(name="analytics.wall_case_moved", ignore_result=True)
-def wall_case_moved(community_id: int | None) -> None:
-    """A case of the community changed: push (throttled) to the walls above it."""
+@shared_task(name="analytics.wall_push", ignore_result=True)
+def wall_push(group: str) -> None:
+    """Read one wall group's figures and push them to its walls (``analytics.wall``)."""
     from analytics import wall
 
-    wall.walls_changed(community_id)
+    wall.push_figures(group)
 
 
 @shared_task(name="analytics.wall_window_ended", ignore_result=True)

@@ -15,8 +15,10 @@ scope's area (the whole district when ``scope.area`` is None):
 - ``at``: when the figures were read (ISO 8601).
 
 Pushing: one channel-layer group per area (``wall_group``), never one per
-socket. A committed change to a case calls ``case_moved``, which throttles per
-area through the shared cache, so it holds across ASGI workers and Celery:
+socket. An open wall marks its group watched in the shared cache (``watching``;
+renewed by its pings); areas nobody watches cost nothing. A committed change to
+a case calls ``case_moved``, which throttles each watched area above the case
+through the shared cache, so it holds across ASGI workers and Celery:
 
 - the first change of a quiet area opens a window (``cache.add``, atomic) and
   pushes at once: the group gets one ``wall`` frame with fresh figures, read
@@ -62,6 +64,10 @@ ESCALATION_KINDS = (EventKind.ESCALATED, EventKind.OVERDUE)
 SINCE_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 #: The group of walls showing the whole district (auditors, no area).
 EVERYTHING = "all"
+#: The watch mark of "some wall is open somewhere".
+ANY = "wall.any"
+#: Seconds a wall's watch mark lasts; an open wall renews it with its pings (every 30 s).
+WATCH_SECONDS = 90
 
 
 def wall_group(area_id: int | None) -> str:
@@ -170,15 +176,22 @@ def _dirty_key(group: str) -> str:
     return f"wall:dirty:{group}"
 
 
-def groups_of(community_id: int | None) -> list[str]:
-    """The wall groups a case of ``community_id`` shows on: each area above it, and the
-    whole district's."""
+def watching(group: str) -> None:
+    """A wall of ``group`` is open (on connect, and on each of its pings): keep the group,
+    and walls at all, marked as watched for ``WATCH_SECONDS``."""
+    cache.set_many({_watch_key(group): 1, _watch_key(ANY): 1}, timeout=WATCH_SECONDS)
+
+
+def _watch_key(group: str) -> str:
+    return f"wall:watched:{group}"
+
+
+def groups_of(community_id: int | None, path: str | None = None) -> list[str]:
+    """The wall groups a case of ``community_id`` (at ``path``, when known) shows on: each
+    area above it, and the whole district's."""
     groups = [wall_group(None)]
-    path = (
-        Area.objects.filter(pk=community_id).values_list("path", flat=True).first()
-        if community_id
-        else None
-    )
+    if path is None and community_id:
+        path = Area.objects.filter(pk=community_id).values_list("path", flat=True).first()
     if path:
         codes = path.strip("/").split("/")
         prefixes = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
@@ -187,23 +200,21 @@ def groups_of(community_id: int | None) -> list[str]:
     return groups
 
 
-def case_moved(community_id: int | None) -> None:
-    """A case of ``community_id`` changed (called after its transaction committed): off the
-    writer's request in a Celery task, inline when tasks are eager."""
-    from analytics.tasks import wall_case_moved
+def case_moved(community_id: int | None, path: str | None = None) -> None:
+    """A case of ``community_id`` changed (called after its transaction committed).
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        walls_changed(community_id)
+    Nothing at all while no wall is open anywhere (one cache read); else the
+    watched groups above the case go through the throttle (``changed``). Cache
+    operations only: the figures are read by the push, in a Celery task when
+    tasks are not eager.
+    """
+    if not cache.get(_watch_key(ANY)):
         return
-    try:
-        wall_case_moved.delay(community_id)
-    except Exception:  # broker down: the walls catch up at the next change
-        logger.exception("analytics.wall_push_not_scheduled")
-
-
-def walls_changed(community_id: int | None) -> None:
-    for group in groups_of(community_id):
-        changed(group)
+    groups = groups_of(community_id, path)
+    watched = cache.get_many([_watch_key(g) for g in groups])
+    for group in groups:
+        if _watch_key(group) in watched:
+            changed(group)
 
 
 def changed(group: str) -> None:
@@ -211,7 +222,7 @@ def changed(group: str) -> None:
     cache.set(_dirty_key(group), 1, timeout=_window_seconds() * 20)
     if cache.add(_window_key(group), 1, timeout=_window_seconds() * 10):
         cache.delete(_dirty_key(group))  # this push reads every change committed so far
-        push_figures(group)
+        push_soon(group)
         schedule_window_end(group)
 
 
@@ -219,7 +230,7 @@ def window_ended(group: str) -> None:
     """The end of ``group``'s window: push once more if anything changed during it."""
     if cache.delete(_dirty_key(group)):
         cache.touch(_window_key(group), timeout=_window_seconds() * 10)
-        push_figures(group)
+        push_soon(group)
         schedule_window_end(group)
         return
     cache.delete(_window_key(group))
@@ -229,8 +240,21 @@ def window_ended(group: str) -> None:
         _window_key(group), 1, timeout=_window_seconds() * 10
     ):
         cache.delete(_dirty_key(group))
-        push_figures(group)
+        push_soon(group)
         schedule_window_end(group)
+
+
+def push_soon(group: str) -> None:
+    """``push_figures(group)``: in a Celery task, or here when tasks are eager."""
+    from analytics.tasks import wall_push
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        push_figures(group)
+        return
+    try:
+        wall_push.delay(group)
+    except Exception:  # broker down: the window's end or the next change tries again
+        logger.exception("analytics.wall_push_not_scheduled")
 
 
 def _window_seconds() -> float:

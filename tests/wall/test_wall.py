@@ -158,6 +158,7 @@ def test_n_changes_in_a_window_make_one_push_and_the_last_is_not_lost(
     monkeypatch.setattr(wall, "push", lambda group, payload: pushed.append((group, payload)))
     group = wall_group(world.grid.pk)
     with_grid = lambda: [p for g, p in pushed if g == group]  # noqa: E731
+    wall.watching(group)  # a wall of the grid is open
 
     with django_capture_on_commit_callbacks(execute=True):
         case = case_in("dispatched")  # the first change opens the window: pushed at once
@@ -184,6 +185,7 @@ def test_the_throttle_holds_across_processes(world, no_timers, monkeypatch):
     pushed: list[str] = []
     monkeypatch.setattr(wall, "push_figures", pushed.append)
     group = wall_group(world.town.pk)
+    wall.watching(group)
     wall.changed(group)
     assert cache.get(f"wall:window:{group}") is not None
     wall.changed(group)
@@ -191,6 +193,23 @@ def test_the_throttle_holds_across_processes(world, no_timers, monkeypatch):
     assert pushed == [group]
     wall.window_ended(group)
     assert pushed == [group, group]
+
+
+@pytest.mark.django_db
+def test_areas_nobody_watches_cost_nothing(
+    world, case_in, no_timers, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No wall open: a change reads nothing and pushes nothing. A wall of the grid open:
+    only the grid's group is pushed to, not the town's or the district's."""
+    pushed: list[str] = []
+    monkeypatch.setattr(wall, "push_figures", pushed.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_in("dispatched")
+    assert pushed == [] and no_timers == []
+    wall.watching(wall_group(world.grid.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        case_in("dispatched")
+    assert pushed == [wall_group(world.grid.pk)]
 
 
 def test_groups_are_per_area():

@@ -49,6 +49,9 @@ export type WallEvent =
   | { kind: "close"; code: number }
   | { kind: "frame"; frame: { type?: string; figures?: WallFigures; code?: string; message?: string } };
 
+/** How often an open wall pings (the server forgets an area unwatched for 90 s). */
+export const PING_MS = 30_000;
+
 /** Close codes after which retrying cannot help (not logged in, not allowed, no such area). */
 export const FINAL_CLOSES = [4401, 4403, 4404];
 
