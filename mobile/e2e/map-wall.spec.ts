@@ -3,7 +3,7 @@
 // the wall shows today's counts and moves when a case is raised by someone else.
 import { expect, request, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { asUser, info } from "./helpers";
+import { asUser, expectAccessible, info } from "./helpers";
 
 const SIZES = [
   { name: "phone", use: { viewport: { width: 390, height: 844 } } },
@@ -48,13 +48,15 @@ for (const size of SIZES) {
 
     test(`the map draws the towns and a click on one drills into its grids (${size.name})`, async ({ page }) => {
       const errors = watchErrors(page);
-      await page.goto("/figures/map");
+      await page.goto("/");
+      await page.getByTestId("figures-map").click();
       await expect(page.getByTestId("here")).toBeVisible();
       const list = page.getByTestId("area-list");
       await expect(list.locator("[data-area]").first()).toBeVisible();
       const towns = await list.locator("[data-area]").count();
       expect(towns).toBeGreaterThan(1);
       await expect(list).toContainText("件"); // values with their unit
+      await expectAccessible(page);
       await expect(page.getByText("按镇（街道）")).toBeVisible();
       const canvas = page.getByTestId("area-map").locator("canvas").first();
       await expect(canvas).toBeVisible();
@@ -90,6 +92,7 @@ for (const size of SIZES) {
       await raiseAsOfficial(title);
       await expect(raised).toHaveText(String(before + 1));
       await expect(page.getByTestId("wall-latest")).toContainText(title);
+      await expectAccessible(page);
       if (process.env.E2E_SHOTS) await page.screenshot({ path: `${process.env.E2E_SHOTS}/wall-${size.name}.png` });
 
       // The light theme, for a bright room.

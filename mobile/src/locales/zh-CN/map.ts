@@ -1,4 +1,5 @@
 export default {
+  homeLink: "问题地图（热点区域）",
   title: "问题地图",
   district: "全区",
   path: "所在层级",

@@ -1,4 +1,5 @@
 export default {
+  homeLink: "城运中心大屏（实时）",
   title: "城运中心大屏",
   district: "全区",
   today: "今日",
