@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, initialWall, mapKey, reduceWall, savedTheme, shouldRetry, wallSocketUrl, type WallFigures } from "./logic";
+import { clock, when, initialWall, mapKey, reduceWall, savedTheme, shouldRetry, wallSocketUrl, type WallFigures } from "./logic";
 
 const figures = (raised: number): WallFigures => ({
   area: { id: 5, name: "南桥镇", level: 2 },
@@ -55,6 +55,9 @@ describe("the wall's socket and screen", () => {
 
   it("shows times in Shanghai and remembers the light theme only when chosen", () => {
     expect(clock("2026-03-02T01:02:03Z")).toBe("09:02:03");
+    expect(when("2026-03-02T01:02:03Z", "2026-03-02")).toBe("09:02:03");
+    expect(when("2026-03-01T17:02:03Z", "2026-03-02")).toBe("01:02:03"); // already the 2nd in Shanghai
+    expect(when("2026-02-27T01:02:03Z", "2026-03-02")).toBe("02-27 09:02");
     expect(savedTheme({ getItem: () => "light" })).toBe("light");
     expect(savedTheme({ getItem: () => null })).toBe("dark");
     expect(savedTheme(null)).toBe("dark");

@@ -92,6 +92,15 @@ export function clock(iso: string): string {
   return new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(new Date(iso));
 }
 
+/** When a row happened: the time if today (Asia/Shanghai), else the date and the time. */
+export function when(iso: string, today: string): string {
+  const moment = new Date(iso);
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" }).format(moment);
+  if (day === today) return clock(iso);
+  const time = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false }).format(moment);
+  return `${day.slice(5)} ${time}`;
+}
+
 export type Theme = "dark" | "light";
 export const THEME_KEY = "jinshao.wall.theme";
 
