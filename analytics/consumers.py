@@ -87,17 +87,22 @@ class WallConsumer(JsonSocket):
             await self.leave_groups()
 
     def access_refusal(self, user) -> tuple[int, str, str] | None:
-        """The account's conditions, then the right to see this very area, now."""
+        """The account's conditions, then the right to see this very area, now (the area
+        the wall opened on, even when it was asked for as "my area")."""
         refusal = super().access_refusal(user)
         if refusal is not None:
             return refusal
         try:
-            scope = resolve_scope(user, area_id=self.asked_area, first=None, last=None)
+            scope = resolve_scope(user, area_id=self.area_id, first=None, last=None)
         except (PermissionDenied, ValidationFailed) as exc:
             return CLOSE_FORBIDDEN, "forbidden", str(exc)
-        if (scope.area.pk if scope.area is not None else None) != self.area_id:
-            # Asked for "my area" and the person's area is another one now.
-            return CLOSE_FORBIDDEN, "forbidden", _("Your area has changed: open the wall again.")
+        if self.area_id is None and scope.area is not None:
+            # The whole district's wall, and the person no longer sees everything.
+            return (
+                CLOSE_FORBIDDEN,
+                "forbidden",
+                _("You may not see indicators of %(area)s.") % {"area": _("The whole district")},
+            )
         return None
 
     async def on_ping(self, frame: dict) -> None:

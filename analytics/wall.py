@@ -81,7 +81,7 @@ def today_scope(area: Area | None) -> Scope:
 
 
 def figures(scope: Scope) -> dict:
-    """Today's figures of ``scope.area`` (the module docstring); six queries."""
+    """Today's figures of ``scope.area`` (the module docstring); seven queries."""
     today = scope.cases()
     everything = Scope(start=SINCE_EVER, end=scope.end, area=scope.area)
     live = everything.cases()
