@@ -17,6 +17,7 @@ from cases.models import Case
 from core.api.asyncapi import asyncapi_document
 from tests.chat.conftest import next_of
 from tests.chat.test_asyncapi import check
+from tests.factories import grant
 
 
 async def _connect(path: str, user=None):
@@ -120,6 +121,31 @@ async def test_a_wall_closes_when_its_person_loses_the_area(world):
     await database_sync_to_async(take_the_role)()
     error = await next_of(socket, "error")
     assert error["code"] == "forbidden"
+    closing = await socket.receive_output(timeout=5)
+    assert closing == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_db_threads")
+async def test_the_whole_districts_wall_closes_when_its_person_sees_only_a_town(world):
+    """An auditor who is also a town's leader opens the district's wall; once no longer an
+    auditor, the wall does not narrow itself to the town: it closes."""
+
+    def lead_the_town():
+        grant(world.auditor, Role.LEADER, area=world.town)
+
+    await database_sync_to_async(lead_the_town)()
+    socket, first = await open_socket("/ws/wall/", world.auditor)
+    assert first["figures"]["area"] is None
+
+    def stop_auditing():
+        assignment = RoleAssignment.objects.get(user=world.auditor, role=Role.AUDITOR)
+        revoke_role(assignment, actor=world.superuser)
+
+    await database_sync_to_async(stop_auditing)()
+    error = await next_of(socket, "error")
+    assert error["code"] == "forbidden" and "全区" in error["message"]
     closing = await socket.receive_output(timeout=5)
     assert closing == {"type": "websocket.close", "code": 4403}
 
