@@ -227,10 +227,14 @@ def changed(group: str) -> None:
 
 
 def window_ended(group: str) -> None:
-    """The end of ``group``'s window: push once more if anything changed during it."""
+    """The end of ``group``'s window: push once more if anything changed during it.
+
+    Runs in the Celery worker (or the demo's timer thread): it reads and pushes the
+    figures itself, without another hop through the queue.
+    """
     if cache.delete(_dirty_key(group)):
         cache.touch(_window_key(group), timeout=_window_seconds() * 10)
-        push_soon(group)
+        push_figures(group)
         schedule_window_end(group)
         return
     cache.delete(_window_key(group))
@@ -240,7 +244,7 @@ def window_ended(group: str) -> None:
         _window_key(group), 1, timeout=_window_seconds() * 10
     ):
         cache.delete(_dirty_key(group))
-        push_soon(group)
+        push_figures(group)
         schedule_window_end(group)
 
 

@@ -218,13 +218,21 @@ async def screens(urls: list[str], base: int):
     arrivals: list[list[tuple[int, float]]] = [[] for _ in sockets]
     expected = base + int(RATE * SECONDS)
 
+    async def ping(ws) -> None:
+        """As the app does every 30 s: keeps the town marked as watched (90 s)."""
+        while True:
+            await asyncio.sleep(30)
+            await ws.send(json.dumps({"type": "ping"}))
+
     async def listen(i: int, ws) -> None:
+        pinger = asyncio.create_task(ping(ws))
         async for text in ws:
             frame = json.loads(text)
             if frame.get("type") == "wall":
                 raised = frame["figures"]["raised"]
                 arrivals[i].append((raised, time.monotonic()))
                 if raised >= expected:
+                    pinger.cancel()
                     return
 
     return sockets, arrivals, [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets)]
