@@ -241,3 +241,53 @@ def test_areas_nobody_watches_cost_nothing(
 def test_groups_are_per_area():
     assert wall_group(7) == "wall.7" and wall_group(None) == "wall.all"
     get_channel_layer().require_valid_group_name(wall_group(123456789))
+
+
+@pytest.mark.django_db
+def test_the_figures_count_today_and_what_is_open_now(world, case_in):
+    """Raised and closed count today only; in progress and overdue count every open case;
+    the latest cases and the escalations are listed newest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases.models import CaseEvent
+
+    now = timezone.now()
+    late = case_in("in_progress")  # open past its deadline: in progress and overdue
+    Case.objects.filter(pk=late.pk).update(deadline=now - timedelta(hours=1))
+    old_open = case_in("dispatched")  # raised two days ago, still open
+    Case.objects.filter(pk=old_open.pk).update(created_at=now - timedelta(days=2))
+    closed_today = case_in("in_progress")
+    Case.objects.filter(pk=closed_today.pk).update(state="closed", closed_at=now)
+    closed_before = case_in("in_progress")
+    Case.objects.filter(pk=closed_before.pk).update(
+        state="closed", created_at=now - timedelta(days=3), closed_at=now - timedelta(days=2)
+    )
+    CaseEvent.objects.create(case=late, kind="escalated", note="")
+    case_in("draft")  # never raised: nowhere
+
+    figures = wall.figures(wall.today_scope(world.town))
+    assert (figures["raised"], figures["in_progress"], figures["overdue"], figures["closed"]) == (
+        2,  # late, closed_today
+        2,  # late, old_open
+        1,  # late
+        1,  # closed_today
+    )
+    assert [c["id"] for c in figures["latest"]] == [
+        closed_today.pk,
+        late.pk,
+        old_open.pk,
+        closed_before.pk,
+    ]
+    assert [(e["kind"], e["case"]["id"]) for e in figures["escalations"]] == [
+        ("escalated", late.pk)
+    ]
+    assert figures["map"] == {str(world.grid.pk): 2}
+    # Another town's wall sees none of it.
+    from grids.choices import AreaLevel
+    from tests.factories import make_area
+
+    elsewhere = make_area(AreaLevel.TOWN, world.district, code="310120102", name="奉城镇")
+    nothing = wall.figures(wall.today_scope(elsewhere))
+    assert (nothing["raised"], nothing["in_progress"], nothing["latest"]) == (0, 0, [])
