@@ -75,6 +75,12 @@ for (const size of SIZES) {
       // Back to the top by its crumb.
       await page.getByTestId("crumbs").getByRole("button").first().click();
       await expect(page.getByText("按镇（街道）")).toBeVisible();
+
+      // Another indicator: the list says its unit and the page its definition.
+      await page.getByRole("button", { name: "案件数" }).click();
+      await page.getByRole("menuitem", { name: "超时占比" }).click();
+      await expect(page.getByText(/^超时占比：/)).toBeVisible();
+      await expect(list.locator("[data-area]").first()).toContainText(/%|无数据/);
       expect(errors).toEqual([]);
     });
 

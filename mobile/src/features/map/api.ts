@@ -79,7 +79,7 @@ interface TemplateRow {
 
 /** The problem categories, from the templates list (there is no list of categories of its own). */
 export async function categories(): Promise<{ id: number; name: string }[]> {
-  const answer = await api<TemplateRow[] | { results: TemplateRow[] }>("templates/", { query: { page_size: 200 } });
+  const answer = await api<TemplateRow[] | { results: TemplateRow[] }>("templates/", { query: { page_size: 100 } });
   const rows = Array.isArray(answer) ? answer : answer.results;
   const seen = new Map<number, string>();
   for (const row of rows) if (row.category) seen.set(row.category.id, row.category.name);
