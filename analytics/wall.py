@@ -284,14 +284,14 @@ def schedule_window_end(group: str) -> None:
 
 
 def _run_in_thread(group: str) -> None:
-    from django.db import close_old_connections
+    from django.db import connections
 
     try:
         window_ended(group)
     except Exception:
         logger.exception("analytics.wall_window_failed")
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own connections: the thread ends here
 
 
 def area_of_group(group: str) -> Area | None:
