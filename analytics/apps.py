@@ -11,6 +11,7 @@ class AnalyticsConfig(AppConfig):
 
         from analytics import receivers
         from cases.models import Case, Invitation
+        from cases.signals import case_event_recorded
 
         for signal in (post_save, post_delete):
             signal.connect(receivers.case_changed, sender=Case, dispatch_uid=f"stale_case_{signal}")
@@ -19,3 +20,5 @@ class AnalyticsConfig(AppConfig):
                 sender=Invitation,
                 dispatch_uid=f"stale_Invitation_{signal}",
             )
+            signal.connect(receivers.case_moved, sender=Case, dispatch_uid=f"wall_case_{signal}")
+        case_event_recorded.connect(receivers.escalated, dispatch_uid="wall_escalated")

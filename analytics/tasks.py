@@ -17,3 +17,19 @@ def refresh_stale_days() -> int:
     Idempotent and safe to overlap (``analytics.facts.refresh_stale``).
     """
     return facts.refresh_stale()
+
+
+@shared_task(name="analytics.wall_push", ignore_result=True)
+def wall_push(group: str) -> None:
+    """Read one wall group's figures and push them to its walls (``analytics.wall``)."""
+    from analytics import wall
+
+    wall.push_figures(group)
+
+
+@shared_task(name="analytics.wall_window_ended", ignore_result=True)
+def wall_window_ended(group: str) -> None:
+    """A wall group's throttle window ended: push once more if it changed meanwhile."""
+    from analytics import wall
+
+    wall.window_ended(group)

@@ -443,6 +443,9 @@ JINSHAO_SOCKET_TICKET_SECONDS = env.int("JINSHAO_SOCKET_TICKET_SECONDS", default
 # A pushed frame is forwarded only after the socket's right was re-checked from the
 # database at most this many seconds before (0: before every pushed frame).
 JINSHAO_SOCKET_RECHECK_SECONDS = env.float("JINSHAO_SOCKET_RECHECK_SECONDS", default=2.0)
+# The operations-centre wall (analytics.wall): at most one push per area per this many
+# seconds; a change inside the window is pushed at its end.
+JINSHAO_WALL_PUSH_SECONDS = env.float("JINSHAO_WALL_PUSH_SECONDS", default=1.0)
 # Chat rooms.
 JINSHAO_CHAT_MAX_TEXT = env.int("JINSHAO_CHAT_MAX_TEXT", default=2000)
 JINSHAO_CHAT_MAX_FRAME_BYTES = env.int("JINSHAO_CHAT_MAX_FRAME_BYTES", default=16 * 1024)

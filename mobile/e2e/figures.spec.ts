@@ -5,15 +5,11 @@ import { expect, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { asUser, expectAccessible } from "./helpers";
 
-// Known and not this screen's: Vant's icon font (vant/es/icon/index.css) lists a CDN copy
-// after its inline one, and Chromium asks for it; the CSP refuses it (font-src 'self' data:).
-// Reported separately; every other console error fails the test.
-const VANT_ICON_CDN = /^Loading the font 'http:\/\/at\.alicdn\.com\/t\/c\/font_2553510_[^']*' violates the following Content Security Policy directive/;
 
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error" && !VANT_ICON_CDN.test(message.text())) errors.push(message.text());
+    if (message.type() === "error") errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(error.message));
   return errors;

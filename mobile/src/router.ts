@@ -2,10 +2,12 @@ import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
 import { figuresRoutes } from "./features/figures/routes";
 import { intakeRoutes } from "./features/intake/routes";
+import { mapRoutes } from "./features/map/routes";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
 import { standingRoutes } from "./features/standing/routes";
+import { wallRoutes } from "./features/wall/routes";
 // The two screens a phone most often opens first (the 待办 home, and a case from a
 // notification's link) come with the app's code: one round trip less (~0.3–0.5 s on
 // slow 4G) for about 6 KB compressed. Every other screen is fetched when first opened.
@@ -33,6 +35,8 @@ export const router = createRouter({
     ...standingRoutes,
     ...intakeRoutes,
     ...figuresRoutes,
+    ...mapRoutes,
+    ...wallRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

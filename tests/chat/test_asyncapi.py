@@ -23,6 +23,7 @@ SERVER_FRAMES = {
     "pong": "Pong",
     "error": "Error",
     "live_restored": "LiveRestored",
+    "wall": "Wall",  # /ws/wall/ (tests/wall)
 }
 
 

@@ -6,6 +6,7 @@ import common from "./common";
 import figures from "./figures";
 import home from "./home";
 import intake from "./intake";
+import map from "./map";
 import me from "./me";
 import notifications from "./notifications";
 import offline from "./offline";
@@ -13,5 +14,6 @@ import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
 import standing from "./standing";
+import wall from "./wall";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, offline, figures };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, offline, figures, map, wall };
