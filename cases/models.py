@@ -155,12 +155,29 @@ def _all_participants_rated(case) -> bool:
 
 @refusal(_("Invite at least one person before dispatching."))
 def _has_pending_invitation(case) -> bool:
-    return case.invitations.filter(state=InvitationState.PENDING).exists()
+    return _has_invitation_in(case, InvitationState.PENDING)
+
+
+def _has_invitation_in(case, state: str) -> bool:
+    """Whether an invitation of ``case`` is in ``state``: from the invitations the caller
+    holds (``cases.permissions.held_invitations``) when it holds them, else one query."""
+    from cases.permissions import held_invitations
+
+    held = held_invitations(case)
+    if held is not None:
+        return any(i.state == state for i in held)
+    memo = case.__dict__.get("condition_memo")  # set by a service while nothing changes
+    if memo is not None and state in memo:
+        return memo[state]
+    found = case.invitations.filter(state=state).exists()
+    if memo is not None:
+        memo[state] = found
+    return found
 
 
 @refusal(_("Nobody has accepted the case yet."))
 def _has_accepted_invitation(case) -> bool:
-    return case.invitations.filter(state=InvitationState.ACCEPTED).exists()
+    return _has_invitation_in(case, InvitationState.ACCEPTED)
 
 
 class Case(ConcurrentTransitionMixin, models.Model):

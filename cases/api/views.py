@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, Q
+from django.db.models import (
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,7 +27,7 @@ from rest_framework.response import Response
 from audit.services import audit_personal_data
 from cases import operations, permissions, services
 from cases.api import serializers as s
-from cases.choices import CaseSource, CaseState
+from cases.choices import CaseSource, CaseState, ExtensionState, OrderState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.filters import IdFilter, LocalDayFilter
@@ -32,6 +38,7 @@ from core.api.viewsets import ScopedGenericViewSet
 from core.db import retry_once
 from core.errors import PermissionDenied
 from core.masking import may_see_whole_phones
+from departments.models import StaffMembership
 from grids.models import Area
 from ratings.models import Rating
 from ratings.services import rate_departments
@@ -90,9 +97,25 @@ def phone_context(request, case: Case, context: dict, what: str) -> dict:
 
 
 def _invitations_with_phones():
-    return Invitation.objects.select_related("department", "person").prefetch_related(
-        "person__memberships"
+    """Invitations with their department, person and the person's work phone in that
+    department (``staff_phone``, decrypted like the field): one query, no prefetch."""
+    phone = StaffMembership._meta.get_field("phone")
+    return Invitation.objects.select_related("department", "person").annotate(
+        staff_phone=Subquery(
+            StaffMembership.objects.filter(
+                user_id=OuterRef("person_id"), department_id=OuterRef("department_id")
+            )
+            .order_by("pk")
+            .values("phone")[:1],
+            output_field=phone,
+        )
     )
+
+
+def _room_lines_posted(case: Case) -> int:
+    """The room's system lines the service just posted for ``case`` (``chat.services``
+    counts them on the case it holds; ``cases.services._sync`` hands them on)."""
+    return case.__dict__.pop("room_lines_posted", 0)
 
 
 #: A case's own lists (events, invitations, ratings, …) come whole: neither filtered by the
@@ -129,7 +152,7 @@ def _transition_action(name: str):
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         retry_once(lambda: service(case, actor=request.user, **{field: data.validated_data[field]}))
-        return Response(self.detail_data(case.pk))
+        return Response(self.answer_data(case))
 
     view.__name__ = name
     # extend_schema goes outside @action: @action replaces the function's schema kwargs.
@@ -174,7 +197,23 @@ class CaseViewSet(
         queryset = queryset.annotate(unread_messages=unread_subquery(user))
         if self.action in ("retrieve", "invitations"):  # they show the invitations
             queryset = self.with_invitations(queryset)
+        elif self.action != "list":  # a write answers with the case it found (answer_data)
+            queryset = self.with_detail(queryset)
         return queryset
+
+    @staticmethod
+    def with_detail(queryset):
+        """What a case's detail shows besides its invitations, in the case's own query: the
+        caller, and whether an open supervision order or a pending extension request
+        exists (``cases.operations`` asks for them only when one does)."""
+        open_orders = SupervisionOrder.objects.filter(case=OuterRef("pk"), state=OrderState.OPEN)
+        pending = ExtensionRequest.objects.filter(
+            case=OuterRef("pk"), state=ExtensionState.PENDING
+        )
+        return queryset.select_related("caller").annotate(
+            open_order_id=Subquery(open_orders.order_by("pk").values("pk")[:1]),
+            pending_extension_id=Subquery(pending.order_by("pk").values("pk")[:1]),
+        )
 
     @staticmethod
     def with_invitations(queryset):
@@ -183,7 +222,7 @@ class CaseViewSet(
         Only reads that show them take them: a write finds its case with one query, and
         its answer (``detail_data``) reads them once, after the service.
         """
-        return queryset.select_related("caller").prefetch_related(
+        return CaseViewSet.with_detail(queryset).prefetch_related(
             Prefetch("invitations", queryset=_invitations_with_phones())
         )
 
@@ -201,6 +240,19 @@ class CaseViewSet(
     def case_context(self, case: Case) -> dict:
         """Serializer context for one case: its own people see phone numbers whole."""
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
+
+    def answer_data(self, case: Case, *, prefetched: bool = False) -> dict:
+        """The detail of the case a write found (``get_object``) and its service brought up
+        to date (``cases.services._sync``): no second read of the case. Its invitations
+        are read once, as they are now; the unread count is the one read with the case plus
+        the room's system lines the step posted (all newer than anything the asker read)."""
+        case.unread_messages = getattr(case, "unread_messages", 0) + _room_lines_posted(case)
+        if not prefetched:  # read now, after the service: as they are now
+            getattr(case, "_prefetched_objects_cache", {}).pop("invitations", None)
+            prefetch_related_objects(
+                [case], Prefetch("invitations", queryset=_invitations_with_phones())
+            )
+        return s.CaseDetailSerializer(case, context=self.case_context(case)).data
 
     def detail_data(self, pk: int) -> dict:
         queryset = self.get_queryset()
@@ -223,7 +275,11 @@ class CaseViewSet(
         case = retry_once(
             lambda: services.create_case(actor=request.user, invitees=invitees, **fields)
         )
-        return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
+        # The new case as the service built it (community, category, caller held): nothing
+        # else can exist for it yet but the room's lines the service posted.
+        case.unread_messages = 0
+        case.open_order_id = case.pending_extension_id = None
+        return Response(self.answer_data(case), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.CaseDraftUpdateSerializer,
@@ -390,7 +446,7 @@ class CaseViewSet(
         retry_once(
             lambda: rate_departments(case, actor=request.user, items=data.validated_data["ratings"])
         )
-        return Response(self.detail_data(case.pk))
+        return Response(self.answer_data(case))
 
     def _ratings_of(self, case: Case, user) -> list[dict]:
         ratings = (
@@ -450,15 +506,36 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     @idempotent
     def accept(self, request, pk=None):
         """The invitation as before, plus ``updated_case``: the case as it is now (moved to
-        in progress by the first acceptance), so the phone need not read it again."""
-        response = self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
-        # a write's view of the case: detail_data adds the invitations itself
+        in progress by the first acceptance), so the phone need not read it again.
+
+        Both are built from the rows the service holds: the invitation found here (with its
+        department, person and phone) and the case it locked (``invitation.case``)."""
+        invitation = self.get_object()
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        retry_once(
+            lambda: services.accept_invitation(
+                invitation, actor=request.user, note=data.validated_data["note"]
+            )
+        )
+        case = invitation.case
+        # What the case's detail shows beyond its row, read for it (not the row again).
         case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
-        response.data = {
-            **response.data,
-            "updated_case": case_view.detail_data(response.data["case"]),
-        }
-        return response
+        extra = (
+            case_view.with_detail(Case.objects.filter(pk=case.pk))
+            .annotate(unread_messages=unread_subquery(request.user))
+            .values("unread_messages", "open_order_id", "pending_extension_id")
+            .get()
+        )
+        case.__dict__.pop("room_lines_posted", None)  # counted by the read just made
+        for name, value in extra.items():
+            setattr(case, name, value)
+        prefetch_related_objects([case], Prefetch("invitations", queryset=_invitations_with_phones()))
+        context = phone_context(request, case, self.get_serializer_context(), "invitation_phone")
+        answer = s.InvitationSerializer(invitation, context=context).data
+        return Response(
+            {**answer, "updated_case": case_view.answer_data(case, prefetched=True)}
+        )
 
     @extend_schema(
         request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("withdraw")
