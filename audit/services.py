@@ -466,6 +466,28 @@ def audit_personal_data(request, obj, what: str, **extra):
     return audit_request(request, "personal_data.view", obj=obj, what=what, **extra)
 
 
+def audit_personal_data_many(request, reads: list[tuple[object, str]]):
+    """``audit_personal_data`` for several reads one answer shows (``(obj, what)`` each):
+    every record written, in the given order, in one INSERT."""
+    from audit.request import client_ip
+
+    user = getattr(request, "user", None)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    ip = client_ip(request)
+    return record_many(
+        [
+            {
+                "action": "personal_data.view",
+                "actor": actor,
+                "ip": ip,
+                "obj": obj,
+                "details": {"what": what},
+            }
+            for obj, what in reads
+        ]
+    )
+
+
 def purge(*, before, actor=None) -> int:
     """Remove the records older than ``before`` (at least ``RETENTION_DAYS`` ago), auditably.
 

@@ -235,14 +235,27 @@ def check_may_transition(case: Case, name: str, actor) -> None:
 
 
 def _run_transition(
-    case: Case, name: str, *, actor, kind: str, note: str = "", data: dict | None = None
+    case: Case,
+    name: str,
+    *,
+    actor,
+    kind: str,
+    note: str = "",
+    data: dict | None = None,
+    held: bool = False,
+    memo: dict | None = None,
 ) -> Case:
-    """Lock, check state, conditions and permission, move, save, record."""
-    locked = _lock(case)
+    """Lock, check state, conditions and permission, move, save, record.
+
+    ``held``: ``case`` is the row the caller's transaction has locked already (not locked
+    again). ``memo``: answers to the transition's conditions the caller knows from rows it
+    holds (``cases.models``' condition functions read them first).
+    """
+    locked = case if held else _lock(case)
     method = getattr(locked, name)
     # The guard checks the transition's conditions and django-fsm checks them again when
     # the method runs: nothing changes in between, so they are asked of the database once.
-    locked.__dict__["condition_memo"] = {}
+    locked.__dict__["condition_memo"] = dict(memo or {})
     try:
         check_may_transition(locked, name, actor)
         from_state = locked.state
@@ -522,14 +535,22 @@ def reopen_case(case: Case, *, actor, reason: str) -> Case:
     return _run_transition(case, "reopen", actor=actor, kind=EventKind.REOPENED, note=reason)
 
 
-def close_case_if_rated(case: Case, *, actor) -> bool:
+def close_case_if_rated(case: Case, *, actor, all_rated: bool | None = None) -> bool:
     """Close the case when its last participating department has been rated.
 
-    Called by ``ratings.services`` inside its transaction, with the case locked.
+    Called by ``ratings.services`` inside its transaction, with the case locked (so it is
+    not locked again). ``all_rated``: whether every participating department is rated now,
+    when the caller knows it from the rows it has just read and written (else asked).
     """
-    if case.state != CaseState.PENDING_RATING or case.unrated_departments().exists():
+    if case.state != CaseState.PENDING_RATING:
         return False
-    _run_transition(case, "close", actor=actor, kind=EventKind.CLOSED)
+    if all_rated is None:
+        all_rated = not case.unrated_departments().exists()
+    if not all_rated:
+        return False
+    _run_transition(
+        case, "close", actor=actor, kind=EventKind.CLOSED, held=True, memo={"all_rated": True}
+    )
     return True
 
 
@@ -730,7 +751,12 @@ def accept_invitation(invitation: Invitation, *, actor, note: str = "") -> Invit
     locked.save(update_fields=["state", "responded_at"])
     from_state = case.state
     if case.state == CaseState.DISPATCHED:
-        case.start()
+        # Its condition (an accepted invitation) is the one just saved: not asked again.
+        case.__dict__["condition_memo"] = {InvitationState.ACCEPTED: True}
+        try:
+            case.start()
+        finally:
+            case.__dict__.pop("condition_memo", None)
         case.save()
     record_event(
         case,

@@ -220,14 +220,16 @@ class _HeldPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class InviteeListSerializer(serializers.ListSerializer):
-    """Invitees: the departments and people of the whole list in one query each (not two
-    per invitee), then each item checked as before."""
+class HeldRowsListSerializer(serializers.ListSerializer):
+    """A list whose items name rows by primary key (invitees, ratings): the rows of the
+    whole list in one query per field (not one per item), then each item checked as before."""
 
     def to_internal_value(self, data):
         if isinstance(data, list):
             held = {}
             for name, field in self.child.fields.items():
+                if not isinstance(field, _HeldPrimaryKeyField):
+                    continue
                 ids = {
                     item[name]
                     for item in data
@@ -243,7 +245,7 @@ class InviteeSerializer(serializers.Serializer):
     person = _HeldPrimaryKeyField(queryset=User.objects.filter(is_active=True))
 
     class Meta:
-        list_serializer_class = InviteeListSerializer
+        list_serializer_class = HeldRowsListSerializer
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -331,9 +333,12 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class DepartmentRatingSerializer(serializers.Serializer):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    department = _HeldPrimaryKeyField(queryset=Department.objects.all())
     scores = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    class Meta:
+        list_serializer_class = HeldRowsListSerializer
 
 
 class RateSerializer(serializers.Serializer):

@@ -24,7 +24,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audit.services import audit_personal_data
+from audit.services import audit_personal_data, audit_personal_data_many
 from cases import operations, permissions, services
 from cases.api import serializers as s
 from cases.choices import CaseSource, CaseState, ExtensionState, OrderState
@@ -241,7 +241,9 @@ class CaseViewSet(
         """Serializer context for one case: its own people see phone numbers whole."""
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
 
-    def answer_data(self, case: Case, *, prefetched: bool = False) -> dict:
+    def answer_data(
+        self, case: Case, *, prefetched: bool = False, context: dict | None = None
+    ) -> dict:
         """The detail of the case a write found (``get_object``) and its service brought up
         to date (``cases.services._sync``): no second read of the case. Its invitations
         are read once, as they are now; the unread count is the one read with the case plus
@@ -252,7 +254,8 @@ class CaseViewSet(
             prefetch_related_objects(
                 [case], Prefetch("invitations", queryset=_invitations_with_phones())
             )
-        return s.CaseDetailSerializer(case, context=self.case_context(case)).data
+        context = context if context is not None else self.case_context(case)
+        return s.CaseDetailSerializer(case, context=context).data
 
     def detail_data(self, pk: int) -> dict:
         queryset = self.get_queryset()
@@ -477,6 +480,24 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     serializer_class = s.InvitationSerializer
     throttle_classes = [WriteThrottle]
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "accept" and not getattr(self, "swagger_fake_view", False):
+            # The answer's ``updated_case`` shows these besides the case's row: read here,
+            # with the invitation, not in a second read after the step.
+            orders = SupervisionOrder.objects.filter(
+                case=OuterRef("case_id"), state=OrderState.OPEN
+            )
+            pending = ExtensionRequest.objects.filter(
+                case=OuterRef("case_id"), state=ExtensionState.PENDING
+            )
+            queryset = queryset.annotate(
+                case_unread_messages=unread_subquery(self.request.user, "case_id"),
+                case_open_order_id=Subquery(orders.order_by("pk").values("pk")[:1]),
+                case_pending_extension_id=Subquery(pending.order_by("pk").values("pk")[:1]),
+            )
+        return queryset
+
     def invitation_data(self, pk: int) -> dict:
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
         context = phone_context(
@@ -519,22 +540,30 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
             )
         )
         case = invitation.case
-        # What the case's detail shows beyond its row, read for it (not the row again).
-        case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
-        extra = (
-            case_view.with_detail(Case.objects.filter(pk=case.pk))
-            .annotate(unread_messages=unread_subquery(request.user))
-            .values("unread_messages", "open_order_id", "pending_extension_id")
-            .get()
+        # What the case's detail shows beyond its row was read with the invitation
+        # (``get_queryset``), before the step: the step adds only its room lines.
+        for name in ("unread_messages", "open_order_id", "pending_extension_id"):
+            setattr(case, name, getattr(invitation, f"case_{name}"))
+        prefetch_related_objects(
+            [case], Prefetch("invitations", queryset=_invitations_with_phones())
         )
-        case.__dict__.pop("room_lines_posted", None)  # counted by the read just made
-        for name, value in extra.items():
-            setattr(case, name, value)
-        prefetch_related_objects([case], Prefetch("invitations", queryset=_invitations_with_phones()))
-        context = phone_context(request, case, self.get_serializer_context(), "invitation_phone")
+        # Both parts show phones: one rule, both reads recorded, in one INSERT.
+        unmask = may_see_whole_phones(request.user, case)
+        if unmask:
+            audit_personal_data_many(
+                request, [(case, "invitation_phone"), (case, "case_phones")]
+            )
+        context = {**self.get_serializer_context(), "unmask_phones": unmask}
         answer = s.InvitationSerializer(invitation, context=context).data
+        case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
+        case_context = {**case_view.get_serializer_context(), "unmask_phones": unmask}
         return Response(
-            {**answer, "updated_case": case_view.answer_data(case, prefetched=True)}
+            {
+                **answer,
+                "updated_case": case_view.answer_data(
+                    case, prefetched=True, context=case_context
+                ),
+            }
         )
 
     @extend_schema(
