@@ -10,7 +10,8 @@ Lock order (every service, every task, so two transactions never wait on each
 other in a cycle):
 
 1. the case number sequence (``allocate_case_number``, only while raising a
-   case, before any case row is locked, in its own short savepoint);
+   case, before any case row is locked: the year's row, locked by the
+   ``UPDATE … RETURNING`` that takes the next number);
 2. the case row (``_lock``: ``SELECT … FOR UPDATE OF cases_case``), always
    before any row that belongs to the case;
 3. the case's own rows: an invitation, a supervision order, an extension

@@ -233,7 +233,9 @@ class HeldRowsListSerializer(serializers.ListSerializer):
                 ids = {
                     item[name]
                     for item in data
-                    if isinstance(item, dict) and type(item.get(name)) is int
+                    if isinstance(item, dict)
+                    and type(item.get(name)) is int
+                    and 0 < item[name] < 2**63  # others: the field's own lookup refuses them
                 }
                 held[name] = field.get_queryset().in_bulk(ids) if ids else {}
             self.child.held_rows = held
