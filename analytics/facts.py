@@ -71,8 +71,8 @@ def _marked_in_this_transaction() -> set[date]:
         return set()
     return {
         day
-        for _sids, callback, *_rest in connection.run_on_commit
-        if isinstance(callback, _Marked)
+        for entry in connection.run_on_commit
+        if isinstance(callback := entry[1], _Marked)
         for day in callback.days
     }
 
@@ -81,8 +81,8 @@ def _forget_marked(days: Iterable[date]) -> None:
     """A rebuild in this very transaction cleared these days' marks: the next change must
     write them again (tests and ``manage.py`` runs do both in one transaction)."""
     gone = set(days)
-    for _sids, callback, *_rest in connection.run_on_commit:
-        if isinstance(callback, _Marked):
+    for entry in connection.run_on_commit:
+        if isinstance(callback := entry[1], _Marked):
             callback.days -= gone
 
 

@@ -120,7 +120,9 @@ def _sync(target: Case, source: Case) -> None:
         # the answer's unread count adds them instead of reading the case again.
         posted = source.__dict__.pop("room_lines_posted", 0)
         if posted:
-            target.__dict__["room_lines_posted"] = target.__dict__.get("room_lines_posted", 0) + posted
+            target.__dict__["room_lines_posted"] = (
+                target.__dict__.get("room_lines_posted", 0) + posted
+            )
 
 
 def record_event(
@@ -598,8 +600,12 @@ def _invite(
     ``(user id, department id)`` memberships among the invitees, read once by the caller.
     """
     _check_invitee(
-        locked, actor=actor, department=department, person=person,
-        invited_now=invited_now, members=members,
+        locked,
+        actor=actor,
+        department=department,
+        person=person,
+        invited_now=invited_now,
+        members=members,
     )
     invitation = Invitation.objects.create(
         case=locked, department=department, person=person, invited_by=actor
@@ -677,8 +683,12 @@ def _invite_all(
     invitations = []
     for department, person in invitees:
         _check_invitee(
-            case, actor=actor, department=department, person=person,
-            invited_now=invited_now, members=members,
+            case,
+            actor=actor,
+            department=department,
+            person=person,
+            invited_now=invited_now,
+            members=members,
         )
         invited_now.add(person.pk)
         invitations.append(
@@ -694,7 +704,10 @@ def _invite_all(
                 "kind": EventKind.INVITED,
                 "actor": actor,
                 "invitation": invitation,
-                "data": {"department": invitation.department.name, "person": str(invitation.person)},
+                "data": {
+                    "department": invitation.department.name,
+                    "person": str(invitation.person),
+                },
             }
             for invitation in invitations
         ],
@@ -854,7 +867,7 @@ def available_transitions(case: Case, user) -> list[str]:
     # (which may query), so a hidden or forbidden transition never runs its conditions.
     state_field = Case._meta.get_field("state")
     names = []
-    for method in state_field.transitions[Case].values():  # type: ignore[attr-defined]
+    for method in state_field.transitions[Case].values():
         meta = method._django_fsm
         if not meta.has_transition(case.state):
             continue

@@ -88,9 +88,7 @@ def unread_subquery(user, case_ref: str = "pk"):
     holding the case's id (``"case_id"`` on a query of a case's own rows).
     """
     unread = (
-        Message.objects.filter(
-            case=OuterRef(case_ref), id__gt=_last_read(user, OuterRef("case"))
-        )
+        Message.objects.filter(case=OuterRef(case_ref), id__gt=_last_read(user, OuterRef("case")))
         .exclude(sender=user)
         .order_by()
         .values("case")

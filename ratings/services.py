@@ -160,7 +160,9 @@ def rate_departments(case: Case, *, actor, items: Sequence[dict[str, Any]]) -> l
     )
     # Every participating department rated now: the case closes (the sets just read and
     # written answer the close's condition; the case is already locked).
-    close_case_if_rated(locked, actor=None, all_rated=bool(participating) and participating <= rated)
+    close_case_if_rated(
+        locked, actor=None, all_rated=bool(participating) and participating <= rated
+    )
     _sync(case, locked)
     return ratings
 

@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UserBriefSerializer
-from accounts.models import User
 from accounts.choices import Role
+from accounts.models import User
 from accounts.selectors import role_holders_over
 from cases.choices import CaseState, InvitationState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
@@ -116,7 +116,7 @@ def plain_representation(serializer: serializers.Serializer, instance) -> dict:
     takes DRF's own path. On a 100-row page DRF's ``get_attribute`` / ``_readable_fields``
     per field and row was a sizable share of the request (issue 16).
     """
-    out = {}
+    out: dict[str, object] = {}
     for field in serializer._readable_fields:
         attrs = field.source_attrs
         value = getattr(instance, attrs[0], _MISSING) if len(attrs) == 1 else _MISSING

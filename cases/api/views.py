@@ -207,9 +207,7 @@ class CaseViewSet(
         caller, and whether an open supervision order or a pending extension request
         exists (``cases.operations`` asks for them only when one does)."""
         open_orders = SupervisionOrder.objects.filter(case=OuterRef("pk"), state=OrderState.OPEN)
-        pending = ExtensionRequest.objects.filter(
-            case=OuterRef("pk"), state=ExtensionState.PENDING
-        )
+        pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionState.PENDING)
         return queryset.select_related("caller").annotate(
             open_order_id=Subquery(open_orders.order_by("pk").values("pk")[:1]),
             pending_extension_id=Subquery(pending.order_by("pk").values("pk")[:1]),
@@ -248,7 +246,8 @@ class CaseViewSet(
         to date (``cases.services._sync``): no second read of the case. Its invitations
         are read once, as they are now; the unread count is the one read with the case plus
         the room's system lines the step posted (all newer than anything the asker read)."""
-        case.unread_messages = getattr(case, "unread_messages", 0) + _room_lines_posted(case)
+        unread = getattr(case, "unread_messages", 0) + _room_lines_posted(case)
+        case.unread_messages = unread  # type: ignore[attr-defined]  # the list's annotation
         if not prefetched:  # read now, after the service: as they are now
             getattr(case, "_prefetched_objects_cache", {}).pop("invitations", None)
             prefetch_related_objects(
@@ -280,7 +279,7 @@ class CaseViewSet(
         )
         # The new case as the service built it (community, category, caller held): nothing
         # else can exist for it yet but the room's lines the service posted.
-        case.unread_messages = 0
+        case.unread_messages = 0  # the list's annotation
         case.open_order_id = case.pending_extension_id = None
         return Response(self.answer_data(case), status=status.HTTP_201_CREATED)
 
@@ -550,9 +549,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         # Both parts show phones: one rule, both reads recorded, in one INSERT.
         unmask = may_see_whole_phones(request.user, case)
         if unmask:
-            audit_personal_data_many(
-                request, [(case, "invitation_phone"), (case, "case_phones")]
-            )
+            audit_personal_data_many(request, [(case, "invitation_phone"), (case, "case_phones")])
         context = {**self.get_serializer_context(), "unmask_phones": unmask}
         answer = s.InvitationSerializer(invitation, context=context).data
         case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
@@ -560,9 +557,7 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         return Response(
             {
                 **answer,
-                "updated_case": case_view.answer_data(
-                    case, prefetched=True, context=case_context
-                ),
+                "updated_case": case_view.answer_data(case, prefetched=True, context=case_context),
             }
         )
 
