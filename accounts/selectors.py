@@ -51,15 +51,18 @@ def department_ids(user, roles: Iterable[Role]) -> set[int]:
     return {a.department_id for a in role_assignments(user) if a.role in wanted and a.department_id}
 
 
-def role_holder_ids_over(area, role: Role) -> set[int]:
-    """Active people holding ``role`` over ``area`` or a node above it."""
+def role_holders_over(area, role: Role):
+    """``role_holder_ids_over`` as an unevaluated queryset of user ids (for a subquery)."""
     codes = [c for c in area.path.strip("/").split("/") if c]
     paths = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
-    return set(
-        RoleAssignment.objects.filter(
-            role=role, area__path__in=paths, user__is_active=True
-        ).values_list("user_id", flat=True)
-    )
+    return RoleAssignment.objects.filter(
+        role=role, area__path__in=paths, user__is_active=True
+    ).values_list("user_id", flat=True)
+
+
+def role_holder_ids_over(area, role: Role) -> set[int]:
+    """Active people holding ``role`` over ``area`` or a node above it."""
+    return set(role_holders_over(area, role))
 
 
 def commander_ids_over(area) -> set[int]:

@@ -54,20 +54,56 @@ def day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
+class _Marked:
+    """The on-commit callback of one ``mark_stale``: schedules the rebuild and remembers
+    which days this transaction marked. Django drops it with a rolled-back savepoint or
+    transaction, so what it remembers is exactly what will commit."""
+
+    def __init__(self, days: set[date]):
+        self.days = days
+
+    def __call__(self) -> None:
+        schedule_refresh()
+
+
+def _marked_in_this_transaction() -> set[date]:
+    if not connection.in_atomic_block:
+        return set()
+    return {
+        day
+        for entry in connection.run_on_commit
+        if isinstance(callback := entry[1], _Marked)
+        for day in callback.days
+    }
+
+
+def _forget_marked(days: Iterable[date]) -> None:
+    """A rebuild in this very transaction cleared these days' marks: the next change must
+    write them again (tests and ``manage.py`` runs do both in one transaction)."""
+    gone = set(days)
+    for entry in connection.run_on_commit:
+        if isinstance(callback := entry[1], _Marked):
+            callback.days -= gone
+
+
 def mark_stale(days: Iterable[date]) -> None:
     """Mark ``days`` stale, in the caller's transaction, and schedule their rebuild on commit.
 
     Each mark gets a new token (an upsert: ``INSERT … ON CONFLICT (day) DO
     UPDATE SET token = EXCLUDED.token``), so a rebuild that read the old token
-    will not delete it (``refresh_stale``).
+    will not delete it (``refresh_stale``). A day this transaction has already marked
+    (and not rolled back) is not written again: the one token it wrote is the one its
+    commit shows, and its row lock already holds off a concurrent rebuild's delete (a
+    step that saves an invitation and then its case marks the day once).
     """
-    marks = [StaleDay(day=d, token=uuid.uuid4()) for d in sorted(set(days))]
+    wanted = set(days) - _marked_in_this_transaction()
+    marks = [StaleDay(day=d, token=uuid.uuid4()) for d in sorted(wanted)]
     if not marks:
         return
     StaleDay.objects.bulk_create(
         marks, update_conflicts=True, unique_fields=["day"], update_fields=["token"]
     )
-    transaction.on_commit(schedule_refresh)
+    transaction.on_commit(_Marked(wanted))
 
 
 def schedule_refresh() -> None:
@@ -100,6 +136,7 @@ def refresh_stale() -> int:
             refresh([day for day, _ in held])
             for day, token in held:
                 cleared += StaleDay.objects.filter(day=day, token=token).delete()[0]
+        _forget_marked(day for day, _ in held)
     return cleared
 
 
@@ -134,6 +171,7 @@ def refresh_all() -> int:
         refresh(days, clear=False)
         for day, token in marks:  # compare-and-delete, as refresh_stale
             StaleDay.objects.filter(day=day, token=token).delete()
+    _forget_marked(day for day, _ in marks)
     return len(days)
 
 

@@ -10,9 +10,10 @@ class AuditConfig(AppConfig):
         from django.contrib.auth import signals as auth_signals
 
         from audit import receivers
-        from cases.signals import case_event_saved
+        from cases.signals import case_event_saved, case_events_saved
 
         case_event_saved.connect(receivers.case_event, dispatch_uid="audit_case_event")
+        case_events_saved.connect(receivers.case_events, dispatch_uid="audit_case_events")
         auth_signals.user_logged_in.connect(receivers.logged_in, dispatch_uid="audit_login")
         auth_signals.user_logged_out.connect(receivers.logged_out, dispatch_uid="audit_logout")
         auth_signals.user_login_failed.connect(receivers.login_failed, dispatch_uid="audit_failed")

@@ -286,6 +286,34 @@ def _kick_on_commit() -> None:
     transaction.on_commit(_kick)
 
 
+def _entry(
+    action: str,
+    *,
+    actor=None,
+    ip: str | None = None,
+    obj=None,
+    success: bool = True,
+    details: dict | None = None,
+) -> AuditRecord:
+    """One pending record, sealed by its own ``entry_mac``, not yet saved."""
+    entry = AuditRecord(
+        created_at=timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=(actor.get_username() if getattr(actor, "pk", None) else "")[:150],
+        ip=ip or None,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        success=success,
+        # Plain JSON now: what is sealed is exactly what the database keeps.
+        details=json.loads(json.dumps(details or {}, default=str, ensure_ascii=False)),
+        token=secrets.token_hex(16),
+    )
+    entry.entry_mac = entry_mac_of(entry)
+    return entry
+
+
 def record(
     action: str,
     *,
@@ -302,24 +330,21 @@ def record(
     (``sequence_pending``), so the returned record has no ``sequence`` yet.
     Database errors propagate (and so roll the caller's action back).
     """
-    entry = AuditRecord(
-        created_at=timezone.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=(actor.get_username() if getattr(actor, "pk", None) else "")[:150],
-        ip=ip or None,
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        success=success,
-        # Plain JSON now: what is sealed is exactly what the database keeps.
-        details=json.loads(json.dumps(details or {}, default=str, ensure_ascii=False)),
-        token=secrets.token_hex(16),
-    )
-    entry.entry_mac = entry_mac_of(entry)
+    entry = _entry(action, actor=actor, ip=ip, obj=obj, success=success, details=details)
     entry.save(force_insert=True)
     _kick_on_commit()
     return entry
+
+
+def record_many(entries: list[dict]) -> list[AuditRecord]:
+    """``record`` for several records at once (``entries``: its keyword arguments, with
+    ``action``): one INSERT, in the given order, each pending and sealed alike, chained by
+    the sequencer after the commit in id order like any other. Errors propagate."""
+    records = [_entry(**entry) for entry in entries]
+    if records:
+        AuditRecord.objects.bulk_create(records)
+        _kick_on_commit()
+    return records
 
 
 def pending_status() -> tuple[int, float]:
@@ -439,6 +464,28 @@ def audit_personal_data(request, obj, what: str, **extra):
     ``extra`` details such as ``rows`` or ``object_id`` go beside it.
     """
     return audit_request(request, "personal_data.view", obj=obj, what=what, **extra)
+
+
+def audit_personal_data_many(request, reads: list[tuple[object, str]]):
+    """``audit_personal_data`` for several reads one answer shows (``(obj, what)`` each):
+    every record written, in the given order, in one INSERT."""
+    from audit.request import client_ip
+
+    user = getattr(request, "user", None)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    ip = client_ip(request)
+    return record_many(
+        [
+            {
+                "action": "personal_data.view",
+                "actor": actor,
+                "ip": ip,
+                "obj": obj,
+                "details": {"what": what},
+            }
+            for obj, what in reads
+        ]
+    )
 
 
 def purge(*, before, actor=None) -> int:

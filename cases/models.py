@@ -42,6 +42,33 @@ AREA_READ_ROLES = (Role.VILLAGE_OFFICIAL, Role.COMMANDER, Role.GRID_LEADER, Role
 BROAD_SCOPE_DEPTH = 2
 
 
+class InIdList(models.Lookup):
+    """``field__in_id_list=<subquery>``: ``IN (subquery)``, on PostgreSQL as
+    ``= ANY(ARRAY(subquery))``.
+
+    The subquery then runs once, first (an InitPlan), and its ids drive an index scan of
+    the outer table: a plain ``IN`` becomes a semi-join whose planner guesses the
+    subquery's size and, for a few thousand ids, hash-joins them against a sequential
+    scan of every case (growing with the district, not with the asker's own cases).
+    """
+
+    lookup_name = "in_id_list"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if not rhs.startswith("("):
+            rhs = f"({rhs})"
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+
+models.BigAutoField.register_lookup(InIdList)
+models.AutoField.register_lookup(InIdList)
+
+
 def reads_every_case(user) -> bool:
     """Whether ``user`` reads every case (superusers, auditors, system administrators)."""
     return bool(
@@ -98,7 +125,7 @@ class CaseQuerySet(models.QuerySet):
         sources.append(invited.filter(person=user).values("case_id"))
         if heads_of:
             sources.append(invited.filter(department_id__in=heads_of).values("case_id"))
-        return self.filter(pk__in=sources[0].union(*sources[1:]))
+        return self.filter(pk__in_id_list=sources[0].union(*sources[1:]))
 
     def in_area(self, area) -> CaseQuerySet:
         return self.filter(community__path__startswith=area.path)
@@ -150,17 +177,37 @@ def refusal(message):
 
 @refusal(_("Every participating department must be rated first."))
 def _all_participants_rated(case) -> bool:
+    memo = case.__dict__.get("condition_memo")  # the rating service knows it
+    if memo is not None and "all_rated" in memo:
+        return memo["all_rated"]
     return not case.unrated_departments().exists() and case.participating_departments().exists()
 
 
 @refusal(_("Invite at least one person before dispatching."))
 def _has_pending_invitation(case) -> bool:
-    return case.invitations.filter(state=InvitationState.PENDING).exists()
+    return _has_invitation_in(case, InvitationState.PENDING)
+
+
+def _has_invitation_in(case, state: str) -> bool:
+    """Whether an invitation of ``case`` is in ``state``: from the invitations the caller
+    holds (``cases.permissions.held_invitations``) when it holds them, else one query."""
+    from cases.permissions import held_invitations
+
+    held = held_invitations(case)
+    if held is not None:
+        return any(i.state == state for i in held)
+    memo = case.__dict__.get("condition_memo")  # set by a service while nothing changes
+    if memo is not None and state in memo:
+        return memo[state]
+    found = case.invitations.filter(state=state).exists()
+    if memo is not None:
+        memo[state] = found
+    return found
 
 
 @refusal(_("Nobody has accepted the case yet."))
 def _has_accepted_invitation(case) -> bool:
-    return case.invitations.filter(state=InvitationState.ACCEPTED).exists()
+    return _has_invitation_in(case, InvitationState.ACCEPTED)
 
 
 class Case(ConcurrentTransitionMixin, models.Model):

@@ -63,10 +63,14 @@ def _invitations(case: Case) -> list:
 
 
 def _oldest_open_order(case: Case, person):
+    if getattr(case, "open_order_id", True) is None:  # annotated by the case's read: none
+        return None
     return case.supervision_orders.filter(state=OrderState.OPEN).order_by("pk").first()
 
 
 def _pending_extension(case: Case, person):
+    if getattr(case, "pending_extension_id", True) is None:  # annotated: none
+        return None
     return case.extension_requests.filter(state=ExtensionState.PENDING).order_by("pk").first()
 
 

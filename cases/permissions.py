@@ -59,6 +59,13 @@ def system_only(case, user) -> bool:
 # (core.masking.may_see_whole_phones) and the case's ``participants`` (API).
 
 
+def held_invitations(case) -> list | None:
+    """The case's invitations when the caller already holds them (prefetched, or put there
+    by the answer of a write: ``cases.api.views``), else ``None`` (ask the database)."""
+    cache = getattr(case, "_prefetched_objects_cache", {})
+    return list(cache["invitations"]) if "invitations" in cache else None
+
+
 def _accepted_person_ids(case) -> set[int]:
     """People whose invitation to ``case`` is accepted now (prefetched invitations are used)."""
     from cases.choices import InvitationState
@@ -141,6 +148,9 @@ def is_handler(case, user) -> bool:
 
     if not (user and user.is_authenticated):
         return False
+    held = held_invitations(case)
+    if held is not None:
+        return any(i.person_id == user.pk and i.state == InvitationState.ACCEPTED for i in held)
     return case.invitations.filter(person=user, state=InvitationState.ACCEPTED).exists()
 
 
@@ -150,6 +160,8 @@ def holds_open_invitation(case, user) -> bool:
 
     if not (user and user.is_authenticated):
         return False
-    return case.invitations.filter(
-        person=user, state__in=[InvitationState.PENDING, InvitationState.ACCEPTED]
-    ).exists()
+    open_states = (InvitationState.PENDING, InvitationState.ACCEPTED)
+    held = held_invitations(case)
+    if held is not None:
+        return any(i.person_id == user.pk and i.state in open_states for i in held)
+    return case.invitations.filter(person=user, state__in=open_states).exists()

@@ -10,7 +10,8 @@ Lock order (every service, every task, so two transactions never wait on each
 other in a cycle):
 
 1. the case number sequence (``allocate_case_number``, only while raising a
-   case, before any case row is locked, in its own short savepoint);
+   case, before any case row is locked: the year's row, locked by the
+   ``UPDATE … RETURNING`` that takes the next number);
 2. the case row (``_lock``: ``SELECT … FOR UPDATE OF cases_case``), always
    before any row that belongs to the case;
 3. the case's own rows: an invitation, a supervision order, an extension
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,7 +68,7 @@ from cases.models import (
     SupervisionOrder,
     SupervisionStep,
 )
-from cases.signals import case_event_recorded, case_event_saved
+from cases.signals import case_event_recorded, case_event_saved, case_events_saved
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from templates.services import validate_answers
 
@@ -115,6 +116,13 @@ def _sync(target: Case, source: Case) -> None:
         for name in ("community", "template"):  # the relations the lock read with the row
             if Case._meta.get_field(name).is_cached(source):
                 Case._meta.get_field(name).set_cached_value(target, getattr(source, name))
+        # The room's system lines the step posted (``chat.services.post_system_message``):
+        # the answer's unread count adds them instead of reading the case again.
+        posted = source.__dict__.pop("room_lines_posted", 0)
+        if posted:
+            target.__dict__["room_lines_posted"] = (
+                target.__dict__.get("room_lines_posted", 0) + posted
+            )
 
 
 def record_event(
@@ -144,6 +152,43 @@ def record_event(
         lambda: case_event_recorded.send(sender=CaseEvent, case=case, event=event)
     )
     return event
+
+
+def record_events(case: Case, specs: Sequence[dict[str, Any]]) -> list[CaseEvent]:
+    """Write several timeline lines of one step at once, announce each after commit.
+
+    ``specs``: ``record_event``'s keyword arguments, one dict per event. One INSERT for
+    the events; ``case_events_saved`` lets the audit log, the room and the inbox write
+    theirs in one INSERT each too (``case_event_saved`` still reaches every other
+    receiver once per event, with ``batched=True``).
+    """
+    events = CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                kind=spec["kind"],
+                actor=spec.get("actor"),
+                from_state=spec.get("from_state", ""),
+                to_state=spec.get("to_state", ""),
+                note=spec.get("note", ""),
+                invitation=spec.get("invitation"),
+                data=spec.get("data") or {},
+            )
+            for spec in specs
+        ]
+    )
+    if not events:
+        return events
+    case_events_saved.send(sender=CaseEvent, case=case, events=events)
+    for event in events:
+        case_event_saved.send(sender=CaseEvent, case=case, event=event, batched=True)
+
+    def announce() -> None:
+        for event in events:
+            case_event_recorded.send(sender=CaseEvent, case=case, event=event)
+
+    transaction.on_commit(announce)
+    return events
 
 
 def _transition_error(case: Case, name: str) -> InvalidTransition:
@@ -193,14 +238,33 @@ def check_may_transition(case: Case, name: str, actor) -> None:
 
 
 def _run_transition(
-    case: Case, name: str, *, actor, kind: str, note: str = "", data: dict | None = None
+    case: Case,
+    name: str,
+    *,
+    actor,
+    kind: str,
+    note: str = "",
+    data: dict | None = None,
+    held: bool = False,
+    memo: dict | None = None,
 ) -> Case:
-    """Lock, check state, conditions and permission, move, save, record."""
-    locked = _lock(case)
+    """Lock, check state, conditions and permission, move, save, record.
+
+    ``held``: ``case`` is the row the caller's transaction has locked already (not locked
+    again). ``memo``: answers to the transition's conditions the caller knows from rows it
+    holds (``cases.models``' condition functions read them first).
+    """
+    locked = case if held else _lock(case)
     method = getattr(locked, name)
-    check_may_transition(locked, name, actor)
-    from_state = locked.state
-    method()
+    # The guard checks the transition's conditions and django-fsm checks them again when
+    # the method runs: nothing changes in between, so they are asked of the database once.
+    locked.__dict__["condition_memo"] = dict(memo or {})
+    try:
+        check_may_transition(locked, name, actor)
+        from_state = locked.state
+        method()
+    finally:
+        locked.__dict__.pop("condition_memo", None)
     try:
         locked.save()
     except ConcurrentTransition as exc:  # a writer slipped past the lock (not on PostgreSQL)
@@ -235,16 +299,25 @@ def allocate_case_number(year: int | None = None) -> str:
     from django.conf import settings
 
     year = year or timezone.localdate().year
-    with transaction.atomic():
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    # One statement takes the year's row lock (held to the end of the caller's transaction,
+    # like SELECT … FOR UPDATE) and the next number: PostgreSQL and SQLite ≥ 3.35 both
+    # have UPDATE … RETURNING.
+    last, year_column = (connection.ops.quote_name(c) for c in ("last", "year"))
+    bump = f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s RETURNING {last}"
+    with connection.cursor() as cursor:
+        cursor.execute(bump, [year])
+        row = cursor.fetchone()
+    if row is None:  # the year's first case
         try:
             with transaction.atomic():
-                CaseNumberSequence.objects.get_or_create(year=year)
+                CaseNumberSequence.objects.create(year=year, last=0)
         except IntegrityError:  # created by a concurrent first case of the year
             pass
-        seq = CaseNumberSequence.objects.select_for_update(of=("self",)).get(year=year)
-        seq.last += 1
-        seq.save(update_fields=["last"])
-    return f"{settings.JINSHAO_CASE_NUMBER_PREFIX}-{year}-{seq.last:06d}"
+        with connection.cursor() as cursor:
+            cursor.execute(bump, [year])
+            row = cursor.fetchone()
+    return f"{settings.JINSHAO_CASE_NUMBER_PREFIX}-{year}-{row[0]:06d}"
 
 
 # ----------------------------------------------------------- raising a case
@@ -357,15 +430,7 @@ def create_case(
             )
             .values_list("user_id", "department_id")
         )
-    for department, person in invitees:
-        _invite(
-            case,
-            actor=actor,
-            department=department,
-            person=person,
-            invited_now=invited_now,
-            members=members,
-        )
+    _invite_all(case, actor=actor, invitees=invitees, members=members, invited_now=invited_now)
     if submit:
         submit_case(case, actor=actor)
     return case
@@ -382,7 +447,6 @@ _EDITABLE_FIELDS = (
 )
 
 
-@transaction.atomic
 def check_may_edit_draft(case: Case, actor) -> None:
     """``update_draft``'s guard: a draft, edited by whoever may submit it."""
     if case.state != CaseState.DRAFT:
@@ -394,6 +458,7 @@ def check_may_edit_draft(case: Case, actor) -> None:
         raise PermissionDenied(_("Only the caller may edit the draft."))
 
 
+@transaction.atomic
 def update_draft(case: Case, *, actor, answers: Any = None, **changes: Any) -> Case:
     """Edit a draft; the event lists each changed field with its old and new value."""
     locked = _lock(case)
@@ -473,14 +538,22 @@ def reopen_case(case: Case, *, actor, reason: str) -> Case:
     return _run_transition(case, "reopen", actor=actor, kind=EventKind.REOPENED, note=reason)
 
 
-def close_case_if_rated(case: Case, *, actor) -> bool:
+def close_case_if_rated(case: Case, *, actor, all_rated: bool | None = None) -> bool:
     """Close the case when its last participating department has been rated.
 
-    Called by ``ratings.services`` inside its transaction, with the case locked.
+    Called by ``ratings.services`` inside its transaction, with the case locked (so it is
+    not locked again). ``all_rated``: whether every participating department is rated now,
+    when the caller knows it from the rows it has just read and written (else asked).
     """
-    if case.state != CaseState.PENDING_RATING or case.unrated_departments().exists():
+    if case.state != CaseState.PENDING_RATING:
         return False
-    _run_transition(case, "close", actor=actor, kind=EventKind.CLOSED)
+    if all_rated is None:
+        all_rated = not case.unrated_departments().exists()
+    if not all_rated:
+        return False
+    _run_transition(
+        case, "close", actor=actor, kind=EventKind.CLOSED, held=True, memo={"all_rated": True}
+    )
     return True
 
 
@@ -526,6 +599,40 @@ def _invite(
     this set instead of a query (and the set is updated). ``members``: the active
     ``(user id, department id)`` memberships among the invitees, read once by the caller.
     """
+    _check_invitee(
+        locked,
+        actor=actor,
+        department=department,
+        person=person,
+        invited_now=invited_now,
+        members=members,
+    )
+    invitation = Invitation.objects.create(
+        case=locked, department=department, person=person, invited_by=actor
+    )
+    if invited_now is not None:
+        invited_now.add(person.pk)
+    record_event(
+        locked,
+        EventKind.INVITED,
+        actor=actor,
+        invitation=invitation,
+        note=note,
+        data={"department": department.name, "person": str(person)},
+    )
+    return invitation
+
+
+def _check_invitee(
+    locked: Case,
+    *,
+    actor,
+    department,
+    person,
+    invited_now: set[int] | None,
+    members: set[tuple[int, int]] | None,
+) -> None:
+    """``_invite``'s checks: may invite, an active department, a member, not yet invited."""
     from departments.models import StaffMembership
 
     check_may_invite(locked, actor)
@@ -554,27 +661,69 @@ def _invite(
             _("%(person)s is already invited to this case.") % {"person": person},
             fields={"person": [_("Already invited.")]},
         )
-    invitation = Invitation.objects.create(
-        case=locked, department=department, person=person, invited_by=actor
-    )
-    if invited_now is not None:
+
+
+def _invite_all(
+    case: Case,
+    *,
+    actor,
+    invitees: Sequence[tuple[Any, Any]],
+    members: set[tuple[int, int]],
+    invited_now: set[int],
+) -> list[Invitation]:
+    """``_invite`` for every invitee of a case this transaction has just created.
+
+    Each invitee passes ``_invite``'s checks (in order: the first refusal raises and the
+    whole raise rolls back), then one INSERT each for the invitations and their events;
+    the audit records, room lines and notifications follow in one INSERT each
+    (``record_events``). No case lock: nobody else sees the new row before the commit.
+    The analytics day needs no second mark: creating the case marked it in this
+    transaction (``bulk_create`` sends no ``post_save``).
+    """
+    invitations = []
+    for department, person in invitees:
+        _check_invitee(
+            case,
+            actor=actor,
+            department=department,
+            person=person,
+            invited_now=invited_now,
+            members=members,
+        )
         invited_now.add(person.pk)
-    record_event(
-        locked,
-        EventKind.INVITED,
-        actor=actor,
-        invitation=invitation,
-        note=note,
-        data={"department": department.name, "person": str(person)},
+        invitations.append(
+            Invitation(case=case, department=department, person=person, invited_by=actor)
+        )
+    if not invitations:
+        return invitations
+    Invitation.objects.bulk_create(invitations)
+    record_events(
+        case,
+        [
+            {
+                "kind": EventKind.INVITED,
+                "actor": actor,
+                "invitation": invitation,
+                "data": {
+                    "department": invitation.department.name,
+                    "person": str(invitation.person),
+                },
+            }
+            for invitation in invitations
+        ],
     )
-    return invitation
+    return invitations
 
 
 def _lock_invitation(invitation: Invitation) -> tuple[Invitation, Case]:
     """The case, then the invitation, each locked alone (the module's lock order)."""
     # Lock the case first, always, so acceptances of one case queue in one order. ``of``:
     # the joined department and person rows are read, not locked (see the module docstring).
-    case = Case.objects.select_for_update(of=("self",)).get(pk=invitation.case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("community", "category", "caller")  # read for the answer, not locked
+        .get(pk=invitation.case_id)
+    )
     locked = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("department", "person")
@@ -616,7 +765,12 @@ def accept_invitation(invitation: Invitation, *, actor, note: str = "") -> Invit
     locked.save(update_fields=["state", "responded_at"])
     from_state = case.state
     if case.state == CaseState.DISPATCHED:
-        case.start()
+        # Its condition (an accepted invitation) is the one just saved: not asked again.
+        case.__dict__["condition_memo"] = {InvitationState.ACCEPTED: True}
+        try:
+            case.start()
+        finally:
+            case.__dict__.pop("condition_memo", None)
         case.save()
     record_event(
         case,
@@ -629,6 +783,7 @@ def accept_invitation(invitation: Invitation, *, actor, note: str = "") -> Invit
         data={"department": locked.department.name},
     )
     invitation.state, invitation.responded_at = locked.state, locked.responded_at
+    invitation.case = case  # the case as it is now, for the answer (``updated_case``)
     return invitation
 
 
@@ -707,11 +862,23 @@ def withdraw_invitation(invitation: Invitation, *, actor, reason: str) -> Invita
 
 def available_transitions(case: Case, user) -> list[str]:
     """Names of the transitions ``user`` may fire on ``case`` now (for buttons and the API)."""
-    return [
-        t.name
-        for t in case.get_available_user_state_transitions(user)  # type: ignore[attr-defined]
-        if t.custom.get("admin", True)
-    ]
+    # django-fsm's ``get_available_user_state_transitions`` with the cheap tests first: the
+    # transitions shown (``admin``) from this state, then permission, then the conditions
+    # (which may query), so a hidden or forbidden transition never runs its conditions.
+    state_field = Case._meta.get_field("state")
+    names = []
+    for method in state_field.transitions[Case].values():
+        meta = method._django_fsm
+        if not meta.has_transition(case.state):
+            continue
+        transition = meta.get_transition(case.state)
+        if (
+            transition.custom.get("admin", True)
+            and transition.has_perm(case, user)
+            and meta.conditions_met(case, case.state)
+        ):
+            names.append(transition.name)
+    return names
 
 
 def available_actions(case: Case, user) -> list[str]:
@@ -823,7 +990,11 @@ def check_may_ask_extension(case: Case, actor) -> None:
     if not (permissions.is_handler(case, actor) or permissions.is_superuser(actor)):
         raise PermissionDenied(_("Only the people handling the case may ask for more time."))
     _require_live(case, _("extend"))
-    if ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).exists():
+    pending = getattr(case, "pending_extension_id", True)  # annotated by the case's read
+    if (
+        pending is not None
+        and ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).exists()
+    ):
         raise InvalidTransition(
             _("An extension request for this case already waits for a decision.")
         )

@@ -12,3 +12,10 @@ from django.dispatch import Signal
 
 case_event_saved = Signal()
 case_event_recorded = Signal()
+
+#: Several events written at once by one step (``cases.services.record_events``), sent
+#: inside its transaction with ``case`` and ``events`` (in insertion order). Receivers of
+#: ``case_event_saved`` that handle a batch themselves (audit, chat, notifications) connect
+#: here and skip the per-event signal's ``batched=True`` sends; any other receiver still
+#: gets every event one by one.
+case_events_saved = Signal()

@@ -17,3 +17,12 @@ def sweep_deadlines() -> int:
     steps = services.sweep_deadlines().total
     record_sweep()  # the heartbeat /health/ready reads (core.health)
     return steps
+
+
+@shared_task(name="cases.purge_expired_uploads")
+def purge_expired_uploads() -> int:
+    """Delete the phone's photo uploads no case took before they expired (files included);
+    how many. Hourly on the beat schedule (``CELERY_BEAT_SCHEDULE``)."""
+    from cases.uploads import purge_expired_uploads as purge
+
+    return purge()

@@ -11,8 +11,21 @@ from core.realtime import push, room_group
 LEAVING = (EventKind.RETURNED, EventKind.DECLINED)
 
 
-def post_system_message(sender, *, case, event, **kwargs) -> None:
+def post_system_message(sender, *, case, event, batched: bool = False, **kwargs) -> None:
+    if batched:  # posted with its batch by post_system_messages
+        return
     services.post_system_message(event)
+    _recheck_if_leaving(event)
+
+
+def post_system_messages(sender, *, case, events, **kwargs) -> None:
+    """A step's several events (``cases.services.record_events``): their lines in one INSERT."""
+    services.post_system_messages(events)
+    for event in events:
+        _recheck_if_leaving(event)
+
+
+def _recheck_if_leaving(event) -> None:
     if event.kind in LEAVING:
         case_id = event.case_id
 

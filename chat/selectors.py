@@ -81,13 +81,14 @@ def _last_read(user, case_ref):  # noqa: D103 - the person's read mark for ``cas
     )
 
 
-def unread_subquery(user):
+def unread_subquery(user, case_ref: str = "pk"):
     """An expression for ``Case`` querysets: messages in the room ``user`` has not read.
 
-    The person's own messages are never unread.
+    The person's own messages are never unread. ``case_ref``: the outer query's field
+    holding the case's id (``"case_id"`` on a query of a case's own rows).
     """
     unread = (
-        Message.objects.filter(case=OuterRef("pk"), id__gt=_last_read(user, OuterRef("case")))
+        Message.objects.filter(case=OuterRef(case_ref), id__gt=_last_read(user, OuterRef("case")))
         .exclude(sender=user)
         .order_by()
         .values("case")

@@ -283,6 +283,30 @@ def post_system_message(event: CaseEvent) -> Message | None:
     message = Message.objects.create(
         event=event, case_id=event.case_id, kind=MessageKind.SYSTEM, created_at=event.created_at
     )
+    _after_system_line(event, message)
+    return message
+
+
+def post_system_messages(events: list[CaseEvent]) -> list[Message]:
+    """``post_system_message`` for several fresh events of one step: one INSERT."""
+    wanted = [e for e in events if EventKind(e.kind) in SYSTEM_TEXTS]
+    messages = Message.objects.bulk_create(
+        [
+            Message(event=e, case_id=e.case_id, kind=MessageKind.SYSTEM, created_at=e.created_at)
+            for e in wanted
+        ]
+    )
+    for event, message in zip(wanted, messages, strict=True):
+        _after_system_line(event, message)
+    return messages
+
+
+def _after_system_line(event: CaseEvent, message: Message) -> None:
+    """Count the line on the case the service holds (its answer's unread count) and send
+    it to the room once the step commits."""
+    if CaseEvent.case.is_cached(event):
+        held = event.case.__dict__
+        held["room_lines_posted"] = held.get("room_lines_posted", 0) + 1
     recheck = event.kind == EventKind.WITHDRAWN
     if event.kind in (EventKind.ACCEPTED, EventKind.WITHDRAWN):
         transaction.on_commit(lambda: selectors.forget_members(event.case_id))
@@ -293,7 +317,6 @@ def post_system_message(event: CaseEvent) -> Message | None:
             push(room_group(event.case_id), {"type": "room.recheck"})
 
     transaction.on_commit(deliver, robust=True)
-    return message
 
 
 # ------------------------------------------------------------------ delivery

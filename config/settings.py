@@ -400,6 +400,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "idempotency.purge_expired",
         "schedule": timedelta(hours=1),
     },
+    "purge-expired-uploads": {  # photos uploaded for a case that was never raised
+        "task": "cases.purge_expired_uploads",
+        "schedule": timedelta(hours=1),
+    },
 }
 JINSHAO_INPROCESS_SCHEDULER = env.bool("JINSHAO_INPROCESS_SCHEDULER", default=not REDIS_URL)
 #: Seconds after start-up before the in-process scheduler's first run.

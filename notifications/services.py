@@ -109,30 +109,65 @@ def recipients(event: CaseEvent) -> list[tuple[int, str]]:
     ]
 
 
-def notify_for_event(event: CaseEvent, *, push: bool = True) -> list[Notification]:
+def notify_for_event(
+    event: CaseEvent, *, push: bool = True, fresh: bool = False
+) -> list[Notification]:
     """Write the notifications ``event`` calls for (idempotent: replays add nothing).
 
     ``push=False`` writes the inbox only (back-filling, where nobody is listening).
+    ``fresh=True``: ``event`` was inserted by this very transaction (``record_event``'s
+    signal), so none of its notifications can exist yet: one plain INSERT whose rows come
+    back with their ids, pushed as built (their case and event are the instances the
+    service holds), not read again. A replay (``fresh=False``) skips the rows that exist
+    and pushes what the database then holds.
     """
-    rows = [
-        Notification(
-            recipient_id=user_id,
-            kind=kind,
-            case_id=event.case_id,
-            event=event,
-            created_at=event.created_at,
-        )
-        for user_id, kind in recipients(event)
-    ]
-    if rows:
+    rows = _rows_for(event)
+    if not rows:
+        return rows
+    if fresh:
+        Notification.objects.bulk_create(rows)
+        if push and all(r.pk is not None for r in rows):
+            transaction.on_commit(lambda: push_notifications(rows))
+            return rows
+    else:
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if rows and push:
+    if push:
         written = list(
             Notification.objects.filter(
                 event=event, recipient_id__in=[r.recipient_id for r in rows]
             ).select_related("case", "event__actor")
         )
         transaction.on_commit(lambda: push_notifications(written))
+    return rows
+
+
+def _rows_for(event: CaseEvent) -> list[Notification]:
+    """The notifications ``event`` calls for, built, not saved (one per recipient and kind)."""
+    seen: set[tuple[int, str]] = set()
+    rows = []
+    for user_id, kind in recipients(event):
+        if (user_id, kind) in seen:
+            continue
+        seen.add((user_id, kind))
+        rows.append(
+            Notification(
+                recipient_id=user_id,
+                kind=kind,
+                case=event.case,
+                event=event,
+                created_at=event.created_at,
+            )
+        )
+    return rows
+
+
+def notify_for_events(events: list[CaseEvent]) -> list[Notification]:
+    """``notify_for_event(event, fresh=True)`` for several fresh events of one step: one
+    INSERT for all their notifications, pushed as built after the commit."""
+    rows = [row for event in events for row in _rows_for(event)]
+    if rows:
+        Notification.objects.bulk_create(rows)
+        transaction.on_commit(lambda: push_notifications(rows))
     return rows
 
 

@@ -16,7 +16,7 @@ from audit import services as audit
 from cases import permissions
 from cases.choices import CaseState, EventKind
 from cases.models import Case
-from cases.services import _sync, close_case_if_rated, record_event, state_label
+from cases.services import _sync, close_case_if_rated, record_events, state_label
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from ratings.models import Criterion, MonthFigure, PublishedMonth, Rating, Score
 
@@ -109,12 +109,17 @@ def rate_departments(case: Case, *, actor, items: Sequence[dict[str, Any]]) -> l
     already given and the criteria, whatever the number of items; the case closes once
     its last department is rated. Returns the ratings, in the order of ``items``.
     """
-    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("community", "template")  # read with it for the closing step
+        .get(pk=case.pk)
+    )
     check_may_rate(locked, actor)
     participating = set(locked.participating_departments().values_list("pk", flat=True))
     rated = set(Rating.objects.filter(case=locked).values_list("department_id", flat=True))
     criteria: list[Criterion] | None = None
     ratings: list[Rating] = []
+    scores: list[Score] = []
     for item in items:
         department = item["department"]
         if department.pk not in participating:
@@ -130,20 +135,34 @@ def rate_departments(case: Case, *, actor, items: Sequence[dict[str, Any]]) -> l
         if criteria is None:
             criteria = list(Criterion.objects.active())
         cleaned = _clean_scores(item["scores"], criteria)
-        rating = Rating.objects.create(
+        rating = Rating(
             case=locked,
             department=department,
             overall=weighted_overall(cleaned),
             comment=(item.get("comment") or "").strip(),
         )
-        Score.objects.bulk_create(
-            Score(rating=rating, criterion=c, score=s) for c, s in cleaned.items()
-        )
+        scores += [Score(rating=rating, criterion=c, score=s) for c, s in cleaned.items()]
         rated.add(department.pk)
-        # The event names the department, not the rater: the actor stays empty.
-        record_event(locked, EventKind.RATED, actor=None, data={"department": department.name})
         ratings.append(rating)
-    close_case_if_rated(locked, actor=None)
+    # One INSERT each for the ratings, their scores and their events (with the events'
+    # audit records: ``record_events``).
+    Rating.objects.bulk_create(ratings)
+    for score in scores:
+        score.rating_id = score.rating.pk
+    Score.objects.bulk_create(scores)
+    # The event names the department, not the rater: the actor stays empty.
+    record_events(
+        locked,
+        [
+            {"kind": EventKind.RATED, "actor": None, "data": {"department": r.department.name}}
+            for r in ratings
+        ],
+    )
+    # Every participating department rated now: the case closes (the sets just read and
+    # written answer the close's condition; the case is already locked).
+    close_case_if_rated(
+        locked, actor=None, all_rated=bool(participating) and participating <= rated
+    )
     _sync(case, locked)
     return ratings
 

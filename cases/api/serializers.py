@@ -6,16 +6,19 @@ Serializers only shape and check fields; every change goes through
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UserBriefSerializer
+from accounts.choices import Role
 from accounts.models import User
-from cases.choices import CaseState
+from accounts.selectors import role_holders_over
+from cases.choices import CaseState, InvitationState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from cases.operations import OPERATIONS, available_operations
-from cases.permissions import case_people_ids
+from cases.permissions import _accepted_person_ids
 from cases.services import available_transitions
 from core.masking import mask_phone
 from departments.models import Department
@@ -42,10 +45,27 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         fields = ("id", "code", "name")
 
 
+class ChoiceLabelField(serializers.CharField):
+    """A choice field's label (``get_FOO_display``), from a dict built once.
+
+    DRF calls a ``source`` that is a method through ``inspect.signature`` for every row
+    (``get_state_display``: a sizable share of a 100-row page); this looks the value up.
+    The label is a lazy translation, turned into text in the request's language.
+    """
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return str(self.labels.get(value, value))
+
+
 class InvitationSerializer(serializers.ModelSerializer):
     department = DepartmentBriefSerializer(read_only=True)
     person = UserBriefSerializer(read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = ChoiceLabelField(InvitationState.choices, source="state")
     phone = serializers.SerializerMethodField()
 
     class Meta:
@@ -69,19 +89,53 @@ class InvitationSerializer(serializers.ModelSerializer):
         The view puts ``unmask_phones`` in the context when
         ``core.masking.may_see_whole_phones(asker, case)``; everyone else reads ``138****1234``.
         """
-        phone = next(
-            (
-                m.phone
-                for m in invitation.person.memberships.all()
-                if m.department_id == invitation.department_id
-            ),
-            "",
-        )
+        if hasattr(invitation, "staff_phone"):  # annotated (``cases.api.views``)
+            phone = invitation.staff_phone or ""
+        else:
+            phone = next(
+                (
+                    m.phone
+                    for m in invitation.person.memberships.all()
+                    if m.department_id == invitation.department_id
+                ),
+                "",
+            )
         return phone if self.context.get("unmask_phones") else mask_phone(phone)
 
 
+_MISSING = object()
+
+
+def plain_representation(serializer: serializers.Serializer, instance) -> dict:
+    """``Serializer.to_representation`` without its per-field machinery, same output.
+
+    For the fields whose source is one plain attribute (the case list's, and its nested
+    community and category): read it with ``getattr`` and hand it to the field's own
+    ``to_representation`` (``None`` stays ``None``, as in DRF); a nested serializer is done
+    the same way; any other field (a dotted source, a method field, a missing attribute)
+    takes DRF's own path. On a 100-row page DRF's ``get_attribute`` / ``_readable_fields``
+    per field and row was a sizable share of the request (issue 16).
+    """
+    out: dict[str, object] = {}
+    for field in serializer._readable_fields:
+        attrs = field.source_attrs
+        value = getattr(instance, attrs[0], _MISSING) if len(attrs) == 1 else _MISSING
+        if value is _MISSING:
+            try:
+                value = field.get_attribute(instance)
+            except serializers.SkipField:
+                continue
+        if value is None:
+            out[field.field_name] = None
+        elif isinstance(field, serializers.Serializer) and not getattr(field, "many", False):
+            out[field.field_name] = plain_representation(field, value)
+        else:
+            out[field.field_name] = field.to_representation(value)
+    return out
+
+
 class CaseListSerializer(serializers.ModelSerializer):
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = ChoiceLabelField(CaseState.choices, source="state")
     community = AreaBriefSerializer(read_only=True)
     category = CategoryBriefSerializer(read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
@@ -110,6 +164,11 @@ class CaseListSerializer(serializers.ModelSerializer):
         # A response shape: every field is always present (required and read-only in the
         # schema), e.g. ``state``, ``created_at``, ``priority`` and ``source``.
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        if type(self) is CaseListSerializer:  # the list's rows: the plain path
+            return plain_representation(self, instance)
+        return super().to_representation(instance)
 
 
 OPERATIONS_HELP = "Operations the asker may take now, each at its endpoint: " + "; ".join(
@@ -150,9 +209,13 @@ class CaseDetailSerializer(CaseListSerializer):
     @extend_schema_field(UserBriefSerializer(many=True))
     def get_participants(self, case: Case) -> list[dict]:
         """The case's people (``cases.permissions.case_people_ids``), caller first: the room."""
-        ids = case_people_ids(case)
+        # One query: the caller and the accepted invitees by id, the commanders over the
+        # community by a subquery (``case_people_ids``'s three parts).
+        known = {case.caller_id} | _accepted_person_ids(case)
+        commanders = role_holders_over(case.community, Role.COMMANDER)
         people = sorted(
-            User.objects.filter(pk__in=ids), key=lambda u: (u.pk != case.caller_id, u.name, u.pk)
+            User.objects.filter(Q(pk__in=known) | Q(pk__in=commanders)),
+            key=lambda u: (u.pk != case.caller_id, u.name, u.pk),
         )
         return UserBriefSerializer(people, many=True).data
 
@@ -182,9 +245,45 @@ class InvitationAcceptedSerializer(InvitationSerializer):
         fields = InvitationSerializer.Meta.fields + ("updated_case",)  # type: ignore[assignment]
 
 
+class _HeldPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A primary key looked up among the rows its list read in one query
+    (``InviteeListSerializer``); one it did not find is looked up (and refused) as usual."""
+
+    def to_internal_value(self, data):
+        held = getattr(self.parent, "held_rows", {}).get(self.field_name, {})
+        if type(data) is int and data in held:
+            return held[data]
+        return super().to_internal_value(data)
+
+
+class HeldRowsListSerializer(serializers.ListSerializer):
+    """A list whose items name rows by primary key (invitees, ratings): the rows of the
+    whole list in one query per field (not one per item), then each item checked as before."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            held = {}
+            for name, field in self.child.fields.items():
+                if not isinstance(field, _HeldPrimaryKeyField):
+                    continue
+                ids = {
+                    item[name]
+                    for item in data
+                    if isinstance(item, dict)
+                    and type(item.get(name)) is int
+                    and 0 < item[name] < 2**63  # others: the field's own lookup refuses them
+                }
+                held[name] = field.get_queryset().in_bulk(ids) if ids else {}
+            self.child.held_rows = held
+        return super().to_internal_value(data)
+
+
 class InviteeSerializer(serializers.Serializer):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.active())
-    person = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    department = _HeldPrimaryKeyField(queryset=Department.objects.active())
+    person = _HeldPrimaryKeyField(queryset=User.objects.filter(is_active=True))
+
+    class Meta:
+        list_serializer_class = HeldRowsListSerializer
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -272,9 +371,12 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class DepartmentRatingSerializer(serializers.Serializer):
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    department = _HeldPrimaryKeyField(queryset=Department.objects.all())
     scores = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    class Meta:
+        list_serializer_class = HeldRowsListSerializer
 
 
 class RateSerializer(serializers.Serializer):

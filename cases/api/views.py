@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
-from django.db.models import Prefetch, Q
+from django.db.models import (
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,10 +24,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audit.services import audit_personal_data
+from audit.services import audit_personal_data, audit_personal_data_many
 from cases import operations, permissions, services
 from cases.api import serializers as s
-from cases.choices import CaseSource, CaseState
+from cases.choices import CaseSource, CaseState, ExtensionState, OrderState
 from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, SupervisionOrder
 from chat.selectors import unread_subquery
 from core.api.filters import IdFilter, LocalDayFilter
@@ -32,6 +38,7 @@ from core.api.viewsets import ScopedGenericViewSet
 from core.db import retry_once
 from core.errors import PermissionDenied
 from core.masking import may_see_whole_phones
+from departments.models import StaffMembership
 from grids.models import Area
 from ratings.models import Rating
 from ratings.services import rate_departments
@@ -90,9 +97,25 @@ def phone_context(request, case: Case, context: dict, what: str) -> dict:
 
 
 def _invitations_with_phones():
-    return Invitation.objects.select_related("department", "person").prefetch_related(
-        "person__memberships"
+    """Invitations with their department, person and the person's work phone in that
+    department (``staff_phone``, decrypted like the field): one query, no prefetch."""
+    phone = StaffMembership._meta.get_field("phone")
+    return Invitation.objects.select_related("department", "person").annotate(
+        staff_phone=Subquery(
+            StaffMembership.objects.filter(
+                user_id=OuterRef("person_id"), department_id=OuterRef("department_id")
+            )
+            .order_by("pk")
+            .values("phone")[:1],
+            output_field=phone,
+        )
     )
+
+
+def _room_lines_posted(case: Case) -> int:
+    """The room's system lines the service just posted for ``case`` (``chat.services``
+    counts them on the case it holds; ``cases.services._sync`` hands them on)."""
+    return case.__dict__.pop("room_lines_posted", 0)
 
 
 #: A case's own lists (events, invitations, ratings, …) come whole: neither filtered by the
@@ -129,7 +152,7 @@ def _transition_action(name: str):
         data = input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         retry_once(lambda: service(case, actor=request.user, **{field: data.validated_data[field]}))
-        return Response(self.detail_data(case.pk))
+        return Response(self.answer_data(case))
 
     view.__name__ = name
     # extend_schema goes outside @action: @action replaces the function's schema kwargs.
@@ -174,7 +197,21 @@ class CaseViewSet(
         queryset = queryset.annotate(unread_messages=unread_subquery(user))
         if self.action in ("retrieve", "invitations"):  # they show the invitations
             queryset = self.with_invitations(queryset)
+        elif self.action != "list":  # a write answers with the case it found (answer_data)
+            queryset = self.with_detail(queryset)
         return queryset
+
+    @staticmethod
+    def with_detail(queryset):
+        """What a case's detail shows besides its invitations, in the case's own query: the
+        caller, and whether an open supervision order or a pending extension request
+        exists (``cases.operations`` asks for them only when one does)."""
+        open_orders = SupervisionOrder.objects.filter(case=OuterRef("pk"), state=OrderState.OPEN)
+        pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionState.PENDING)
+        return queryset.select_related("caller").annotate(
+            open_order_id=Subquery(open_orders.order_by("pk").values("pk")[:1]),
+            pending_extension_id=Subquery(pending.order_by("pk").values("pk")[:1]),
+        )
 
     @staticmethod
     def with_invitations(queryset):
@@ -183,7 +220,7 @@ class CaseViewSet(
         Only reads that show them take them: a write finds its case with one query, and
         its answer (``detail_data``) reads them once, after the service.
         """
-        return queryset.select_related("caller").prefetch_related(
+        return CaseViewSet.with_detail(queryset).prefetch_related(
             Prefetch("invitations", queryset=_invitations_with_phones())
         )
 
@@ -201,6 +238,23 @@ class CaseViewSet(
     def case_context(self, case: Case) -> dict:
         """Serializer context for one case: its own people see phone numbers whole."""
         return phone_context(self.request, case, self.get_serializer_context(), "case_phones")
+
+    def answer_data(
+        self, case: Case, *, prefetched: bool = False, context: dict | None = None
+    ) -> dict:
+        """The detail of the case a write found (``get_object``) and its service brought up
+        to date (``cases.services._sync``): no second read of the case. Its invitations
+        are read once, as they are now; the unread count is the one read with the case plus
+        the room's system lines the step posted (all newer than anything the asker read)."""
+        unread = getattr(case, "unread_messages", 0) + _room_lines_posted(case)
+        case.unread_messages = unread  # type: ignore[attr-defined]  # the list's annotation
+        if not prefetched:  # read now, after the service: as they are now
+            getattr(case, "_prefetched_objects_cache", {}).pop("invitations", None)
+            prefetch_related_objects(
+                [case], Prefetch("invitations", queryset=_invitations_with_phones())
+            )
+        context = context if context is not None else self.case_context(case)
+        return s.CaseDetailSerializer(case, context=context).data
 
     def detail_data(self, pk: int) -> dict:
         queryset = self.get_queryset()
@@ -223,7 +277,11 @@ class CaseViewSet(
         case = retry_once(
             lambda: services.create_case(actor=request.user, invitees=invitees, **fields)
         )
-        return Response(self.detail_data(case.pk), status=status.HTTP_201_CREATED)
+        # The new case as the service built it (community, category, caller held): nothing
+        # else can exist for it yet but the room's lines the service posted.
+        case.unread_messages = 0  # the list's annotation
+        case.open_order_id = case.pending_extension_id = None
+        return Response(self.answer_data(case), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.CaseDraftUpdateSerializer,
@@ -390,7 +448,7 @@ class CaseViewSet(
         retry_once(
             lambda: rate_departments(case, actor=request.user, items=data.validated_data["ratings"])
         )
-        return Response(self.detail_data(case.pk))
+        return Response(self.answer_data(case))
 
     def _ratings_of(self, case: Case, user) -> list[dict]:
         ratings = (
@@ -421,6 +479,24 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     serializer_class = s.InvitationSerializer
     throttle_classes = [WriteThrottle]
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "accept" and not getattr(self, "swagger_fake_view", False):
+            # The answer's ``updated_case`` shows these besides the case's row: read here,
+            # with the invitation, not in a second read after the step.
+            orders = SupervisionOrder.objects.filter(
+                case=OuterRef("case_id"), state=OrderState.OPEN
+            )
+            pending = ExtensionRequest.objects.filter(
+                case=OuterRef("case_id"), state=ExtensionState.PENDING
+            )
+            queryset = queryset.annotate(
+                case_unread_messages=unread_subquery(self.request.user, "case_id"),
+                case_open_order_id=Subquery(orders.order_by("pk").values("pk")[:1]),
+                case_pending_extension_id=Subquery(pending.order_by("pk").values("pk")[:1]),
+            )
+        return queryset
+
     def invitation_data(self, pk: int) -> dict:
         invitation = self.get_queryset().select_related("case__community").get(pk=pk)
         context = phone_context(
@@ -450,15 +526,40 @@ class InvitationViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     @idempotent
     def accept(self, request, pk=None):
         """The invitation as before, plus ``updated_case``: the case as it is now (moved to
-        in progress by the first acceptance), so the phone need not read it again."""
-        response = self.answer(request, services.accept_invitation, s.NoteSerializer, "note")
-        # a write's view of the case: detail_data adds the invitations itself
+        in progress by the first acceptance), so the phone need not read it again.
+
+        Both are built from the rows the service holds: the invitation found here (with its
+        department, person and phone) and the case it locked (``invitation.case``)."""
+        invitation = self.get_object()
+        data = s.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        retry_once(
+            lambda: services.accept_invitation(
+                invitation, actor=request.user, note=data.validated_data["note"]
+            )
+        )
+        case = invitation.case
+        # What the case's detail shows beyond its row was read with the invitation
+        # (``get_queryset``), before the step: the step adds only its room lines.
+        for name in ("unread_messages", "open_order_id", "pending_extension_id"):
+            setattr(case, name, getattr(invitation, f"case_{name}"))
+        prefetch_related_objects(
+            [case], Prefetch("invitations", queryset=_invitations_with_phones())
+        )
+        # Both parts show phones: one rule, both reads recorded, in one INSERT.
+        unmask = may_see_whole_phones(request.user, case)
+        if unmask:
+            audit_personal_data_many(request, [(case, "invitation_phone"), (case, "case_phones")])
+        context = {**self.get_serializer_context(), "unmask_phones": unmask}
+        answer = s.InvitationSerializer(invitation, context=context).data
         case_view = CaseViewSet(request=request, action="accept", format_kwarg=None, kwargs={})
-        response.data = {
-            **response.data,
-            "updated_case": case_view.detail_data(response.data["case"]),
-        }
-        return response
+        case_context = {**case_view.get_serializer_context(), "unmask_phones": unmask}
+        return Response(
+            {
+                **answer,
+                "updated_case": case_view.answer_data(case, prefetched=True, context=case_context),
+            }
+        )
 
     @extend_schema(
         request=s.ReasonSerializer, responses=s.InvitationSerializer, description=op_doc("withdraw")

@@ -135,6 +135,18 @@ def test_unused_uploads_expire(world, photo_field):
     assert PhotoUpload.objects.filter(pk=used).exists()
 
 
+def test_expired_uploads_are_purged_on_the_beat_schedule(world, photo_field, settings):
+    """Celery beat (and the in-process scheduler, which reads the same list) runs the purge."""
+    from cases.tasks import purge_expired_uploads as task
+
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == task.name]
+    assert len(entries) == 1
+    stale = upload(world.official).data["id"]
+    PhotoUpload.objects.filter(pk=stale).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert task.apply().get() == 1
+    assert not PhotoUpload.objects.filter(pk=stale).exists()
+
+
 @pytest.mark.parametrize("side", [1, 3, 8])
 def test_a_photo_a_few_pixels_across_is_taken_not_a_crash(world, side):
     buffer = io.BytesIO()
