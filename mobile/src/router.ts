@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { currentUser } from "./auth/session";
 import { intakeRoutes } from "./features/intake/routes";
+import { outboxRoutes } from "./outbox";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
@@ -26,6 +27,7 @@ export const router = createRouter({
     ...roomRoutes,
     ...standingRoutes,
     ...intakeRoutes,
+    ...outboxRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

@@ -7,9 +7,10 @@ import home from "./home";
 import intake from "./intake";
 import me from "./me";
 import notifications from "./notifications";
+import outbox from "./outbox";
 import raise from "./raise";
 import rate from "./rate";
 import room from "./room";
 import standing from "./standing";
 
-export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake };
+export default { common, auth, home, cases, actions, notifications, me, raise, rate, room, standing, intake, outbox };
