@@ -85,7 +85,15 @@ community = official.role_assignments.get(role="village_official").area
 mine = services.create_case(actor=official, community=community, title="浏览器测试：路灯不亮",
     category=Category.objects.filter(is_active=True).order_by("pk").first(), submit=True)
 outside = Case.objects.exclude(community=community).order_by("-id").first()
-print(json.dumps({"pending_review": mine.pk, "outside": outside.pk}))
+# a case of cun001's whose room is open, with 叶磊 (s0001) working on it (e2e/outbox.spec.ts)
+staff = User.objects.get(username="s0001")
+talking = services.create_case(actor=official, community=community, title="浏览器测试：群聊离线发送",
+    category=Category.objects.filter(is_active=True).order_by("pk").first(),
+    invitees=[(staff.memberships.first().department, staff)], submit=True)
+services.approve_case(talking, actor=User.objects.get(username="zhihui01"))
+for invitation in talking.invitations.all():
+    services.accept_invitation(invitation, actor=invitation.person)
+print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "room": talking.pk}))
 """
 
 

@@ -2,9 +2,10 @@
 import type { RouteRecordRaw } from "vue-router";
 import { HANDLERS } from "./handlers";
 import { Outbox } from "./outbox";
+// In the main bundle, not a lazy chunk: the screen a person goes to when there
+// is no network must not need the network to open.
+import OutboxView from "./OutboxView.vue";
 
 export const outbox = new Outbox(HANDLERS);
 
-export const outboxRoutes: RouteRecordRaw[] = [
-  { path: "/outbox", name: "outbox", component: () => import("./OutboxView.vue") },
-];
+export const outboxRoutes: RouteRecordRaw[] = [{ path: "/outbox", name: "outbox", component: OutboxView }];

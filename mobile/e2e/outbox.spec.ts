@@ -1,0 +1,238 @@
+// The phone in the field (issue 14): nothing typed, photographed or recorded is
+// lost or sent twice. Real Chromium at a phone's size against the real server
+// (global-setup.ts), with the network switched off and on (Playwright's offline
+// mode) and answers cut by route interception.
+//
+// A page cannot be reloaded while the browser is offline unless the service
+// worker (another part of issue 14) serves the shell; so "reload with no
+// network" here reloads with every /api/ and /ws/ request cut at the route
+// instead: the app loads, the server cannot be reached, exactly what the
+// outbox sees in a basement with one bar of signal.
+import { expect as baseExpect, test, type Page, type APIRequestContext } from "@playwright/test";
+import { asUser, info } from "./helpers";
+
+const expect = baseExpect.configure({ timeout: 30_000 });
+test.use({ storageState: asUser("cun001") });
+test.setTimeout(240_000);
+test.beforeEach(({ page }) => { page.on("console", (m) => m.type() === "error" && console.log("CONSOLE", m.text())); page.on("pageerror", (e) => console.log("PAGEERROR", e.message)); });
+
+/** A real JPEG drawn by the browser (4000×3000: the phone makes it smaller). */
+async function cameraShot(page: Page, name: string, colour: string) {
+  const base64 = await page.evaluate(async (fill) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 4000;
+    canvas.height = 3000;
+    const context = canvas.getContext("2d")!;
+    context.fillStyle = fill;
+    context.fillRect(0, 0, 4000, 3000);
+    context.fillStyle = "#333";
+    context.fillRect(900, 700, 1500, 1100);
+    const blob: Blob = await new Promise((resolve) => canvas.toBlob((b) => resolve(b!), "image/jpeg", 0.8));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+  }, colour);
+  return { name, mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
+}
+
+/** A 1.5 s mono 8 kHz WAV tone, as the recorder makes (features/room/wav.ts). */
+function voiceNote() {
+  const rate = 8000;
+  const samples = Math.round(rate * 1.5);
+  const data = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVE", 8);
+  header.write("fmt ", 12);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36);
+  header.writeUInt32LE(data.length, 40);
+  return { name: "语音.wav", mimeType: "audio/wav", buffer: Buffer.concat([header, data]) };
+}
+
+/** Cut every request to the server (the page itself still loads). */
+async function cutServer(page: Page) {
+  await page.route(/\/(api|ws)\//, (route) => route.abort("internetdisconnected"));
+}
+async function restoreServer(page: Page) {
+  await page.unroute(/\/(api|ws)\//);
+  // the browser's own "online" event, as when a phone walks back into coverage
+  await page.context().setOffline(true);
+  await page.context().setOffline(false);
+}
+
+async function casesTitled(request: APIRequestContext, title: string) {
+  const answer = await request.get("/api/v1/cases/", { params: { q: title } });
+  expect(answer.ok()).toBe(true);
+  const body = await answer.json();
+  return (body.results ?? body).filter((c: { title: string }) => c.title === title) as { id: number; title: string }[];
+}
+
+async function roomMessages(request: APIRequestContext, caseId: number) {
+  const answer = await request.get(`/api/v1/cases/${caseId}/messages/`, { params: { after: 0, limit: 200 } });
+  expect(answer.ok(), await answer.text()).toBe(true);
+  return (await answer.json()).messages as { id: number; kind: string; text: string; client_id: string }[];
+}
+
+/** A case of cun001's whose room is open (serve.py makes it). */
+async function openRoom(): Promise<number> {
+  return info().room;
+}
+
+test("a case raised with no network, two photos and a voice note, survives a reload and arrives once, whole", async ({ page }) => {
+  const title = `离线上报 ${Date.now()}`;
+  await page.goto("/raise");
+  await page.getByPlaceholder("搜索模板名称或编号").fill("占道");
+  await page.getByRole("button", { name: /占道经营.*一键代入/ }).click();
+  await page.getByLabel("标题").fill(title);
+  await page.locator('[data-field="stall_count"] input').fill("2");
+  await page.locator('[data-field="goods"]').getByText("熟食", { exact: true }).click();
+  await page.getByRole("button", { name: "添加部门" }).click();
+  await page.getByPlaceholder("添加部门").fill("城管");
+  await page.getByText("区城管执法局", { exact: true }).click();
+  await page.getByRole("checkbox", { name: /叶磊/ }).first().click();
+
+  // ---- the signal goes: photos and a voice note are taken with none
+  const shots = [await cameraShot(page, "IMG_0001.jpg", "#6a8"), await cameraShot(page, "IMG_0002.jpg", "#a86")];
+  await page.context().setOffline(true);
+  await page.locator('[data-field="site_photo"] .van-uploader input[type=file]').setInputFiles(shots);
+  await expect(page.locator('[data-field="site_photo"] .van-uploader__preview')).toHaveCount(2);
+  await page.getByLabel("选择录音文件").setInputFiles(voiceNote());
+  await expect(page.locator('[data-test="voice-note"]')).toHaveCount(1);
+  await page.getByLabel("地址").fill("华严村桥头");
+  await page.getByRole("button", { name: "提交审核" }).click();
+  await expect(page).toHaveURL(/\/outbox$/);
+  const item = page.locator('[data-test="outbox-item"][data-kind="case"]');
+  await expect(item).toContainText(title);
+  await expect(item).toContainText("2 张照片 · 1 条语音 · 1 人");
+  await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
+
+  // ---- the tab reloads while the server still cannot be reached: nothing is lost
+  await page.context().setOffline(false);
+  await cutServer(page);
+  await page.reload();
+  await expect(item).toContainText(title);
+  await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
+  expect(await casesTitled(page.request, title)).toHaveLength(0);
+
+  // ---- back in coverage: it goes by itself, once, with everything
+  await restoreServer(page);
+  await expect(item.locator('[data-test="outbox-state"]')).toHaveText("已发送", { timeout: 90_000 });
+  const found = await casesTitled(page.request, title);
+  expect(found).toHaveLength(1);
+  const detail = await (await page.request.get(`/api/v1/cases/${found[0].id}/`)).json();
+  expect(detail.state).toBe("pending_review");
+  expect(detail.answers).toMatchObject({ stall_count: 2, goods: "熟食" });
+  expect(detail.address).toBe("华严村桥头");
+  const photos = detail.answers.site_photo as string[];
+  expect(photos).toHaveLength(2);
+  for (const id of photos) expect((await page.request.get(`/api/v1/uploads/${id}/file/`)).ok()).toBe(true);
+  const voices = (await roomMessages(page.request, found[0].id)).filter((m) => m.kind === "voice");
+  expect(voices).toHaveLength(1);
+  expect(photos.length + voices.length).toBe(3);
+  // the draft kept on the phone is gone once the case has arrived
+  await page.goto("/outbox");
+  await expect(page.locator('[data-test="local-draft"]')).toHaveCount(0);
+});
+
+test("a draft is kept on the phone as it is typed and reopens after a reload", async ({ page }) => {
+  const title = `未发的草稿 ${Date.now()}`;
+  await page.goto("/raise");
+  await page.getByPlaceholder("搜索模板名称或编号").fill("占道");
+  await page.getByRole("button", { name: /占道经营.*一键代入/ }).click();
+  await page.getByLabel("标题").fill(title);
+  await page.locator('[data-field="stall_count"] input').fill("5");
+  await page.getByLabel("选择录音文件").setInputFiles(voiceNote());
+  await expect(page).toHaveURL(/local=/);
+  await page.waitForTimeout(600); // the form is kept 0.3 s after the last key (no assertion on time)
+  await page.goto("/outbox");
+  const draft = page.locator('[data-test="local-draft"]', { hasText: title });
+  await expect(draft).toContainText("0 张照片 · 1 条语音");
+  await page.reload();
+  await draft.click();
+  await expect(page.getByLabel("标题")).toHaveValue(title);
+  await expect(page.locator('[data-field="stall_count"] input')).toHaveValue("5");
+  await expect(page.locator('[data-test="voice-note"]')).toHaveCount(1);
+});
+
+test("five messages written offline arrive once each, in order", async ({ page }) => {
+  const caseId = await openRoom();
+  await page.goto(`/cases/${caseId}/room`);
+  await expect(page.getByPlaceholder("输入消息")).toBeVisible();
+  const stamp = Date.now();
+  const texts = [1, 2, 3, 4, 5].map((n) => `离线消息 ${stamp} 第${n}条`);
+  await page.context().setOffline(true);
+  for (const text of texts) {
+    await page.getByPlaceholder("输入消息").fill(text);
+    await page.getByRole("button", { name: "发送" }).click();
+    await expect(page.getByText(text)).toBeVisible();
+  }
+  // still on the phone after a reload with no server
+  await page.context().setOffline(false);
+  await cutServer(page);
+  await page.reload();
+  for (const text of texts) await expect(page.getByText(text)).toBeVisible();
+  await restoreServer(page);
+  await expect
+    .poll(async () => (await roomMessages(page.request, caseId)).filter((m) => m.text.startsWith(`离线消息 ${stamp}`)).map((m) => m.text), {
+      timeout: 90_000,
+    })
+    .toEqual(texts);
+  await expect(page.getByText("发送失败")).toHaveCount(0);
+});
+
+test("an answer lost after the server's commit: the retry creates nothing new", async ({ page }) => {
+  const caseId = await openRoom();
+  await page.goto(`/cases/${caseId}/room`);
+  await expect(page.getByPlaceholder("输入消息")).toBeVisible();
+  const text = `丢失回执 ${Date.now()}`;
+  const keys: string[] = [];
+  let cut = 0;
+  await page.route(`**/api/v1/cases/${caseId}/messages/`, async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    keys.push(route.request().headers()["idempotency-key"] ?? "");
+    if (cut++ === 0) {
+      await route.fetch(); // the server commits the message …
+      return route.abort("connectionreset"); // … and the phone never hears back
+    }
+    return route.continue();
+  });
+  await page.getByPlaceholder("输入消息").fill(text);
+  await page.getByRole("button", { name: "发送" }).click();
+  await expect.poll(() => keys.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  await expect.poll(async () => (await roomMessages(page.request, caseId)).filter((m) => m.text === text).length).toBe(1);
+  expect(new Set(keys).size).toBe(1); // the same Idempotency-Key each time
+  expect(keys[0]).not.toBe("");
+  await expect(page.getByText(text)).toHaveCount(1);
+  await expect(page.getByText("发送失败")).toHaveCount(0);
+});
+
+test("a message queued offline that the server refuses on arrival is shown with its reason", async ({ page }) => {
+  const { pending_review } = info();
+  await page.goto(`/cases/${pending_review}/room`);
+  await expect(page.getByPlaceholder("输入消息")).toBeVisible();
+  await page.context().setOffline(true);
+  const text = `待审核时写的 ${Date.now()}`;
+  await page.getByPlaceholder("输入消息").fill(text);
+  await page.getByRole("button", { name: "发送" }).click();
+  await page.context().setOffline(false);
+  await page.goto("/outbox");
+  const item = page.locator('[data-test="outbox-item"]', { hasText: text });
+  await expect(item.locator('[data-test="outbox-state"]')).toHaveText("失败", { timeout: 60_000 });
+  await expect(item.locator('[data-test="outbox-reason"]')).toContainText("聊天室已关闭");
+  await expect(item.locator('[data-test="outbox-case"]')).toBeVisible();
+  expect((await roomMessages(page.request, pending_review)).filter((m) => m.text === text)).toHaveLength(0);
+  // the person discards it: gone for good
+  await item.getByRole("button", { name: "放弃" }).click();
+  await page.getByRole("button", { name: "确认" }).click();
+  await expect(item).toHaveCount(0);
+});
