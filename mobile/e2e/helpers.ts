@@ -16,6 +16,7 @@ export interface Info {
   baseURL: string;
   pending_review: number;
   outside: number;
+  var: string; // the server's directory (database, keys)
   room: number; // a case of cun001's in progress, its room open (s0001 on it)
 }
 

@@ -9,12 +9,16 @@
 // instead: the app loads, the server cannot be reached, exactly what the
 // outbox sees in a basement with one bar of signal.
 import { expect as baseExpect, test, type Page, type APIRequestContext } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { asUser, info } from "./helpers";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const expect = baseExpect.configure({ timeout: 30_000 });
 test.use({ storageState: asUser("cun001") });
 test.setTimeout(240_000);
-test.beforeEach(({ page }) => { page.on("console", (m) => m.type() === "error" && console.log("CONSOLE", m.text())); page.on("pageerror", (e) => console.log("PAGEERROR", e.message)); });
 
 /** A real JPEG drawn by the browser (4000×3000: the phone makes it smaller). */
 async function cameraShot(page: Page, name: string, colour: string) {
@@ -57,6 +61,25 @@ function voiceNote() {
   header.write("data", 36);
   header.writeUInt32LE(data.length, 40);
   return { name: "语音.wav", mimeType: "audio/wav", buffer: Buffer.concat([header, data]) };
+}
+
+/** The titles of the drafts kept on the phone (read from IndexedDB as the page sees it). */
+async function storedTitles(): Promise<string[]> {
+  const open = indexedDB.open("jinshao-phone");
+  const db: IDBDatabase = await new Promise((resolve, reject) => {
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  try {
+    if (!db.objectStoreNames.contains("drafts")) return [];
+    return await new Promise((resolve) => {
+      const query = db.transaction("drafts").objectStore("drafts").getAll();
+      query.onsuccess = () => resolve((query.result as { title: string }[]).map((d) => d.title));
+      query.onerror = () => resolve([]);
+    });
+  } finally {
+    db.close();
+  }
 }
 
 /** Cut every request to the server (the page itself still loads). */
@@ -153,7 +176,8 @@ test("a draft is kept on the phone as it is typed and reopens after a reload", a
   await page.locator('[data-field="stall_count"] input').fill("5");
   await page.getByLabel("选择录音文件").setInputFiles(voiceNote());
   await expect(page).toHaveURL(/local=/);
-  await page.waitForTimeout(600); // the form is kept 0.3 s after the last key (no assertion on time)
+  // kept on the phone as it is typed: wait until IndexedDB holds it
+  await expect.poll(() => page.evaluate(storedTitles)).toContain(title);
   await page.goto("/outbox");
   const draft = page.locator('[data-test="local-draft"]', { hasText: title });
   await expect(draft).toContainText("0 张照片 · 1 条语音");
@@ -235,4 +259,120 @@ test("a message queued offline that the server refuses on arrival is shown with 
   await item.getByRole("button", { name: "放弃" }).click();
   await page.getByRole("button", { name: "确认" }).click();
   await expect(item).toHaveCount(0);
+});
+
+/** A noisy photo (noise does not compress: a big upload even after the phone's downscale). */
+async function noisyShot(page: Page) {
+  const base64 = await page.evaluate(async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 2000;
+    canvas.height = 1500;
+    const context = canvas.getContext("2d")!;
+    const image = context.createImageData(2000, 1500);
+    let seed = 7;
+    for (let i = 0; i < image.data.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      image.data[i] = i % 4 === 3 ? 255 : seed & 255;
+    }
+    context.putImageData(image, 0, 0);
+    const blob: Blob = await new Promise((r) => canvas.toBlob((b) => r(b!), "image/jpeg", 0.9));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+  });
+  return { name: "IMG_NOISE.jpg", mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
+}
+
+/** A second server on the same data (serve.py E2E_SERVE_VAR), that this test may kill. */
+async function secondServer(port: number): Promise<ChildProcess> {
+  const child = spawn(resolve(root, ".venv/bin/python"), [resolve(root, "mobile/e2e/serve.py")], {
+    cwd: root,
+    env: { ...process.env, E2E_PORT: String(port), E2E_SERVE_VAR: info().var },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/live`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`the second server stopped (${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the second server did not start");
+}
+
+async function stopServer(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM") {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  await gone;
+}
+
+async function slowUploads(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 50,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond,
+  });
+  return async () => {
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  };
+}
+
+const images = async (request: APIRequestContext, base: string, caseId: number) => {
+  const answer = await request.get(`${base}/api/v1/cases/${caseId}/messages/`, { params: { after: 0, limit: 200 } });
+  expect(answer.ok()).toBe(true);
+  return ((await answer.json()).messages as { kind: string }[]).filter((m) => m.kind === "image").length;
+};
+
+test("the server is killed mid-upload and started again: the photo arrives, once", async ({ page }) => {
+  const port = Number(process.env.E2E_PORT) + 700;
+  const base = `http://127.0.0.1:${port}`;
+  const caseId = info().room;
+  let server: ChildProcess | null = await secondServer(port);
+  try {
+    await page.goto(`${base}/cases/${caseId}/room`);
+    await expect(page.getByPlaceholder("输入消息")).toBeVisible();
+    const before = await images(page.request, base, caseId);
+    const shot = await noisyShot(page);
+    const fast = await slowUploads(page, 48 * 1024);
+    await page.locator("input[type=file][multiple]").setInputFiles(shot);
+    // progress is shown while it goes …
+    await expect(page.getByText(/发送中\s*([1-9]\d*)%/)).toBeVisible({ timeout: 60_000 });
+    // … and the server dies under it
+    await stopServer(server, "SIGKILL");
+    server = null;
+    await fast();
+    server = await secondServer(port);
+    await expect.poll(() => images(page.request, base, caseId), { timeout: 120_000 }).toBe(before + 1);
+    await expect(page.getByText(/发送中/)).toHaveCount(0, { timeout: 60_000 });
+    await expect(page.getByText("发送失败")).toHaveCount(0);
+    expect(await images(page.request, base, caseId)).toBe(before + 1);
+  } finally {
+    await stopServer(server);
+  }
+});
+
+test("an upload can be cancelled while it goes, then discarded: nothing arrives", async ({ page }) => {
+  const caseId = info().room;
+  await page.goto(`/cases/${caseId}/room`);
+  await expect(page.getByPlaceholder("输入消息")).toBeVisible();
+  const before = await images(page.request, "", caseId);
+  const shot = await noisyShot(page);
+  await slowUploads(page, 24 * 1024);
+  await page.locator("input[type=file][multiple]").setInputFiles(shot);
+  await expect(page.getByText(/发送中\s*([1-9]\d*)%/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByPlaceholder("输入消息")).toBeEditable(); // nothing freezes meanwhile
+  await page.getByRole("button", { name: "取消", exact: true }).click();
+  await expect(page.getByText(/发送失败：已取消/)).toBeVisible();
+  await page.getByRole("button", { name: "放弃", exact: true }).click();
+  await expect(page.getByText(/发送失败/)).toHaveCount(0);
+  await page.goto("/outbox");
+  await expect(page.locator('[data-test="outbox-item"]', { hasText: "IMG_NOISE" })).toHaveCount(0);
+  expect(await images(page.request, "", caseId)).toBe(before);
 });

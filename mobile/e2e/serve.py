@@ -9,6 +9,11 @@ tests read: the base URL and case ids), then becomes uvicorn on
 e2e/global-setup.ts then removes the temporary directory (``var`` in the line).
 
 Usage: .venv/bin/python mobile/e2e/serve.py   (from anywhere; E2E_PORT required)
+
+With ``E2E_SERVE_VAR=<var>`` (the ``var`` of a running one) it seeds nothing and
+serves that same directory (database, keys, sessions) on ``$E2E_PORT``: a second
+server a test may kill and start again without touching the one other tests use
+(e2e/outbox.spec.ts). The caller stops it and leaves the directory to its owner.
 """
 
 from __future__ import annotations
@@ -97,8 +102,33 @@ print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "room": talk
 """
 
 
+def serve(port: str, env: dict[str, str]) -> None:
+    """Become uvicorn on 127.0.0.1:``port`` (never returns)."""
+    os.chdir(ROOT)
+    os.execve(
+        PYTHON,
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+
+
 def main() -> None:
     port = os.environ["E2E_PORT"]
+    shared = os.environ.get("E2E_SERVE_VAR")
+    if shared:
+        print("E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}"}), flush=True)
+        serve(port, environment(Path(shared)))
     var = Path(tempfile.mkdtemp(prefix="jinshao-e2e-"))
     for name in ("jinshao.sqlite3", "demo-keys.json"):
         shutil.copy(seeded() / name, var / name)
@@ -121,23 +151,7 @@ def main() -> None:
         "E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}", "var": str(var), **ids}),
         flush=True,
     )
-    os.chdir(ROOT)
-    os.execve(
-        PYTHON,
-        [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port,
-            "--log-level",
-            "warning",
-        ],
-        env,
-    )
+    serve(port, env)
 
 
 if __name__ == "__main__":

@@ -180,11 +180,32 @@ export function useRoom(caseId: number) {
     });
   }
 
+  const itemOf = (clientId: string) => outbox.items.find((i) => mine(i) && (i.payload as MessagePayload).clientId === clientId);
+
   function retry(clientId: string) {
-    const item = outbox.items.find((i) => mine(i) && (i.payload as MessagePayload).clientId === clientId);
+    const item = itemOf(clientId);
     if (!item) return;
     log.retry(clientId);
     void outbox.retry(item.id);
+  }
+
+  /** How much of an upload has gone (0–1), while it is being sent; undefined otherwise. */
+  function progressOf(clientId: string): number | undefined {
+    const item = itemOf(clientId);
+    return item ? outbox.progress[item.id] : undefined;
+  }
+
+  /** Stop an upload in flight (it shows failed: cancelled, to retry or discard). */
+  function cancel(clientId: string) {
+    const item = itemOf(clientId);
+    if (item) outbox.cancel(item.id);
+  }
+
+  /** Forget a failed message: it is never sent. */
+  function discard(clientId: string) {
+    const item = itemOf(clientId);
+    if (item) void outbox.discard(item.id);
+    log.discard(clientId);
   }
 
   /** Tell the server I have read up to the newest message. */
@@ -220,6 +241,9 @@ export function useRoom(caseId: number) {
     sendText,
     sendFile,
     retry,
+    progressOf,
+    cancel,
+    discard,
     markRead,
     loadEarlier,
     reconnectNow: () => connection.reconnectNow(),
