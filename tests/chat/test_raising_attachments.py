@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("state", ["draft", "pending_review"])
 def test_the_caller_attaches_a_voice_note_while_raising(world, case_in, state):
     case = case_in(state)
-    response = upload(as_user(world.official), case, "voice", "语音.wav", wav_bytes(1), client_id="v-1")
+    response = upload(
+        as_user(world.official), case, "voice", "语音.wav", wav_bytes(1), client_id="v-1"
+    )
     assert response.status_code == 201, response.data
     assert Attachment.objects.filter(case=case, kind="voice").count() == 1
 
@@ -49,21 +51,27 @@ def test_a_retried_voice_note_with_the_same_key_is_one_message(world, case_in):
 
 def test_texts_wait_for_the_room_to_open(world, case_in):
     case = case_in("pending_review")
-    response = as_user(world.official).post(messages_url(case), {"text": "你好", "client_id": "t-1"}, format="json")
+    response = as_user(world.official).post(
+        messages_url(case), {"text": "你好", "client_id": "t-1"}, format="json"
+    )
     assert response.status_code == 409, response.data
     assert Message.objects.filter(case=case, client_id="t-1").count() == 0
 
 
 def test_only_the_caller_attaches_before_dispatch(world, case_in):
     case = case_in("pending_review")
-    response = upload(as_user(world.commander), case, "voice", "语音.wav", wav_bytes(1), client_id="v-3")
+    response = upload(
+        as_user(world.commander), case, "voice", "语音.wav", wav_bytes(1), client_id="v-3"
+    )
     assert response.status_code == 409, response.data
     assert Attachment.objects.filter(case=case).count() == 0
 
 
 def test_a_closed_case_takes_no_attachment_from_its_caller(world, case_in):
     case = case_in("closed")
-    response = upload(as_user(world.official), case, "voice", "语音.wav", wav_bytes(1), client_id="v-4")
+    response = upload(
+        as_user(world.official), case, "voice", "语音.wav", wav_bytes(1), client_id="v-4"
+    )
     assert response.status_code == 409, response.data
 
 
