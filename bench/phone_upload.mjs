@@ -164,10 +164,10 @@ async function main() {
       cdp.on("Network.requestWillBeSent", (e) => {
         if (e.request.method === "POST" && e.request.url.includes("/messages/")) posts.set(e.requestId, { sent: e.timestamp, wall: Date.now() });
       });
+      const lengths = new Map(); // ExtraInfo may come before or after requestWillBeSent
       cdp.on("Network.requestWillBeSentExtraInfo", (e) => {
-        const r = posts.get(e.requestId);
         const length = e.headers["Content-Length"] ?? e.headers["content-length"];
-        if (r && length) r.bytes = Number(length);
+        if (length) lengths.set(e.requestId, Number(length));
       });
       cdp.on("Network.loadingFinished", (e) => {
         const r = posts.get(e.requestId);
@@ -184,6 +184,7 @@ async function main() {
       const deadline = Date.now() + 600_000;
       const phonePosts = () => [...posts].filter(([id]) => !rawIds.has(id)).map(([, p]) => p);
       while (!phonePosts().some((p) => p.done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      for (const [id, p] of posts) p.bytes = lengths.get(id);
       const post = phonePosts().find((p) => p.done) ?? {};
       const rawPost = [...posts].filter(([id]) => rawIds.has(id)).map(([, p]) => p)[0] ?? {};
       rows.push({

@@ -140,8 +140,8 @@ test("a case raised with no network, two photos and a voice note, survives a rel
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
 
   // ---- the tab reloads while the server still cannot be reached: nothing is lost
+  await cutServer(page); // first: the outbox must not slip through between the two
   await page.context().setOffline(false);
-  await cutServer(page);
   await page.reload();
   await expect(item).toContainText(title);
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
@@ -201,8 +201,8 @@ test("five messages written offline arrive once each, in order", async ({ page }
     await expect(page.getByText(text)).toBeVisible();
   }
   // still on the phone after a reload with no server
+  await cutServer(page); // first: the outbox must not slip through between the two
   await page.context().setOffline(false);
-  await cutServer(page);
   await page.reload();
   for (const text of texts) await expect(page.getByText(text)).toBeVisible();
   await restoreServer(page);

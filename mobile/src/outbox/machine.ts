@@ -28,6 +28,7 @@ export interface OutboxRecord<P = unknown, R = unknown> {
   error: string; // why the last try failed or why it was refused, in the server's words
   status: number; // HTTP status of the refusal (0: network, -1: cancelled)
   caseId: number | null; // the case it made or acts on, once known
+  owner: number | null; // the user who queued it: sent only while they are logged in
   createdAt: number;
   sentAt: number | null;
   payload: P; // what to send (Blobs included)
@@ -63,6 +64,7 @@ export function newRecord<P>(
     error: "",
     status: 0,
     caseId: null,
+    owner: null,
     createdAt: now,
     sentAt: null,
     result: null,

@@ -19,8 +19,13 @@ const until = async (check: () => boolean) => {
   expect(check()).toBe(true);
 };
 
+let user: number | null = 1;
+afterEach(() => {
+  user = 1;
+});
+
 function outboxWith(send: Handler) {
-  return new Outbox({ message: send, case: send, upload: send });
+  return new Outbox({ message: send, case: send, upload: send }, () => user);
 }
 
 describe("Outbox", () => {
@@ -82,6 +87,27 @@ describe("Outbox", () => {
     expect(reloaded.items.map((i: OutboxRecord) => i.id)).toEqual([item.id]);
     box.stop();
     reloaded.stop();
+  });
+
+  it("sends an item only while the person who queued it is logged in", async () => {
+    const sent: string[] = [];
+    const box = outboxWith(async (item) => {
+      sent.push((item.payload as { text: string }).text);
+    });
+    user = null; // logged out: it is kept, not sent
+    await box.add(Object.assign(message(4, "杨凯写的"), { owner: 1 }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([]);
+    user = 2; // a colleague logs in on the same phone: still not sent
+    box.wake();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([]);
+    expect(box.items[0].state).toBe("waiting");
+    user = 1;
+    box.wake();
+    await until(() => box.items[0].state === "sent");
+    expect(sent).toEqual(["杨凯写的"]);
+    box.stop();
   });
 
   it("what a step saved is there when the item is tried again", async () => {

@@ -34,6 +34,8 @@ export type Listener = (item: OutboxRecord) => void;
 export const KEEP_SENT_MS = 24 * 3600 * 1000;
 /** How often waiting items are looked at even without an `online` event. */
 export const TICK_MS = 3000;
+/** How often, at most, the outbox asks who is logged in while it does not know. */
+export const IDENTIFY_MS = 5000;
 /** At most this many items are sent at once (different groups). */
 export const PARALLEL = 2;
 
@@ -45,10 +47,18 @@ export class Outbox {
   private timer: ReturnType<typeof setInterval> | undefined;
   private ready: Promise<void> | null = null;
 
+  /**
+   * `whoAmI`: the logged-in user's id (null: nobody, or not known yet). An item is
+   * sent only while the person who queued it is logged in on this phone: a
+   * colleague logging in on the same phone never sends it as themselves.
+   */
   constructor(
     private handlers: Record<ItemKind, Handler>,
+    private whoAmI: () => number | null = () => null,
     private now: () => number = Date.now,
+    private identify: () => Promise<unknown> = async () => undefined,
   ) {}
+  private identifiedAt = -Infinity;
 
   /** Load the stored items and start sending (idempotent). */
   start(): Promise<void> {
@@ -90,6 +100,7 @@ export class Outbox {
   /** Queue an item (stored before this resolves) and try to send it at once. */
   async add(record: OutboxRecord): Promise<OutboxRecord> {
     await this.start();
+    record.owner ??= this.whoAmI();
     await putItem(record);
     this.items.push(record);
     const item = this.get(record.id) as OutboxRecord; // the reactive one
@@ -108,7 +119,21 @@ export class Outbox {
   pump(): void {
     const busy = this.items.filter((i) => i.state === "sending").length;
     if (busy >= PARALLEL) return;
-    for (const item of nextToSend(this.items, this.now(), PARALLEL - busy)) void this.run(item);
+    const user = this.whoAmI();
+    if (user === null) {
+      // not known yet (the app opened with no server): ask who is logged in, now and then
+      const now = this.now();
+      if (this.items.some((i) => i.state === "waiting") && now - this.identifiedAt >= IDENTIFY_MS) {
+        this.identifiedAt = now;
+        this.identify().then(
+          () => this.whoAmI() !== null && this.pump(),
+          () => undefined,
+        );
+      }
+      return;
+    }
+    const theirs = this.items.filter((i) => i.owner === user);
+    for (const item of nextToSend(theirs, this.now(), PARALLEL - busy)) void this.run(item);
   }
 
   private async run(item: OutboxRecord): Promise<void> {
