@@ -18,6 +18,7 @@ export interface Info {
   outside: number;
   var: string; // the server's directory (database, keys)
   room: number; // a case of cun001's in progress, its room open (s0001 on it)
+  withdrawn: number; // another, for taking s0001 off it (e2e/outbox.spec.ts)
 }
 
 export function info(): Info {

@@ -82,6 +82,10 @@ async function storedTitles(): Promise<string[]> {
   }
 }
 
+/** What the server says to someone taken off a case who writes in its room: the case is no
+ *  longer theirs to see (404, the server's own Chinese message). */
+const REFUSAL = "未找到。";
+
 /** Cut every request to the server (the page itself still loads). */
 async function cutServer(page: Page) {
   await page.route(/\/(api|ws)\//, (route) => route.abort("internetdisconnected"));
@@ -240,25 +244,41 @@ test("an answer lost after the server's commit: the retry creates nothing new", 
   await expect(page.getByText("发送失败")).toHaveCount(0);
 });
 
-test("a message queued offline that the server refuses on arrival is shown with its reason", async ({ page }) => {
-  const { pending_review } = info();
-  await page.goto(`/cases/${pending_review}/room`);
-  await expect(page.getByPlaceholder("输入消息")).toBeVisible();
-  await page.context().setOffline(true);
-  const text = `待审核时写的 ${Date.now()}`;
-  await page.getByPlaceholder("输入消息").fill(text);
-  await page.getByRole("button", { name: "发送" }).click();
-  await page.context().setOffline(false);
-  await page.goto("/outbox");
-  const item = page.locator('[data-test="outbox-item"]', { hasText: text });
+test("a message queued offline that the server refuses on arrival is shown with its reason", async ({ page, browser }) => {
+  // 叶磊 (s0001) writes in the room with no signal; meanwhile the caller takes him off the case
+  const caseId = info().withdrawn;
+  const context = await browser.newContext({ storageState: asUser("s0001"), viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "zh-CN" });
+  const staff = await context.newPage();
+  await staff.goto(`/cases/${caseId}/room`);
+  await expect(staff.getByPlaceholder("输入消息")).toBeVisible();
+  await context.setOffline(true);
+  const text = `离线时写的 ${Date.now()}`;
+  await staff.getByPlaceholder("输入消息").fill(text);
+  await staff.getByRole("button", { name: "发送" }).click();
+  await expect(staff.getByText(text)).toBeVisible();
+
+  const detail = await (await page.request.get(`/api/v1/cases/${caseId}/`)).json();
+  const invitation = detail.invitations.find((i: { person: { name: string }; state: string }) => i.person.name === "叶磊" && i.state === "accepted");
+  const csrf = (await page.context().cookies()).find((c) => c.name === "csrftoken")?.value ?? "";
+  const withdrawn = await page.request.post(`/api/v1/invitations/${invitation.id}/withdraw/`, {
+    data: { reason: "改派他人" },
+    headers: { "X-CSRFToken": csrf, Referer: info().baseURL },
+  });
+  expect(withdrawn.ok(), await withdrawn.text()).toBe(true);
+
+  // back in coverage: the server refuses it; the phone says so, and why, and keeps it
+  await context.setOffline(false);
+  await staff.goto("/outbox");
+  const item = staff.locator('[data-test="outbox-item"]', { hasText: text });
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("失败", { timeout: 60_000 });
-  await expect(item.locator('[data-test="outbox-reason"]')).toContainText("聊天室已关闭");
+  await expect(item.locator('[data-test="outbox-reason"]')).toHaveText(REFUSAL);
   await expect(item.locator('[data-test="outbox-case"]')).toBeVisible();
-  expect((await roomMessages(page.request, pending_review)).filter((m) => m.text === text)).toHaveLength(0);
+  expect((await roomMessages(page.request, caseId)).filter((m) => m.text === text)).toHaveLength(0);
   // the person discards it: gone for good
   await item.getByRole("button", { name: "放弃" }).click();
-  await page.getByRole("button", { name: "确认" }).click();
+  await staff.getByRole("button", { name: "确认" }).click();
   await expect(item).toHaveCount(0);
+  await context.close();
 });
 
 /** A noisy photo (noise does not compress: a big upload even after the phone's downscale). */

@@ -91,14 +91,20 @@ mine = services.create_case(actor=official, community=community, title="浏览�
     category=Category.objects.filter(is_active=True).order_by("pk").first(), submit=True)
 outside = Case.objects.exclude(community=community).order_by("-id").first()
 # a case of cun001's whose room is open, with 叶磊 (s0001) working on it (e2e/outbox.spec.ts)
+# and one the caller takes s0001 off while s0001 writes offline (refused on arrival)
 staff = User.objects.get(username="s0001")
-talking = services.create_case(actor=official, community=community, title="浏览器测试：群聊离线发送",
-    category=Category.objects.filter(is_active=True).order_by("pk").first(),
-    invitees=[(staff.memberships.first().department, staff)], submit=True)
-services.approve_case(talking, actor=User.objects.get(username="zhihui01"))
-for invitation in talking.invitations.all():
-    services.accept_invitation(invitation, actor=invitation.person)
-print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "room": talking.pk}))
+def in_progress(title):
+    case = services.create_case(actor=official, community=community, title=title,
+        category=Category.objects.filter(is_active=True).order_by("pk").first(),
+        invitees=[(staff.memberships.first().department, staff)], submit=True)
+    services.approve_case(case, actor=User.objects.get(username="zhihui01"))
+    for invitation in case.invitations.all():
+        services.accept_invitation(invitation, actor=invitation.person)
+    return case
+talking = in_progress("浏览器测试：群聊离线发送")
+withdrawn = in_progress("浏览器测试：离线时被撤回")
+print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "room": talking.pk,
+    "withdrawn": withdrawn.pk}))
 """
 
 
