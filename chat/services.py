@@ -18,7 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases.choices import EventKind
+from cases.choices import CaseState, EventKind
 from cases.models import Case, CaseEvent
 from cases.services import state_label
 from chat import media, presence, selectors
@@ -45,13 +45,31 @@ class Posted:
 # ------------------------------------------------------------------ checks
 
 
-def _check_can_post(case: Case, user) -> None:
+#: States in which the case's caller may already attach files (a photo, a voice note) to
+#: its room: a case raised from the phone sends its voice notes right after ``POST cases/``,
+#: before the commander has dispatched it (issue 14). Texts still wait for the room to open.
+RAISING_STATES = (CaseState.DRAFT, CaseState.PENDING_REVIEW)
+
+
+def _check_can_post(case: Case, user, kind: str = MessageKind.TEXT) -> None:
+    """Raise unless ``user`` may post a ``kind`` message in ``case``'s room now.
+
+    Raises ``PermissionDenied`` (not one of the case's people) or
+    ``InvalidTransition`` (the room is closed: the case is not dispatched, in
+    progress or waiting for its rating; the caller's attachments are also taken
+    while the case is a draft or waits for review).
+    """
     if not selectors.is_member(case, user):
         raise PermissionDenied(
             _("Only the people working on case %(number)s may write in its room.")
             % {"number": case.number}
         )
-    if case.state not in selectors.OPEN_STATES:
+    early = (
+        kind != MessageKind.TEXT
+        and case.state in RAISING_STATES
+        and case.caller_id == getattr(user, "pk", None)
+    )
+    if case.state not in selectors.OPEN_STATES and not early:
         raise InvalidTransition(
             _("The room of case %(number)s is closed: the case is %(state)s.")
             % {"number": case.number, "state": state_label(case.state)}
@@ -123,7 +141,7 @@ def post_attachment(case: Case, *, sender, kind: str, file, caption="", client_i
         )
     caption = _clean_text(caption, required=False)
     client_id = _clean_client_id(client_id)
-    _check_can_post(case, sender)
+    _check_can_post(case, sender, kind)
     found = _existing(case, sender, client_id)
     if found is not None:
         return Posted(found, created=False)
@@ -229,7 +247,7 @@ def _post(
                 .select_related("community")
                 .get(pk=case.pk)
             )
-            _check_can_post(locked, sender)
+            _check_can_post(locked, sender, kind)
             if attachment is not None:
                 attachment.save()
             message = Message.objects.create(

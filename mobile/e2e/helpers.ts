@@ -18,7 +18,9 @@ export interface Info {
   outside: number;
   intake: number[]; // two deliveries waiting for zhihui01's review (e2e/serve.py)
   intake_community: string;
-  var: string; // the server's temporary directory (its database)
+  var: string; // the server's directory (database, keys)
+  room: number; // a case of cun001's in progress, its room open (s0001 on it)
+  withdrawn: number; // another, for taking s0001 off it (e2e/outbox.spec.ts)
 }
 
 export function info(): Info {

@@ -11,6 +11,11 @@ e2e/global-setup.ts then removes the temporary directory (``var`` in the line).
 Usage: .venv/bin/python mobile/e2e/serve.py   (from anywhere; E2E_PORT required)
        .venv/bin/python mobile/e2e/serve.py --build <app dir> <var>   (a second server
        on the first one's directory, serving another build; e2e/offline.spec.ts)
+
+With ``E2E_SERVE_VAR=<var>`` (the ``var`` of a running one) it seeds nothing and
+serves that same directory (database, keys, sessions) on ``$E2E_PORT``: a second
+server a test may kill and start again without touching the one other tests use
+(e2e/outbox.spec.ts). The caller stops it and leaves the directory to its owner.
 """
 
 from __future__ import annotations
@@ -104,9 +109,43 @@ for n, title in enumerate(("浏览器测试：井盖缺失", "浏览器测试：
         external_id=f"E2E-{n}", title=title, address="测试路1号", community=place,
         problems=[{"code": "unmapped_category", "value": "E2E-X"}]))
     reviews.append(result.review.pk)
+# a case of cun001's whose room is open, with 叶磊 (s0001) working on it (e2e/outbox.spec.ts)
+# and one the caller takes s0001 off while s0001 writes offline (refused on arrival)
+staff = User.objects.get(username="s0001")
+def in_progress(title):
+    case = services.create_case(actor=official, community=community, title=title,
+        category=Category.objects.filter(is_active=True).order_by("pk").first(),
+        invitees=[(staff.memberships.first().department, staff)], submit=True)
+    services.approve_case(case, actor=User.objects.get(username="zhihui01"))
+    for invitation in case.invitations.all():
+        services.accept_invitation(invitation, actor=invitation.person)
+    return case
+talking = in_progress("浏览器测试：群聊离线发送")
+withdrawn = in_progress("浏览器测试：离线时被撤回")
 print(json.dumps({"pending_review": mine.pk, "outside": outside.pk, "intake": reviews,
-                  "intake_community": place.name}))
+    "intake_community": place.name, "room": talking.pk, "withdrawn": withdrawn.pk}))
 """
+
+
+def serve(port: str, env: dict[str, str]) -> None:
+    """Become uvicorn on 127.0.0.1:``port`` (never returns)."""
+    os.chdir(ROOT)
+    os.execve(
+        PYTHON,
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
 
 
 def serve_build(app_dir: str, var: str) -> None:
@@ -115,13 +154,7 @@ def serve_build(app_dir: str, var: str) -> None:
     touching the one every other test uses. ``E2E_PORT`` says where it listens."""
     env = environment(Path(var))
     env["JINSHAO_APP_DIR"] = app_dir
-    os.chdir(ROOT)
-    os.execve(
-        PYTHON,
-        [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-        + ["--port", os.environ["E2E_PORT"], "--log-level", "warning"],
-        env,
-    )
+    serve(os.environ["E2E_PORT"], env)
 
 
 def main() -> None:
@@ -129,6 +162,10 @@ def main() -> None:
         serve_build(sys.argv[2], sys.argv[3])
         return
     port = os.environ["E2E_PORT"]
+    shared = os.environ.get("E2E_SERVE_VAR")
+    if shared:
+        print("E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}"}), flush=True)
+        serve(port, environment(Path(shared)))
     var = Path(tempfile.mkdtemp(prefix="jinshao-e2e-"))
     for name in ("jinshao.sqlite3", "demo-keys.json"):
         shutil.copy(seeded() / name, var / name)
@@ -151,23 +188,7 @@ def main() -> None:
         "E2E " + json.dumps({"baseURL": f"http://127.0.0.1:{port}", "var": str(var), **ids}),
         flush=True,
     )
-    os.chdir(ROOT)
-    os.execve(
-        PYTHON,
-        [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port,
-            "--log-level",
-            "warning",
-        ],
-        env,
-    )
+    serve(port, env)
 
 
 if __name__ == "__main__":

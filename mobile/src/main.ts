@@ -3,6 +3,7 @@ import App from "./App.vue";
 import { currentUser } from "./auth/session";
 import { i18n } from "./i18n";
 import { startOffline } from "./offline";
+import { outbox } from "./outbox";
 import { router } from "./router";
 
 startOffline();
@@ -11,3 +12,5 @@ startOffline();
 void currentUser().catch(() => undefined);
 
 createApp(App).use(i18n).use(router).mount("#app");
+// Writes queued on this phone (drafts sent, room messages, uploads) go on when the app opens.
+void outbox.start();

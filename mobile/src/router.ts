@@ -3,6 +3,7 @@ import { currentUser } from "./auth/session";
 import { figuresRoutes } from "./features/figures/routes";
 import { intakeRoutes } from "./features/intake/routes";
 import { mapRoutes } from "./features/map/routes";
+import { outboxRoutes } from "./outbox";
 import { raiseRoutes } from "./features/raise/routes";
 import { rateRoutes } from "./features/rate/routes";
 import { roomRoutes } from "./features/room/routes";
@@ -37,6 +38,7 @@ export const router = createRouter({
     ...figuresRoutes,
     ...mapRoutes,
     ...wallRoutes,
+    ...outboxRoutes,
     { path: "/notifications", name: "notifications", component: () => import("./views/NotificationsView.vue"), meta: { tab: true } },
     { path: "/me", name: "me", component: () => import("./views/MeView.vue"), meta: { tab: true } },
     { path: "/password", name: "password", component: () => import("./views/PasswordView.vue") },

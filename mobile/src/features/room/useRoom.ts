@@ -8,6 +8,9 @@ import { downscalePhoto } from "../raise/photo";
 import { newClientId, RoomLog, type OutboxItem } from "./outbox";
 import type { History, RoomMessage, ServerFrame } from "./types";
 import { forget, recall, remember } from "../../offline/lastKnown";
+import { outbox } from "../../outbox";
+import { messageItem, type MessagePayload } from "../../outbox/handlers";
+import type { OutboxRecord } from "../../outbox/machine";
 
 export const PAGE = 100;
 
@@ -71,7 +74,6 @@ export function useRoom(caseId: number) {
           baseline = frame.last_message_id;
           void firstPage(frame.last_message_id);
         }
-        for (const item of log.unsentTexts()) sendFrame(item);
         break;
       case "message":
         log.receive([frame.message]);
@@ -113,30 +115,67 @@ export function useRoom(caseId: number) {
     hasEarlier.value = page.has_more;
   }
 
-  function sendFrame(item: OutboxItem) {
-    connection.send({ type: "message", text: item.text, client_id: item.clientId });
+  // ---- my messages go through the phone's outbox (src/outbox): kept in IndexedDB
+  // until the server has them, sent in order, retried with backoff under their
+  // client_id (also their Idempotency-Key). The room shows them sending → sent
+  // (or failed, with the server's reason) from the outbox's items.
+  const mine = (item: OutboxRecord) =>
+    item.kind === "message" && (item.payload as MessagePayload).caseId === caseId;
+
+  function show(item: OutboxRecord) {
+    const payload = item.payload as MessagePayload;
+    let entry = log.find(payload.clientId);
+    if (!entry && item.state !== "sent") {
+      const previewUrl = payload.blob && payload.kind === "image" ? URL.createObjectURL(payload.blob) : "";
+      entry = log.enqueue({
+        clientId: payload.clientId,
+        kind: payload.kind,
+        text: payload.text,
+        file: payload.blob ? new File([payload.blob], payload.name, { type: payload.blob.type }) : null,
+        previewUrl,
+        width: payload.width,
+        height: payload.height,
+      });
+    }
+    if (!entry) return;
+    if (item.state === "sent" && item.result) {
+      const message = item.result as RoomMessage;
+      log.acknowledge(payload.clientId, message.id);
+      log.receive([message]);
+    } else if (item.state === "failed") {
+      entry.state = "sending";
+      log.fail(payload.clientId, item.error || t("room.uploadFailed"));
+    } else if (item.state === "waiting" || item.state === "sending") {
+      entry.state = "sending";
+      entry.error = "";
+    }
+  }
+  const unlisten = outbox.on((item) => {
+    if (!mine(item)) return;
+    if (!outbox.get(item.id)) log.discard((item.payload as MessagePayload).clientId); // discarded
+    else show(item);
+  });
+  void outbox.start().then(() => {
+    for (const item of outbox.items) if (mine(item) && item.state !== "sent") show(item);
+  });
+
+  function queue(payload: Omit<MessagePayload, "caseId">) {
+    log.enqueue({
+      clientId: payload.clientId,
+      kind: payload.kind,
+      text: payload.text,
+      file: payload.blob as File | null,
+      previewUrl: payload.blob && payload.kind === "image" ? URL.createObjectURL(payload.blob) : "",
+      width: payload.width,
+      height: payload.height,
+    });
+    void outbox.add(messageItem({ caseId, ...payload }));
   }
 
   function sendText(text: string) {
     const body = text.trim();
     if (!body) return;
-    const item = log.enqueue({ clientId: newClientId(), kind: "text", text: body });
-    sendFrame(item); // not open: sent again after the next hello
-  }
-
-  async function upload(item: OutboxItem) {
-    const form = new FormData();
-    form.append("kind", item.kind);
-    form.append("file", item.file as File);
-    form.append("client_id", item.clientId);
-    if (item.text) form.append("text", item.text);
-    try {
-      const message = await api<RoomMessage>(`cases/${caseId}/messages/`, { method: "POST", body: form });
-      log.acknowledge(item.clientId, message.id);
-      log.receive([message]);
-    } catch (error) {
-      log.fail(item.clientId, error instanceof ApiError ? error.message : t("room.uploadFailed"));
-    }
+    queue({ clientId: newClientId(), kind: "text", text: body, blob: null, name: "", width: null, height: null });
   }
 
   /** Send a photo, voice note, video or file; photos are made smaller first. */
@@ -152,15 +191,45 @@ export function useRoom(caseId: number) {
       width = size?.width ?? null;
       height = size?.height ?? null;
     }
-    const item = log.enqueue({ clientId: newClientId(), kind, text: "", file: body, previewUrl, width, height, ...extra });
-    await upload(log.find(item.clientId) ?? item);
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    queue({
+      clientId: newClientId(),
+      kind: kind as MessagePayload["kind"],
+      text: extra.text ?? "",
+      blob: body,
+      name: body.name,
+      width,
+      height,
+      durationMs: (extra as { durationMs?: number }).durationMs ?? null,
+    });
   }
 
+  const itemOf = (clientId: string) => outbox.items.find((i) => mine(i) && (i.payload as MessagePayload).clientId === clientId);
+
   function retry(clientId: string) {
-    const item = log.retry(clientId);
+    const item = itemOf(clientId);
     if (!item) return;
-    if (item.kind === "text") sendFrame(item);
-    else void upload(item);
+    log.retry(clientId);
+    void outbox.retry(item.id);
+  }
+
+  /** How much of an upload has gone (0–1), while it is being sent; undefined otherwise. */
+  function progressOf(clientId: string): number | undefined {
+    const item = itemOf(clientId);
+    return item ? outbox.progress[item.id] : undefined;
+  }
+
+  /** Stop an upload in flight (it shows failed: cancelled, to retry or discard). */
+  function cancel(clientId: string) {
+    const item = itemOf(clientId);
+    if (item) outbox.cancel(item.id);
+  }
+
+  /** Forget a failed message: it is never sent. */
+  function discard(clientId: string) {
+    const item = itemOf(clientId);
+    if (item) void outbox.discard(item.id);
+    log.discard(clientId);
   }
 
   /** Tell the server I have read up to the newest message. */
@@ -172,14 +241,13 @@ export function useRoom(caseId: number) {
       void api(`cases/${caseId}/messages/read/`, { method: "POST", body: { up_to: last } }).catch(() => undefined);
   }
 
-  const expiry = setInterval(() => log.expire(Date.now(), t("room.noAnswer")), 1000);
   const online = () => connection.reconnectNow();
   window.addEventListener("online", online);
   connection.start();
 
   onBeforeUnmount(() => {
-    clearInterval(expiry);
     clearTimeout(saving);
+    unlisten();
     window.removeEventListener("online", online);
     connection.stop();
     for (const item of log.outbox) if (item.previewUrl) URL.revokeObjectURL(item.previewUrl);
@@ -199,6 +267,9 @@ export function useRoom(caseId: number) {
     sendText,
     sendFile,
     retry,
+    progressOf,
+    cancel,
+    discard,
     markRead,
     loadEarlier,
     reconnectNow: () => connection.reconnectNow(),

@@ -26,6 +26,8 @@ export default {
   sent: "已发送",
   failed: "发送失败",
   retry: "重试",
+  cancelUpload: "取消",
+  discard: "放弃",
   noAnswer: "服务器没有回应",
   uploadFailed: "上传失败",
   newMessages: "以下为新消息",
