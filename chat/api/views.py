@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_request
-from cases.models import Case
+from cases.models import Case, Invitation
 from chat import selectors, services
 from chat.choices import ATTACHMENT_KINDS
 from chat.models import Message, ReadState
@@ -106,10 +106,24 @@ class ReadSerializer(serializers.Serializer):
 
 
 def _case_for(request, case_id: int) -> Case:
-    """The case if the asker may read its room: 404 if they can't see it, 403 if not in it."""
-    case = get_object_or_404(
-        Case.objects.visible_to(request.user).select_related("community"), pk=case_id
+    """The case if the asker may read its room: 404 if they can't see it, 403 if not in it.
+
+    A person once invited to the case (then withdrawn, or who declined or returned it)
+    already knows it exists: they get 403 saying why, not a bare 404, so a message the
+    phone queued before the change is shown refused with a reason.
+    """
+    case = (
+        Case.objects.visible_to(request.user).select_related("community").filter(pk=case_id).first()
     )
+    if case is None:
+        if Invitation.objects.filter(case_id=case_id, person_id=request.user.pk).exists():
+            raise PermissionDenied(
+                _(
+                    "You are no longer on this case (withdrawn, declined or returned): "
+                    "its room is closed to you."
+                )
+            )
+        raise Http404
     if not selectors.can_read(case, request.user):
         raise PermissionDenied(_("You are not in the room of this case."))
     return case

@@ -3,11 +3,10 @@
 // (global-setup.ts), with the network switched off and on (Playwright's offline
 // mode) and answers cut by route interception.
 //
-// A page cannot be reloaded while the browser is offline unless the service
-// worker (another part of issue 14) serves the shell; so "reload with no
-// network" here reloads with every /api/ and /ws/ request cut at the route
-// instead: the app loads, the server cannot be reached, exactly what the
-// outbox sees in a basement with one bar of signal.
+// The case raised offline is reloaded with the network off (the service worker
+// opens the app); the draft's reload cuts only the server's /api/ and /ws/ at the
+// route: the app loads, the server cannot be reached, exactly what the outbox
+// sees in a basement with one bar of signal.
 import { expect as baseExpect, test, type Page, type APIRequestContext } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, resolve } from "node:path";
@@ -84,7 +83,7 @@ async function storedTitles(): Promise<string[]> {
 
 /** What the server says to someone taken off a case who writes in its room: the case is no
  *  longer theirs to see (404, the server's own Chinese message). */
-const REFUSAL = "未找到。";
+const REFUSAL = "您已不再参与该案件（已被撤回、已拒绝或已退回），不能再查看或在其群聊中发言。";
 
 /** Cut every request to the server (the page itself still loads). */
 async function cutServer(page: Page) {
@@ -130,6 +129,8 @@ test("a case raised with no network, two photos and a voice note, survives a rel
 
   // ---- the signal goes: photos and a voice note are taken with none
   const shots = [await cameraShot(page, "IMG_0001.jpg", "#6a8"), await cameraShot(page, "IMG_0002.jpg", "#a86")];
+  // the app was opened once with signal: its service worker holds the app for later
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
   await page.context().setOffline(true);
   await page.locator('[data-field="site_photo"] .van-uploader input[type=file]').setInputFiles(shots);
   await expect(page.locator('[data-field="site_photo"] .van-uploader__preview')).toHaveCount(2);
@@ -143,16 +144,15 @@ test("a case raised with no network, two photos and a voice note, survives a rel
   await expect(item).toContainText("2 张照片 · 1 条语音 · 1 人");
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
 
-  // ---- the tab reloads while the server still cannot be reached: nothing is lost
-  await cutServer(page); // first: the outbox must not slip through between the two
-  await page.context().setOffline(false);
+  // ---- the tab reloads with no network at all (the service worker opens the app): nothing is lost
   await page.reload();
+  await expect(page.getByRole("status").getByText("网络未连接，联网后自动更新")).toBeVisible();
   await expect(item).toContainText(title);
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("等待");
   expect(await casesTitled(page.request, title)).toHaveLength(0);
 
   // ---- back in coverage: it goes by itself, once, with everything
-  await restoreServer(page);
+  await page.context().setOffline(false);
   await expect(item.locator('[data-test="outbox-state"]')).toHaveText("已发送", { timeout: 90_000 });
   const found = await casesTitled(page.request, title);
   expect(found).toHaveLength(1);

@@ -210,3 +210,27 @@ def test_each_person_has_a_daily_upload_quota(world, live_case, settings):
     assert (
         upload(as_user(world.staff_a), live_case, "voice", "c.wav", wav_bytes(1)).status_code == 201
     )
+
+
+def test_someone_taken_off_the_case_is_told_why_when_they_write_again(world, case_in):
+    from cases import services as case_services
+
+    case = case_in("in_progress", invite=("staff_a", "staff_b"))
+    invitation = case.invitations.get(person=world.staff_a)
+    case_services.withdraw_invitation(invitation, actor=world.commander, reason="改派他人")
+    # a message the phone queued before the change arrives now
+    response = as_user(world.staff_a).post(
+        messages_url(case), {"text": "现场已处理", "client_id": "queued-1"}, format="json"
+    )
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "permission_denied"
+    assert "不再" in error["message"] and "撤回" in error["message"]
+    assert not Message.objects.filter(text="现场已处理").exists()
+    # whoever was never on the case still learns nothing: it is not found
+    assert (
+        as_user(world.other_official)
+        .post(messages_url(case), {"text": "试探"}, format="json")
+        .status_code
+        == 404
+    )
