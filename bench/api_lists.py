@@ -37,6 +37,48 @@ from accounts.models import User  # noqa: E402
 from cases.models import Case  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+BASELINE_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "state",
+    "priority",
+    "source",
+    "community_id",
+    "category_id",
+    "address",
+    "created_at",
+    "deadline",
+)
+
+
+def _authed_baseline_view():
+    """The fairer floor: the case list's own authentication, permissions and scoping
+    (the project's default DRF classes, ``visible_to``), then ``.values()`` and JSON.
+
+    Through the whole stack like the list (middlewares, JWT with its session, the roles),
+    so the list's ratio against it is the cost of the list's own rows, filters and
+    pagination; no serializers, no pagination objects, no filters.
+    """
+    from django.http import JsonResponse
+    from rest_framework.views import APIView
+
+    class AuthedBaseline(APIView):
+        def get(self, request):
+            size = int(request.GET.get("page_size", 20))
+            queryset = Case.objects.visible_to(request.user).order_by("-created_at", "-id")
+            return JsonResponse({"results": list(queryset.values(*BASELINE_FIELDS)[:size])})
+
+    return AuthedBaseline.as_view()
+
+
+def _urlpatterns():
+    from django.urls import include, path
+
+    return [
+        path("bench/cases-values/", _authed_baseline_view()),
+        path("", include("config.urls")),
+    ]
 
 
 def client_for(username: str) -> APIClient:
@@ -77,8 +119,7 @@ def measure_baseline(label: str, user: User, params: dict) -> None:
     from django.http import JsonResponse
 
     size = params.get("page_size", 20)
-    fields: tuple[str, ...] = ("id", "number", "title", "state", "priority", "source")
-    fields += ("community_id", "category_id", "address", "created_at", "deadline")
+    fields = BASELINE_FIELDS
 
     def run() -> None:
         rows = list(
@@ -103,9 +144,50 @@ def measure_baseline(label: str, user: User, params: dict) -> None:
     )
 
 
+def measure_ratio(label: str, client: APIClient, user: User, size: int = 100) -> None:
+    """The list against both baselines, interleaved (list, bare, authenticated; REPEAT times)."""
+    from django.http import JsonResponse
+
+    def bare() -> None:
+        queryset = Case.objects.visible_to(user).order_by("-created_at", "-id")
+        assert JsonResponse({"results": list(queryset.values(*BASELINE_FIELDS)[:size])}).content
+
+    params = {"page_size": size}
+    times: dict[str, list[float]] = {"list": [], "bare": [], "authed": []}
+    steps = {
+        "list": lambda: client.get("/api/v1/cases/", params),
+        "bare": bare,
+        "authed": lambda: client.get("/bench/cases-values/", params),
+    }
+    for step in steps.values():
+        step()  # warm
+    for _ in range(REPEAT):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append((time.perf_counter() - start) * 1000)
+    p50 = {name: statistics.median(t) for name, t in times.items()}
+    print(
+        f"| {label} | {p50['list']:.1f} | {p50['bare']:.1f} | {p50['list'] / p50['bare']:.1f}× "
+        f"| {p50['authed']:.1f} | {p50['list'] / p50['authed']:.1f}× |"
+    )
+
+
 def main() -> None:
+    from django.test.utils import override_settings
+
+    urlpatterns[:] = _urlpatterns()
+    with override_settings(ROOT_URLCONF=__name__):
+        run()
+
+
+urlpatterns: list = []
+
+
+def run() -> None:
     # As in Django's own test client runs: keep one connection so queries can be counted.
     request_started.disconnect(close_old_connections)
+    print("(`/bench/cases-values/`: the authenticated baseline, `.values()`+JSON)")
     print(f"{Case.objects.count():,} cases on {connection.vendor}, {REPEAT} runs each\n")
     print("| who | request | queries | p50 ms | p95 ms |")
     print("|---|---|---|---|---|")
@@ -118,11 +200,14 @@ def main() -> None:
     measure_baseline(
         "leader (district)", User.objects.get(username="lingdao01"), {"page_size": 100}
     )
+    authed = "/bench/cases-values/"
+    measure("leader (district)", leader, authed, {"page_size": 100})
     measure("leader (district)", leader, cases, {"state": "closed", "page_size": 100})
     measure("leader (district)", leader, cases, {"q": "占道", "page_size": 20})
     measure("leader (district)", leader, cases, {"overdue": "true", "page_size": 20})
     measure("commander (grid)", commander, cases, {"page_size": 100})
     measure_baseline("commander (grid)", User.objects.get(username="zhihui01"), {"page_size": 100})
+    measure("commander (grid)", commander, authed, {"page_size": 100})
     measure("village official", official, cases, {"page_size": 100})
     measure("staff", staff, cases, {"page_size": 100})
     first = Case.objects.visible_to(User.objects.get(username="zhihui01")).first()
@@ -132,6 +217,11 @@ def main() -> None:
     measure("village official", official, "/api/v1/templates/", {"page_size": 100})
     measure("village official", official, "/api/v1/staff/", {"q": "王", "page_size": 100})
     measure("village official", official, "/api/v1/me/", {})
+    print("\nThe list (page size 100) against its baselines, interleaved, p50 ms:\n")
+    print("| who | list | bare `.values()`+JSON | ratio | authenticated baseline | ratio |")
+    print("|---|---|---|---|---|---|")
+    measure_ratio("leader (district)", leader, User.objects.get(username="lingdao01"))
+    measure_ratio("commander (grid)", commander, User.objects.get(username="zhihui01"))
 
 
 if __name__ == "__main__":

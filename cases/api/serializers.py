@@ -7,6 +7,7 @@ Serializers only shape and check fields; every change goes through
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -169,6 +170,79 @@ class CaseListSerializer(serializers.ModelSerializer):
         if type(self) is CaseListSerializer:  # the list's rows: the plain path
             return plain_representation(self, instance)
         return super().to_representation(instance)
+
+
+# The list's rows as ``.values()``: the case's own columns, its community's and category's.
+CASE_LIST_VALUES = (
+    "id",
+    "number",
+    "title",
+    "state",
+    "priority",
+    "source",
+    "community__id",
+    "community__code",
+    "community__name",
+    "community__level",
+    "category__id",
+    "category__code",
+    "category__name",
+    "address",
+    "created_at",
+    "deadline",
+    "unread_messages",
+)
+_OVERDUE_STATES = frozenset((CaseState.DISPATCHED, CaseState.IN_PROGRESS))
+_list_fields: list | None = None
+
+
+def _case_list_fields() -> list:
+    """``[(name, key or None, field, nested)]`` in ``CaseListSerializer``'s order, built once.
+
+    ``nested``: for ``community`` and ``category``, the same list for their own fields
+    (keys ``community__id`` …); ``key`` is ``None`` for ``is_overdue`` (computed).
+    """
+    global _list_fields
+    if _list_fields is None:
+        spec = []
+        for name, field in CaseListSerializer().fields.items():
+            if isinstance(field, serializers.Serializer):
+                nested = [(n, f"{name}__{n}", f, None) for n, f in field.fields.items()]
+                spec.append((name, None, field, nested))
+            else:
+                key = None if name == "is_overdue" else field.source
+                spec.append((name, key, field, None))
+        _list_fields = spec
+    return _list_fields
+
+
+def case_list_rows(rows: list[dict]) -> list[dict]:
+    """The case list's rows from ``.values(*CASE_LIST_VALUES)``: ``CaseListSerializer``'s output.
+
+    Same keys, order and values as the serializer over model instances (each value goes
+    through its own field's ``to_representation``; ``None`` stays ``None``; ``is_overdue``
+    as ``Case.is_overdue``), without building a case, community and category per row
+    (issue 16; ``tests/api/test_list_shape.py`` compares the two).
+    """
+    spec = _case_list_fields()
+    now = timezone.now()
+    out = []
+    for row in rows:
+        item: dict[str, object] = {}
+        for name, key, field, nested in spec:
+            if nested is not None:
+                item[name] = {
+                    n: None if (v := row[k]) is None else f.to_representation(v)
+                    for n, k, f, _ in nested
+                }
+            elif key is None:
+                deadline = row["deadline"]
+                item[name] = bool(deadline and row["state"] in _OVERDUE_STATES and now > deadline)
+            else:
+                value = row[key]
+                item[name] = None if value is None else field.to_representation(value)
+        out.append(item)
+    return out
 
 
 OPERATIONS_HELP = "Operations the asker may take now, each at its endpoint: " + "; ".join(

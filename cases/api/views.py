@@ -228,6 +228,15 @@ class CaseViewSet(
         """The list's filters narrow the list; one case and its own pages are found by id alone."""
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
+    def list(self, request, *args, **kwargs):
+        """The asker's cases, newest first: rows read as ``.values()`` and shaped in Python
+        (``serializers.case_list_rows``; the same output as ``CaseListSerializer``)."""
+        queryset = self.filter_queryset(self.get_queryset()).values(*s.CASE_LIST_VALUES)
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(s.case_list_rows(list(queryset)))
+        return self.get_paginated_response(s.case_list_rows(page))
+
     def get_serializer_class(self):
         return {
             "list": s.CaseListSerializer,
