@@ -26,3 +26,33 @@ describe("currentUser", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("logging out with no network", () => {
+  it("forgets the person at once and ends the server's session when the phone reaches it", async () => {
+    localStorage.clear();
+    document.cookie = "csrftoken=abc";
+    const calls: string[] = [];
+    let online = false;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: URL | string, init?: RequestInit) => {
+        calls.push(`${init?.method ?? "GET"} ${new URL(String(url)).pathname}`);
+        if (!online) throw new TypeError("Failed to fetch");
+        if (init?.method === "DELETE") return new Response(null, { status: 204 });
+        return new Response(JSON.stringify({ error: { code: "not_authenticated", message: "请先登录" } }), { status: 401 });
+      }),
+    );
+    const session = await import("./session");
+    await session.logOut(); // no network: not refused, remembered
+    expect(session.me.value).toBeNull();
+    expect(localStorage.getItem(session.LOGOUT_PENDING)).toBe("1");
+    // still no network: the app stays logged out, whatever the cookie says
+    expect(await session.loadMe()).toBeNull();
+    // the network is back: the log-out goes first, then nothing is left waiting
+    online = true;
+    expect(await session.loadMe()).toBeNull();
+    expect(localStorage.getItem(session.LOGOUT_PENDING)).toBeNull();
+    expect(calls.filter((c) => c === "DELETE /api/v1/auth/session/")).toHaveLength(3);
+    expect(calls.at(-1)).toBe("GET /api/v1/me/");
+  });
+});

@@ -1,6 +1,6 @@
 // Who is logged in (the session cookie is http-only: the page only ever sees `me/`).
 import { ref } from "vue";
-import { api, ApiError } from "../api/http";
+import { api, ApiError, UNREACHABLE_STATUSES } from "../api/http";
 import type { Me } from "../api/types";
 import { claimOwner, forgetAll, recall, remember } from "../offline/lastKnown";
 
@@ -20,6 +20,13 @@ export const meSavedAt = ref<number | null>(null);
  *  With no network, the phone's last copy of `me/` (the same person's, see
  *  offline/lastKnown.ts), so the app still opens; throws when there is none. */
 export async function loadMe(): Promise<Me | null> {
+  if (!(await finishPendingLogout())) {
+    // logged out with no network, still none: logged out here whatever the cookie says
+    me.value = null;
+    meSavedAt.value = null;
+    checked = true;
+    return null;
+  }
   try {
     const fresh = await api<Me>("me/");
     await claimOwner(fresh.id);
@@ -57,6 +64,7 @@ export async function logIn(username: string, password: string, otp?: string): P
   const body: Record<string, string> = { username, password };
   if (otp) body.otp = otp;
   const fresh = await api<Me>("auth/session/", { method: "POST", body });
+  localStorage.removeItem(LOGOUT_PENDING); // the new session replaced the old one
   await claimOwner(fresh.id);
   me.value = fresh;
   meSavedAt.value = null;
@@ -64,12 +72,40 @@ export async function logIn(username: string, password: string, otp?: string): P
   return fresh;
 }
 
+/** A log-out the server has not heard yet (there was no network): sent first thing when it can be. */
+export const LOGOUT_PENDING = "jinshao.logout.pending";
+
+const unreachable = (error: unknown) => error instanceof ApiError && (error.status === 0 || UNREACHABLE_STATUSES.includes(error.status));
+
+/** Send a log-out made with no network. True when none is left waiting. */
+export async function finishPendingLogout(): Promise<boolean> {
+  if (!localStorage.getItem(LOGOUT_PENDING)) return true;
+  try {
+    await api<void>("auth/session/", { method: "DELETE" });
+  } catch (error) {
+    if (unreachable(error)) return false;
+    // any other answer (the session had already ended): nothing left to end
+  }
+  localStorage.removeItem(LOGOUT_PENDING);
+  return true;
+}
+
+if (typeof window !== "undefined") window.addEventListener("online", () => void finishPendingLogout());
+
+/** Log out here and on the server. With no network the phone forgets the person at once and
+ *  the server's session is ended as soon as the phone reaches it (LOGOUT_PENDING): until
+ *  then this app treats the phone as logged out. */
 export async function logOut(): Promise<void> {
   try {
     await api<void>("auth/session/", { method: "DELETE" });
+    localStorage.removeItem(LOGOUT_PENDING);
+  } catch (error) {
+    if (!unreachable(error)) throw error;
+    localStorage.setItem(LOGOUT_PENDING, "1");
   } finally {
     me.value = null;
     meSavedAt.value = null;
+    checked = true;
     await forgetAll(); // nothing of this person stays on the phone
   }
 }
