@@ -58,6 +58,24 @@ from core.management.commands.seed_demo import DECLINE_RATE, DEMO_PASSWORD, Comm
 TIMEOUT = 60  # seconds any one request may take
 
 
+def _site_photo() -> bytes:
+    """A small camera-like JPEG (800×600, ~40 KB): what the phone uploads after downscaling."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (120, 150, 110))
+    draw = ImageDraw.Draw(image)
+    for n in range(0, 800, 40):
+        draw.line([(n, 0), (800 - n, 600)], fill=(90 + n % 120, 80, 60), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+SITE_PHOTO = _site_photo()
+
+
 @dataclass
 class Plan:
     """One case's life: who raises it where, from which template, who is invited."""
@@ -170,8 +188,32 @@ class Client:
         self.sessions[username] = session
         return session
 
+    def upload_photo(self, username: str) -> str | None:
+        """``POST uploads/`` as the phone does before raising a case: the upload's id."""
+        session = self.sessions.get(username) or self.login(username)
+        start = time.perf_counter()
+        response = session.post(
+            self.base() + "/api/v1/uploads/",
+            files={"file": ("site.jpg", SITE_PHOTO, "image/jpeg")},
+            timeout=TIMEOUT,
+        )
+        ms = (time.perf_counter() - start) * 1000
+        self.stats.add("POST uploads/", ms, response.status_code, response.text)
+        return response.json()["id"] if response.status_code == 201 else None
+
     def live(self, plan: Plan) -> bool:
-        """The whole life of one case; False at the first refused step."""
+        """The whole life of one case; False at the first refused step.
+
+        A template's photo field takes photos uploaded first (``uploads/``), as the phone
+        sends them: each photo the seed drew is one upload of a small JPEG.
+        """
+        answers = dict(plan.answers)
+        for key, value in plan.answers.items():
+            if isinstance(value, list) and all(str(v).startswith("demo/photo-") for v in value):
+                ids = [self.upload_photo(plan.official) for _ in value]
+                if None in ids:
+                    return False
+                answers[key] = ids
         created = self.call(
             "POST cases/",
             plan.official,
@@ -181,7 +223,7 @@ class Client:
                 "community": plan.community,
                 "title": "回放案件",
                 "template": plan.template,
-                "answers": plan.answers,
+                "answers": answers,
                 "invitees": [{"department": d, "person": p} for d, _, p in plan.invitees],
             },
         )
