@@ -57,6 +57,37 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _pushes_in_this_process(settings):
+    """The throttle's logic runs here, whatever the set-up: with Redis (production and
+    CI's PostgreSQL pass) tasks are not eager and a push would wait in the broker for a
+    worker these tests do not run. The queued path has its own test below."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.mark.django_db
+def test_with_a_broker_the_push_and_the_windows_end_are_queued_for_the_worker(
+    settings, monkeypatch
+):
+    from analytics import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued: list[tuple] = []
+    monkeypatch.setattr(tasks.wall_push, "delay", lambda *a: queued.append(("push", a)))
+    monkeypatch.setattr(
+        tasks.wall_window_ended,
+        "apply_async",
+        lambda args, countdown: queued.append(("window_end", args, countdown)),
+    )
+    monkeypatch.setattr(wall, "push_figures", lambda group: pytest.fail("pushed in the request"))
+    group = wall_group(None)
+    wall.changed(group)
+    assert queued == [
+        ("push", (group,)),
+        ("window_end", (group,), float(settings.JINSHAO_WALL_PUSH_SECONDS)),
+    ]
+
+
 @pytest.fixture
 def no_timers(monkeypatch):
     """The window ends when the test says so (not in a timer thread): the list of groups
