@@ -106,7 +106,7 @@ describe("units", () => {
     expect(formatValue("mean_response", 176.996, labels)).toBe("2.9 分钟");
     // The legend and the tooltip show the same once-rounded figure.
     const option = mapOption({ collection: collection("overdue_share"), map: "m", labels }) as { series: { data: { value: number }[] }[] };
-    expect(option.series[0].data.map((d) => d.value)).toEqual(collection("overdue_share").features.map((f) => displayValue("overdue_share", f.properties.value)));
+    expect(option.series[0].data.map((d) => d.value)).toEqual(collection("overdue_share").features.map((f) => displayValue("overdue_share", f.properties.value) ?? NaN));
   });
 });
 
