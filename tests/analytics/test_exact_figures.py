@@ -246,3 +246,29 @@ def test_density_bins_located_cases(world, spread):
         (121.455, 30.915, 2),
         (121.505, 30.905, 1),
     }
+
+
+def test_the_map_names_its_tile_source_only_when_one_is_set(world, settings):
+    """No tiles by default (this network has none); a configured source reaches the app."""
+    url = reverse("api:analytics-map")
+    data = as_user(world.auditor).get(url, PERIOD).json()["data"]
+    assert data["tiles"] == {"url": "", "attribution": ""}
+    settings.JINSHAO_MAP_TILES_URL = "https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}"
+    settings.JINSHAO_MAP_TILES_ATTRIBUTION = "© 天地图"
+    data = as_user(world.auditor).get(url, PERIOD).json()["data"]
+    assert data["tiles"] == {
+        "url": "https://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}",
+        "attribution": "© 天地图",
+    }
+
+
+def test_the_csp_lets_in_the_tile_host_only_when_set():
+    from config.settings import CONTENT_SECURITY_POLICY, _tile_source
+
+    assert _tile_source("") == []
+    assert _tile_source("https://t{s}.tianditu.gov.cn/vec_w/wmts?l={z}") == [
+        "https://*.tianditu.gov.cn"
+    ]
+    assert _tile_source("https://tiles.example.cn/{z}/{x}/{y}.png") == ["https://tiles.example.cn"]
+    # This network sets none: images only from our own origin, data: and blob:.
+    assert CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] == ["'self'", "data:", "blob:"]
