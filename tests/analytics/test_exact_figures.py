@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
@@ -167,14 +166,14 @@ def _plain_rows(area):
             [area.path + "%"],
         )
         names = [col[0] for col in cursor.description]
-        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:  # SQLite hands back text; PostgreSQL datetimes
         for key in ("dispatched_at", "first_accepted_at", "completed_at", "deadline"):
             value = row[key]
             if isinstance(value, str):
                 value = parse_datetime(value)
             if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=dt_timezone.utc)
+                value = value.replace(tzinfo=UTC)
             row[key] = value
     return rows
 
