@@ -4,12 +4,18 @@ Both read the scope's cases live (``Scope.cases``: raised in the period, in
 the asker's area, drafts left out), optionally one category. Definitions:
 
 - ``cases``: cases raised in the period (cancelled included).
-- ``per_1000``: cases per 1,000 residents, ``cases × 1000 / population``,
-  rounded to 0.01; ``None`` where the area's population is unknown.
-- ``overdue_share``: overdue cases / (cases − cancelled), rounded to 0.0001;
-  overdue as everywhere: completed after the deadline, or open past it.
+- ``per_1000``: cases per 1,000 residents, ``cases × 1000 / population``
+  (a float, unrounded); ``None`` where the area's population is unknown.
+- ``overdue_share``: overdue cases / (cases − cancelled), a fraction 0–1,
+  unrounded; overdue as everywhere: completed after the deadline, or open
+  past it. ``None`` where no case counts.
 - ``mean_response``: the mean response time in seconds (first dispatch to
-  first acceptance) of the area's cases that were accepted, rounded to 0.01.
+  first acceptance) of the area's cases that were accepted, unrounded (to
+  the microsecond the times carry); ``None`` where none was accepted.
+
+Nothing here is rounded: figures are rounded once, where they are shown (the
+phone app's map: per 1,000 to 0.01, share to 0.1 %, response to 0.1 minute),
+so a rounding here could tip the last digit shown.
 """
 
 from __future__ import annotations
@@ -131,9 +137,9 @@ def _indicators(sums: dict | None, population: int | None) -> dict:
         "cancelled": s["cancelled"],
         "overdue": s["overdue"],
         "accepted": s["accepted"],
-        "per_1000": round(s["cases"] * 1000 / population, 2) if population else None,
-        "overdue_share": round(s["overdue"] / raised, 4) if raised else None,
-        "mean_response": round(s["response_sum"] / s["accepted"], 2) if s["accepted"] else None,
+        "per_1000": s["cases"] * 1000 / population if population else None,
+        "overdue_share": s["overdue"] / raised if raised else None,
+        "mean_response": s["response_sum"] / s["accepted"] if s["accepted"] else None,
     }
 
 

@@ -553,6 +553,30 @@ JINSHAO_SESSION_IDLE_MINUTES = env.int("JINSHAO_SESSION_IDLE_MINUTES", default=3
 JINSHAO_SESSION_MAX_HOURS = env.int("JINSHAO_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = JINSHAO_SESSION_MAX_HOURS * 3600
 
+# The map's background tiles (production only; this network has none): an XYZ
+# template such as https://t{s}.tianditu.gov.cn/vec_w/wmts?...&TILEROW={y}&TILECOL={x}&TILEMATRIX={z}
+# ({s} picks a subdomain 0-7 for 天地图) and the attribution the provider asks
+# for. Empty (the default): no tiles, the map draws boundaries only. Sent to
+# the app with the map's figures; the CSP's img-src lets in the tile host only
+# when set.
+JINSHAO_MAP_TILES_URL = env.str("JINSHAO_MAP_TILES_URL", default="")
+JINSHAO_MAP_TILES_ATTRIBUTION = env.str("JINSHAO_MAP_TILES_ATTRIBUTION", default="")
+
+
+def _tile_source(template: str) -> list[str]:
+    """The CSP source of the tile template's host: ``https://t*.tianditu.gov.cn`` for a
+    ``t{s}`` host (a wildcard for the subdomain), ``[]`` when unset."""
+    if not template:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "SUBDOMAIN"))
+    host = parts.hostname or ""
+    if "subdomain" in host:
+        host = "*." + host.split(".", 1)[1]
+    return [f"{parts.scheme}://{host}"]
+
+
 # Headers on every answer.
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -566,7 +590,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *_tile_source(JINSHAO_MAP_TILES_URL)],
         # Vant's icon font is a data: URL in its CSS; recorded voice plays from blob:.
         "font-src": ["'self'", "data:"],
         "media-src": ["'self'", "blob:"],

@@ -254,7 +254,8 @@ class MapQuerySerializer(ScopeQuerySerializer):
         help_text=_(
             "cases: cases raised in the period; per_1000: cases per 1,000 residents (null"
             " where the population is unknown); overdue_share: overdue cases / (cases −"
-            " cancelled); mean_response: mean seconds from first dispatch to first acceptance."
+            " cancelled), 0–1; mean_response: mean seconds from first dispatch to first"
+            " acceptance. All unrounded: round once where shown."
         ),
     )
     category = serializers.IntegerField(
@@ -286,12 +287,19 @@ class MapView(IndicatorView):
         return super().get(request)
 
     def compute(self, scope, params):
-        return maps.choropleth(
+        """The choropleth plus ``tiles``: ``{"url": XYZ template, "attribution": text}``
+        from settings (``url`` empty: draw no background tiles)."""
+        collection = maps.choropleth(
             scope,
             level=params["level"],
             indicator=params["indicator"],
             category=params.get("category"),
         )
+        collection["tiles"] = {
+            "url": settings.JINSHAO_MAP_TILES_URL,
+            "attribution": settings.JINSHAO_MAP_TILES_ATTRIBUTION,
+        }
+        return collection
 
 
 class DensityView(IndicatorView):

@@ -17,8 +17,8 @@ export interface AreaProperties {
   cases: number;
   overdue: number;
   per_1000: number | null; // cases per 1,000 residents; null when the population is unknown
-  overdue_share: number | null; // 0–1
-  mean_response: number | null; // seconds
+  overdue_share: number | null; // 0–1, unrounded (rounded once where shown: logic.ts displayValue)
+  mean_response: number | null; // seconds, unrounded
   value: number | null; // the chosen indicator
 }
 
@@ -35,6 +35,8 @@ export interface AreaCollection {
   level: Level;
   range: [number, number] | null;
   features: AreaFeature[];
+  // The production tile source (settings JINSHAO_MAP_TILES_URL/_ATTRIBUTION); url "": none.
+  tiles?: { url: string; attribution: string };
 }
 
 export interface Scoped<T> {

@@ -92,8 +92,21 @@ describe("units", () => {
     expect(displayValue("overdue_share", 0.1234)).toBe(12.3);
     expect(displayValue("mean_response", 1530)).toBe(25.5);
     expect(displayValue("per_1000", 1.25)).toBe(1.25);
+    expect(displayValue("per_1000", 29 / 7)).toBe(4.14);
     expect(formatValue("per_1000", null, labels)).toBe("无数据");
     expect(formatValue("mean_response", 600, labels)).toBe("10 分钟");
+  });
+
+  it("rounds the server's unrounded figures once, so a last digit never tips", () => {
+    // 1 overdue of 29: 3.448… %; rounded first to 0.0001 (0.0345) it showed 3.5 %.
+    expect(displayValue("overdue_share", 1 / 29)).toBe(3.4);
+    expect(formatValue("overdue_share", 1 / 29, labels)).toBe("3.4 %");
+    // 176.996 s = 2.9499 minutes; rounded first to 0.01 s (177 s) it showed 3.0.
+    expect(displayValue("mean_response", 176.996)).toBe(2.9);
+    expect(formatValue("mean_response", 176.996, labels)).toBe("2.9 分钟");
+    // The legend and the tooltip show the same once-rounded figure.
+    const option = mapOption({ collection: collection("overdue_share"), map: "m", labels }) as { series: { data: { value: number }[] }[] };
+    expect(option.series[0].data.map((d) => d.value)).toEqual(collection("overdue_share").features.map((f) => displayValue("overdue_share", f.properties.value) ?? NaN));
   });
 });
 

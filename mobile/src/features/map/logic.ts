@@ -28,11 +28,20 @@ export function drillBack(path: Crumb[], index: number): Crumb[] {
   return path.slice(0, Math.max(1, index + 1));
 }
 
-/** A value as shown, in the indicator's unit: per_1000 0.01, share in %, response in minutes. */
+/** `value` rounded half up to `digits` decimals. The server sends the map's figures
+ *  unrounded, so this is the only rounding they get (rounded once, where shown). */
+export function roundTo(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** A value as shown, in the indicator's unit: cases whole, per_1000 to 0.01 件/千人,
+ *  overdue_share (0–1) to 0.1 %, mean_response (seconds) to 0.1 minute. */
 export function displayValue(indicator: Indicator, value: number | null | undefined): number | null {
   if (value === null || value === undefined || Number.isNaN(value)) return null;
-  if (indicator === "overdue_share") return Math.round(value * 1000) / 10;
-  if (indicator === "mean_response") return Math.round(value / 6) / 10;
+  if (indicator === "overdue_share") return roundTo(value * 100, 1);
+  if (indicator === "mean_response") return roundTo(value / 60, 1);
+  if (indicator === "per_1000") return roundTo(value, 2);
   return value;
 }
 
