@@ -125,6 +125,7 @@ def make_sessions(count: int) -> list[str]:
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
+        assert session.session_key is not None  # create() saved it
         keys.append(session.session_key)
     return keys
 
@@ -198,6 +199,7 @@ class Client:
 
     async def run(self) -> None:
         import websockets
+        from websockets.typing import Origin
 
         attempt = 0
         while True:
@@ -208,7 +210,7 @@ class Client:
             try:
                 async with websockets.connect(
                     self.url,
-                    origin="http://127.0.0.1",
+                    origin=Origin("http://127.0.0.1"),
                     additional_headers={"Cookie": f"sessionid={self.session}"},
                     open_timeout=HELLO_TIMEOUT,
                     ping_interval=None,

@@ -84,6 +84,16 @@ def accepted_encodings(header: str) -> set[str]:
     return accepted
 
 
+class BuildFileResponse(HttpResponse):
+    """One of the build's own files: the same bytes for every person and language.
+
+    ``varies_only_by``: the request headers (lower case) its answer may vary by, kept in
+    ``Vary`` by ``BuildFilesVaryMiddleware`` (every other member is dropped).
+    """
+
+    varies_only_by: tuple[str, ...] = ()
+
+
 def app_dir() -> Path:
     """The build directory (``JINSHAO_APP_DIR``, default ``mobile/dist``)."""
     return Path(settings.JINSHAO_APP_DIR)
@@ -131,14 +141,13 @@ def asset(request: HttpRequest, name: str) -> HttpResponse:
             break
     # Read whole (the largest file is a few hundred KB): under ASGI a FileResponse's
     # synchronous file iterator is consumed through a thread, with a warning per request.
-    response = HttpResponse(
+    response = BuildFileResponse(
         body.read_bytes(), content_type=content_type or "application/octet-stream"
     )
     if coding:
         response["Content-Encoding"] = coding
     response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = IMMUTABLE
-    response.same_for_everyone = True
     response.varies_only_by = ("accept-encoding",)
     return response
 
@@ -148,9 +157,8 @@ def _root_file(name: str, content_type: str, cache_control: str) -> HttpResponse
     target = app_dir() / name
     if not target.is_file():
         raise Http404(name)
-    response = HttpResponse(target.read_bytes(), content_type=content_type)
+    response = BuildFileResponse(target.read_bytes(), content_type=content_type)
     response["Cache-Control"] = cache_control
-    response.same_for_everyone = True
     return response
 
 
@@ -178,9 +186,8 @@ def icon(request: HttpRequest, name: str) -> HttpResponse:
     target = (root / name).resolve()
     if not target.is_relative_to(root) or not target.is_file() or target.suffix != ".png":
         raise Http404(name)
-    response = HttpResponse(target.read_bytes(), content_type="image/png")
+    response = BuildFileResponse(target.read_bytes(), content_type="image/png")
     response["Cache-Control"] = ICON_CACHE
-    response.same_for_everyone = True
     return response
 
 
@@ -199,8 +206,8 @@ class BuildFilesVaryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(response, "same_for_everyone", False) and "Vary" in response:
-            keep = getattr(response, "varies_only_by", ())
+        if isinstance(response, BuildFileResponse) and "Vary" in response:
+            keep = response.varies_only_by
             kept = [v.strip() for v in response["Vary"].split(",") if v.strip().lower() in keep]
             del response["Vary"]
             if kept:

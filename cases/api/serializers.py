@@ -6,6 +6,8 @@ Serializers only shape and check fields; every change goes through
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -193,10 +195,12 @@ CASE_LIST_VALUES = (
     "unread_messages",
 )
 _OVERDUE_STATES = frozenset((CaseState.DISPATCHED, CaseState.IN_PROGRESS))
-_list_fields: list | None = None
+#: ``(name, key or None, field, nested)``; ``nested`` has the same shape, or is None.
+ListFieldSpec = tuple[str, "str | None", serializers.Field, "list[Any] | None"]
+_list_fields: list[ListFieldSpec] | None = None
 
 
-def _case_list_fields() -> list:
+def _case_list_fields() -> list[ListFieldSpec]:
     """``[(name, key or None, field, nested)]`` in ``CaseListSerializer``'s order, built once.
 
     ``nested``: for ``community`` and ``category``, the same list for their own fields
@@ -204,10 +208,10 @@ def _case_list_fields() -> list:
     """
     global _list_fields
     if _list_fields is None:
-        spec = []
+        spec: list[ListFieldSpec] = []
         for name, field in CaseListSerializer().fields.items():
             if isinstance(field, serializers.Serializer):
-                nested = [(n, f"{name}__{n}", f, None) for n, f in field.fields.items()]
+                nested: list[Any] = [(n, f"{name}__{n}", f, None) for n, f in field.fields.items()]
                 spec.append((name, None, field, nested))
             else:
                 key = None if name == "is_overdue" else field.source
