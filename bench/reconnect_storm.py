@@ -47,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import free_port, prepare_database  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinshao_stormbench"
 )
@@ -72,28 +74,6 @@ def delay_ms(attempt: int, schedule: str, rnd: random.Random) -> float:
     if schedule == "none":
         return exp
     return exp / 2 + rnd.random() * exp / 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def prepare_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, "DATABASE_URL": DATABASE_URL},
-    )
 
 
 def make_sessions(count: int) -> list[str]:
@@ -335,7 +315,7 @@ async def storm(workers: Workers, sessions: list[str], schedule: str) -> dict:
 
 
 def main() -> None:
-    prepare_database()
+    prepare_database(DATABASE_URL)
     import django
 
     django.setup()
