@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import free_port, prepare_database  # noqa: E402
+from bench.servers import free_port, prepare_database, wait_for_port  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jinshao_chatbench"
@@ -126,16 +125,7 @@ def servers(count: int, module: str, env: dict):
     ]
     try:
         for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), 0.2),
-                ):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.1)
+            wait_for_port(port, 30)
         yield ports
     finally:
         for process in processes:
