@@ -5,9 +5,10 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 
 from accounts.lockout import one_attempt_at_a_time
 from accounts.models import RoleAssignment, User
+from core.api.serializers import ModelSerializer
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
+class UserBriefSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "name")
@@ -28,7 +29,7 @@ class RoleDepartmentSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(ModelSerializer):
     role_label = serializers.CharField(source="get_role_display", read_only=True)
     area = RoleAreaSerializer(read_only=True, allow_null=True)
     department = RoleDepartmentSerializer(read_only=True, allow_null=True)
@@ -54,7 +55,7 @@ class UnreadRoomSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     roles = RoleSerializer(source="role_assignments", many=True, read_only=True)
     password_expired = serializers.BooleanField(read_only=True)
     waiting = serializers.SerializerMethodField()

@@ -23,6 +23,7 @@ from cases.models import Case, CaseEvent, ExtensionRequest, Invitation, Supervis
 from cases.operations import OPERATIONS, available_operations
 from cases.permissions import _accepted_person_ids
 from cases.services import available_transitions
+from core.api.serializers import ModelSerializer
 from core.masking import mask_phone
 from departments.models import Department
 from grids.models import Area
@@ -30,19 +31,19 @@ from templates.choices import Priority
 from templates.models import CaseTemplate, Category
 
 
-class AreaBriefSerializer(serializers.ModelSerializer):
+class AreaBriefSerializer(ModelSerializer):
     class Meta:
         model = Area
         fields = ("id", "code", "name", "level")
 
 
-class DepartmentBriefSerializer(serializers.ModelSerializer):
+class DepartmentBriefSerializer(ModelSerializer):
     class Meta:
         model = Department
         fields = ("id", "code", "name", "kind")
 
 
-class CategoryBriefSerializer(serializers.ModelSerializer):
+class CategoryBriefSerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ("id", "code", "name")
@@ -65,7 +66,7 @@ class ChoiceLabelField(serializers.CharField):
         return str(self.labels.get(value, value))
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     department = DepartmentBriefSerializer(read_only=True)
     person = UserBriefSerializer(read_only=True)
     state_label = ChoiceLabelField(InvitationState.choices, source="state")
@@ -137,7 +138,7 @@ def plain_representation(serializer: serializers.Serializer, instance) -> dict:
     return out
 
 
-class CaseListSerializer(serializers.ModelSerializer):
+class CaseListSerializer(ModelSerializer):
     state_label = ChoiceLabelField(CaseState.choices, source="state")
     community = AreaBriefSerializer(read_only=True)
     category = CategoryBriefSerializer(read_only=True)
@@ -429,7 +430,7 @@ class InviteSerializer(InviteeSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     actor = UserBriefSerializer(read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
@@ -482,7 +483,7 @@ class RedispatchSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class SupervisionOrderSerializer(serializers.ModelSerializer):
+class SupervisionOrderSerializer(ModelSerializer):
     issued_by = UserBriefSerializer(read_only=True)
     answered_by = UserBriefSerializer(read_only=True)
 
@@ -512,7 +513,7 @@ class AnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=2000)
 
 
-class ExtensionSerializer(serializers.ModelSerializer):
+class ExtensionSerializer(ModelSerializer):
     requested_by = UserBriefSerializer(read_only=True)
     decided_by = UserBriefSerializer(read_only=True)
 

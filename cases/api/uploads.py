@@ -20,10 +20,11 @@ from rest_framework.response import Response
 from cases import uploads
 from cases.models import Case, PhotoUpload
 from core.api.idempotency import idempotent
+from core.api.serializers import ModelSerializer
 from core.api.throttles import WriteThrottle
 
 
-class PhotoUploadSerializer(serializers.ModelSerializer):
+class PhotoUploadSerializer(ModelSerializer):
     class Meta:
         model = PhotoUpload
         fields = ("id", "content_type", "size", "width", "height", "created_at", "expires_at")

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from audit.services import audit_personal_data
 from core.api.filters import IdFilter
 from core.api.pagination import PickerPagination
+from core.api.serializers import ModelSerializer
 from core.errors import PermissionDenied
 from core.masking import mask_phone, may_see_whole_phones
 from departments.models import Department, StaffMembership
@@ -26,7 +27,7 @@ from grids.models import Area
 from ratings.selectors import can_read_department_ratings, department_year
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ModelSerializer):
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
@@ -122,7 +123,7 @@ class StaffDepartmentSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class StaffSerializer(serializers.ModelSerializer):
+class StaffSerializer(ModelSerializer):
     id = serializers.IntegerField(
         source="user_id",
         read_only=True,

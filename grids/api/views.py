@@ -10,16 +10,17 @@ from rest_framework import mixins, serializers, viewsets
 from accounts.choices import Role
 from accounts.selectors import area_paths
 from core.api.pagination import PickerPagination
+from core.api.serializers import ModelSerializer
 from grids.models import Area
 
 
-class AreaRefSerializer(serializers.ModelSerializer):
+class AreaRefSerializer(ModelSerializer):
     class Meta:
         model = Area
         fields = ("id", "code", "name")
 
 
-class RaisableAreaSerializer(serializers.ModelSerializer):
+class RaisableAreaSerializer(ModelSerializer):
     """A village or community with the grid and town it belongs to."""
 
     community_kind_label = serializers.CharField(

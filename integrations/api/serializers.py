@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.serializers import ModelSerializer
 from grids.models import Area
 from integrations.choices import DeliveryOutcome
 from integrations.models import IntakeReview
@@ -42,7 +43,7 @@ class IntakeAnswerSerializer(serializers.Serializer):
     review = serializers.IntegerField(allow_null=True)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     system = serializers.CharField(source="system.name", read_only=True)
     problems = serializers.SerializerMethodField()
     case_fields = serializers.SerializerMethodField()

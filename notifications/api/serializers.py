@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.serializers import ModelSerializer
 from notifications.models import Notification
 
 
@@ -15,7 +16,7 @@ class NotificationCaseSerializer(serializers.Serializer):
     state = serializers.CharField()
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     message = serializers.CharField(read_only=True)
     case = NotificationCaseSerializer(read_only=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, viewsets
 
+from core.api.serializers import ModelSerializer
 from ratings.models import Criterion
 from ratings.services import SCORE_MAX, SCORE_MIN
 
 
-class CriterionSerializer(serializers.ModelSerializer):
+class CriterionSerializer(ModelSerializer):
     """One criterion: ``code`` is the key of ``scores`` in ``POST cases/{id}/ratings/``."""
 
     label = serializers.CharField(source="name", read_only=True, help_text=_("Its name, shown."))

@@ -12,11 +12,12 @@ from rest_framework import mixins, serializers, viewsets
 from cases.api.serializers import CategoryBriefSerializer, DepartmentBriefSerializer
 from core.api.filters import IdFilter
 from core.api.pagination import PickerPagination
+from core.api.serializers import ModelSerializer
 from departments.models import Department
 from templates.models import CaseTemplate, TemplateField
 
 
-class TemplateFieldSerializer(serializers.ModelSerializer):
+class TemplateFieldSerializer(ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     choices = serializers.ListField(
         source="choice_list", child=serializers.CharField(), read_only=True
@@ -27,7 +28,7 @@ class TemplateFieldSerializer(serializers.ModelSerializer):
         fields = ("key", "label", "kind", "kind_label", "required", "choices", "help_text")
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(ModelSerializer):
     category = CategoryBriefSerializer(read_only=True)
     fields = TemplateFieldSerializer(many=True, read_only=True)
     default_departments = DepartmentBriefSerializer(many=True, read_only=True)
