@@ -31,5 +31,5 @@ class ModelSerializer(serializers.ModelSerializer):
         prototype = cls.__dict__.get("_field_prototype")
         if prototype is None:
             prototype = super().get_fields()
-            cls._field_prototype = prototype  # type: ignore[attr-defined]
+            cls._field_prototype = prototype
         return copy.deepcopy(prototype)
