@@ -22,6 +22,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
@@ -89,31 +91,48 @@ def _forget_marked(days: Iterable[date]) -> None:
 def mark_stale(days: Iterable[date]) -> None:
     """Mark ``days`` stale, in the caller's transaction, and schedule their rebuild on commit.
 
-    Each mark gets a new token (an upsert: ``INSERT … ON CONFLICT (day) DO
-    UPDATE SET token = EXCLUDED.token``), so a rebuild that read the old token
-    will not delete it (``refresh_stale``). A day this transaction has already marked
-    (and not rolled back) is not written again: the one token it wrote is the one its
-    commit shows, and its row lock already holds off a concurrent rebuild's delete (a
-    step that saves an invitation and then its case marks the day once).
+    Each day gets a new mark row with a new token (an insert, never an update: no two
+    writers wait on one row), so a rebuild that read the marks before will not delete
+    it (``refresh_stale``). A day this transaction has already marked (and not rolled
+    back) is not written again (a step that saves an invitation and then its case marks
+    the day once).
     """
     wanted = set(days) - _marked_in_this_transaction()
-    marks = [StaleDay(day=d, token=uuid.uuid4()) for d in sorted(wanted)]
-    if not marks:
+    if not wanted:
         return
-    StaleDay.objects.bulk_create(
-        marks, update_conflicts=True, unique_fields=["day"], update_fields=["token"]
-    )
+    StaleDay.objects.bulk_create([StaleDay(day=d, token=uuid.uuid4()) for d in sorted(wanted)])
     transaction.on_commit(_Marked(wanted))
 
 
+#: The shared-cache key that says a rebuild is queued and has not started yet.
+REFRESH_QUEUED_KEY = "analytics:refresh-queued"
+
+
 def schedule_refresh() -> None:
-    """Queue the rebuild task (run at once when tasks are eager); never fails the writer."""
+    """Queue the rebuild task, at most one waiting at a time; never fails the writer.
+
+    With a broker the task runs ``JINSHAO_FIGURES_REBUILD_DELAY_SECONDS`` after the
+    first change that queued it, and the changes meanwhile ride on that one run (a key
+    in the shared cache says one is queued; the task removes it before it reads the
+    marks, so a change after that queues the next run). Before, every write of the
+    district queued a rebuild of its whole day, so the worker rebuilt the same day
+    several times a second and the cost of a write grew with the day's cases. With
+    eager tasks (the embedded default) the rebuild runs at once, as before.
+    """
     from analytics.tasks import refresh_stale_days
 
+    delay = settings.JINSHAO_FIGURES_REBUILD_DELAY_SECONDS
     try:
-        refresh_stale_days.delay()
+        if settings.CELERY_TASK_ALWAYS_EAGER or delay <= 0:
+            refresh_stale_days.delay()
+        elif cache.add(REFRESH_QUEUED_KEY, 1, timeout=delay + 60):
+            refresh_stale_days.apply_async(countdown=delay)
     except Exception:  # the beat runs it again within a minute
         logger.exception("analytics.refresh_not_scheduled")
+        try:
+            cache.delete(REFRESH_QUEUED_KEY)  # nothing is queued: let the next change try
+        except Exception:
+            logger.exception("analytics.refresh_key_not_cleared")
 
 
 def refresh_stale() -> int:
@@ -121,22 +140,26 @@ def refresh_stale() -> int:
 
     Per chunk of days, in one transaction: take each day's advisory lock
     (PostgreSQL; days another rebuild holds are skipped), recompute the days,
-    then delete each mark only where its token is still the one read before
-    the recomputation. A write committed after that read changed the token,
-    so its mark stays for the next run.
+    then delete exactly the marks read before the recomputation. A write
+    committed after that read added a mark of its own, which stays for the
+    next run.
     """
-    marks = list(StaleDay.objects.order_by("day").values_list("day", "token"))
+    cache.delete(REFRESH_QUEUED_KEY)  # a change from now on queues the next run
+    tokens: dict[date, list[uuid.UUID]] = {}
+    for day, token in StaleDay.objects.order_by("day").values_list("day", "token"):
+        tokens.setdefault(day, []).append(token)
+    days = list(tokens)
     cleared = 0
-    for start in range(0, len(marks), CHUNK_DAYS):
-        chunk = marks[start : start + CHUNK_DAYS]
+    for start in range(0, len(days), CHUNK_DAYS):
+        chunk = days[start : start + CHUNK_DAYS]
         with transaction.atomic():
-            held = [(day, token) for day, token in chunk if _lock_day(day)]
+            held = [day for day in chunk if _lock_day(day)]
             if not held:
                 continue
-            refresh([day for day, _ in held])
-            for day, token in held:
-                cleared += StaleDay.objects.filter(day=day, token=token).delete()[0]
-        _forget_marked(day for day, _ in held)
+            refresh(held)
+            for day in held:
+                cleared += StaleDay.objects.filter(day=day, token__in=tokens[day]).delete()[0]
+        _forget_marked(held)
     return cleared
 
 
@@ -164,14 +187,14 @@ def refresh_all() -> int:
             .distinct()
         )
     )
-    marks = list(StaleDay.objects.values_list("day", "token"))
+    marks = list(StaleDay.objects.values_list("pk", "day"))
     with transaction.atomic():
         for model in FACTS:
             model.objects.all().delete()
         refresh(days, clear=False)
-        for day, token in marks:  # compare-and-delete, as refresh_stale
-            StaleDay.objects.filter(day=day, token=token).delete()
-    _forget_marked(day for day, _ in marks)
+        # Only the marks read before: as refresh_stale, a later one stays.
+        StaleDay.objects.filter(pk__in=[pk for pk, _ in marks]).delete()
+    _forget_marked(day for _, day in marks)
     return len(days)
 
 

@@ -16,14 +16,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StaleDay(models.Model):
-    """A day whose cases changed since its figures were computed.
+    """A mark that a day's cases changed since its figures were computed.
 
-    ``token`` is new at every marking: a rebuild deletes the mark only if the
-    token is still the one it read before recomputing (``facts.refresh_stale``).
+    Marks are only ever added: each marking transaction inserts its own row
+    with a new ``token``, so writers never wait for each other on a shared row
+    (one row per day, upserted, was a lock every write of the day queued on).
+    A rebuild deletes exactly the marks it read before recomputing
+    (``facts.refresh_stale``); a mark committed meanwhile stays. A day is stale
+    while it has any mark.
     """
 
-    day = models.DateField(primary_key=True)
-    token = models.UUIDField(default=uuid.uuid4)
+    day = models.DateField(db_index=True)
+    token = models.UUIDField(default=uuid.uuid4, unique=True)
 
     class Meta:
         verbose_name = _("stale day")

@@ -153,7 +153,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Each process keeps a pool of open connections (psycopg_pool through Django's
+    # "pool" option): a request borrows one and gives it back at its end, so no request
+    # pays for a new PostgreSQL backend (connect, authenticate, warm the catalogue cache)
+    # and a process never holds more than JINSHAO_DB_POOL_MAX connections, however many
+    # threads uvicorn runs Django's code on (docs/deploy.md, "Scaling"). A request that
+    # waits JINSHAO_DB_POOL_TIMEOUT seconds for a free connection fails with a server
+    # error (the phone's outbox sends it again later).
+    # JINSHAO_DB_POOL_MAX=0 turns the pool off: then CONN_MAX_AGE applies as before.
+    _pool_max = env.int("JINSHAO_DB_POOL_MAX", default=8)
+    if _pool_max > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, _pool_max),
+            "max_size": _pool_max,
+            "timeout": env.float("JINSHAO_DB_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     # A transaction left open by a crashed or stuck worker would hold its locks
     # until the connection dies, and every writer of those rows would queue behind
     # it: PostgreSQL ends such a session after this long idle inside a transaction
@@ -178,6 +195,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # One pool of Redis connections per process (core.cache): Django makes a
+            # cache object per request under ASGI, and each would open its own.
+            "OPTIONS": {"pool_class": "core.cache.SharedConnectionPool"},
         }
     }
 else:
@@ -367,6 +387,10 @@ SPECTACULAR_SETTINGS = {
 # the server process runs the periodic jobs (core.scheduler).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# The daily figures' rebuild runs this many seconds after the change that queued it, and
+# the changes meanwhile ride on that one run (analytics.facts.schedule_refresh); until it
+# has run, readers read the changed days live. 0 queues a rebuild per change.
+JINSHAO_FIGURES_REBUILD_DELAY_SECONDS = env.int("JINSHAO_FIGURES_REBUILD_DELAY_SECONDS", default=5)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves it for another
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -118,3 +118,91 @@ def test_a_write_committed_during_a_rebuild_keeps_its_day_stale(world, sample, m
     facts.refresh_stale()  # the next run (on commit or by beat) rebuilds it
     assert not StaleDay.objects.exists()
     assert indicator(world.auditor, "overview")["closed"] == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_day_never_wait_for_each_other(world, sample):
+    """A marking transaction still open does not hold up another marking the same day.
+
+    Before, a day had one mark row that every write upserted: the second writer of the
+    day waited on the first's row lock until it committed (here: a lock wait of more
+    than a second fails the statement)."""
+    from django.db import connections, transaction
+
+    facts.refresh_stale()
+    marked, done = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                facts.mark_stale([T0.date()])
+                marked.set()
+                assert done.wait(WAIT), "the second writer never finished"
+            outcomes["first"] = "committed"
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["first"] = exc
+            marked.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    try:
+        assert marked.wait(WAIT)
+        with transaction.atomic():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            facts.mark_stale([T0.date()])
+        outcomes["second"] = "committed"
+    except Exception as exc:  # noqa: BLE001 - asserted below
+        outcomes["second"] = exc
+    finally:
+        done.set()
+        thread.join(WAIT)
+    assert outcomes == {"first": "committed", "second": "committed"}
+    assert StaleDay.objects.filter(day=T0.date()).count() == 2  # one mark each
+    assert facts.refresh_stale() == 2
+    assert not StaleDay.objects.exists()
+
+
+def test_changes_with_a_broker_share_one_queued_rebuild(world, settings, monkeypatch):
+    """With a broker, the first change queues the rebuild a few seconds ahead, the
+    changes meanwhile queue nothing more, and once that run has started the next change
+    queues the next one."""
+    from django.core.cache import cache
+
+    from analytics.tasks import refresh_stale_days
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.JINSHAO_FIGURES_REBUILD_DELAY_SECONDS = 5
+    queued: list[dict] = []
+    monkeypatch.setattr(refresh_stale_days, "apply_async", lambda **kw: queued.append(kw))
+    cache.delete(facts.REFRESH_QUEUED_KEY)
+    for _ in range(3):
+        facts.schedule_refresh()
+    assert queued == [{"countdown": 5}]
+    facts.refresh_stale()  # the queued run starts
+    facts.schedule_refresh()
+    assert queued == [{"countdown": 5}, {"countdown": 5}]
+
+
+def test_a_rebuild_that_could_not_be_queued_lets_the_next_change_try(world, settings, monkeypatch):
+    from django.core.cache import cache
+
+    from analytics.tasks import refresh_stale_days
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.JINSHAO_FIGURES_REBUILD_DELAY_SECONDS = 5
+    attempts: list[dict] = []
+
+    def broker_down(**kw):
+        attempts.append(kw)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(refresh_stale_days, "apply_async", broker_down)
+    cache.delete(facts.REFRESH_QUEUED_KEY)
+    facts.schedule_refresh()
+    facts.schedule_refresh()
+    assert len(attempts) == 2
