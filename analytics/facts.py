@@ -113,8 +113,8 @@ def schedule_refresh() -> None:
 
     With a broker the task runs ``JINSHAO_FIGURES_REBUILD_DELAY_SECONDS`` after the
     first change that queued it, and the changes meanwhile ride on that one run (a key
-    in the shared cache says one is queued; the task removes it before it reads the
-    marks, so a change after that queues the next run). Before, every write of the
+    in the shared cache says one is queued; that run removes it before it reads the
+    marks, so a change after that queues the next run; beat's runs leave it). Before, every write of the
     district queued a rebuild of its whole day, so the worker rebuilt the same day
     several times a second and the cost of a write grew with the day's cases. With
     eager tasks (the embedded default) the rebuild runs at once, as before.
@@ -125,8 +125,8 @@ def schedule_refresh() -> None:
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER or delay <= 0:
             refresh_stale_days.delay()
-        elif cache.add(REFRESH_QUEUED_KEY, 1, timeout=delay + 60):
-            refresh_stale_days.apply_async(countdown=delay)
+        elif cache.add(REFRESH_QUEUED_KEY, 1, timeout=delay + 600):
+            refresh_stale_days.apply_async(kwargs={"queued": True}, countdown=delay)
     except Exception:  # the beat runs it again within a minute
         logger.exception("analytics.refresh_not_scheduled")
         try:
@@ -144,7 +144,6 @@ def refresh_stale() -> int:
     committed after that read added a mark of its own, which stays for the
     next run.
     """
-    cache.delete(REFRESH_QUEUED_KEY)  # a change from now on queues the next run
     tokens: dict[date, list[uuid.UUID]] = {}
     for day, token in StaleDay.objects.order_by("day").values_list("day", "token"):
         tokens.setdefault(day, []).append(token)

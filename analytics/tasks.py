@@ -11,11 +11,18 @@ from analytics import facts
     retry_backoff=True,
     max_retries=3,
 )
-def refresh_stale_days() -> int:
+def refresh_stale_days(queued: bool = False) -> int:
     """Recompute the stale days no other worker holds; the number of marks cleared.
 
-    Idempotent and safe to overlap (``analytics.facts.refresh_stale``).
+    Idempotent and safe to overlap (``analytics.facts.refresh_stale``). ``queued``: this
+    is the run a change queued (``facts.schedule_refresh``): it frees the queue's key
+    before reading the marks, so the next change queues the next run. Beat's runs and
+    retries of other runs leave the key to the run that holds it.
     """
+    if queued:
+        from django.core.cache import cache
+
+        cache.delete(facts.REFRESH_QUEUED_KEY)
     return facts.refresh_stale()
 
 

@@ -182,10 +182,14 @@ def test_changes_with_a_broker_share_one_queued_rebuild(world, settings, monkeyp
     cache.delete(facts.REFRESH_QUEUED_KEY)
     for _ in range(3):
         facts.schedule_refresh()
-    assert queued == [{"countdown": 5}]
-    facts.refresh_stale()  # the queued run starts
+    run = {"kwargs": {"queued": True}, "countdown": 5}
+    assert queued == [run]
+    refresh_stale_days()  # beat's run: the queued one still waits, nothing more queued
     facts.schedule_refresh()
-    assert queued == [{"countdown": 5}, {"countdown": 5}]
+    assert queued == [run]
+    refresh_stale_days(queued=True)  # the queued run starts
+    facts.schedule_refresh()
+    assert queued == [run, run]
 
 
 def test_a_rebuild_that_could_not_be_queued_lets_the_next_change_try(world, settings, monkeypatch):
