@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   coveringTiles,
+  fitTransform,
+  pixelToWorld,
+  tileRect,
+  viewBbox,
+  worldToPixel,
   latToTileY,
   lonToTileX,
   MAX_LATITUDE,
@@ -121,5 +126,44 @@ describe("tile URLs", () => {
       "https://t3.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&LAYER=vec&TILEMATRIXSET=w&TILEMATRIX=12&TILEROW=1677&TILECOL=3430&tk=KEY",
     ); // (3430 + 1677) % 8 = 3
     expect(subdomains("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("placing tiles on screen", () => {
+  // A view of 奉贤 at 2^12 px per world unit (zoom 12: 256-px tiles), its north-west corner at (0, 0).
+  const corner = project([121.3, 31.02]);
+  const t = fitTransform([0, 0], [-corner[0] * 4096, -corner[1] * 4096], [1, 2], [(1 - corner[0]) * 4096, (2 - corner[1]) * 4096]);
+
+  it("finds the view transform from two points and inverts it", () => {
+    expect(t.scaleX).toBeCloseTo(4096, 6);
+    expect(t.scaleY).toBeCloseTo(4096, 6);
+    const back = pixelToWorld(t, worldToPixel(t, [214.3, 104.7]));
+    expect(back[0]).toBeCloseTo(214.3, 9);
+    expect(back[1]).toBeCloseTo(104.7, 9);
+  });
+
+  it("gives the view's extent in degrees", () => {
+    const box = viewBbox(t, 256 * 5, 256 * 3);
+    expect(box.west).toBeCloseTo(121.3, 9);
+    expect(box.north).toBeCloseTo(31.02, 9);
+    expect(box.east).toBeCloseTo(121.3 + (5 * 360) / 4096, 9); // five tiles of 360/2^12 degrees
+    expect(box.south).toBeLessThan(31.02);
+    expect(coveringTiles(box, 12).length).toBeGreaterThanOrEqual(5 * 3);
+  });
+
+  it("puts a tile on whole pixels, 256 px at its own zoom, neighbours touching", () => {
+    const a = tileRect(t, { z: 12, x: 3430, y: 1677 });
+    const b = tileRect(t, { z: 12, x: 3431, y: 1677 });
+    expect(a[2]).toBeGreaterThanOrEqual(255);
+    expect(a[2]).toBeLessThanOrEqual(257);
+    expect(b[0]).toBe(a[0] + a[2]);
+    expect(a.every(Number.isInteger)).toBe(true);
+    // the tile containing the view's north-west corner covers pixel (0, 0)
+    const { x, y } = tileAt(121.3, 31.02, 12);
+    const [x0, y0, w, h] = tileRect(t, { z: 12, x, y });
+    expect(x0).toBeLessThanOrEqual(0);
+    expect(y0).toBeLessThanOrEqual(0);
+    expect(x0 + w).toBeGreaterThan(0);
+    expect(y0 + h).toBeGreaterThan(0);
   });
 });

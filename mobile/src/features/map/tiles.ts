@@ -131,3 +131,46 @@ export function tileUrl(template: string, tile: Pick<Tile, "z" | "wrappedX" | "y
     .replace(/\{y\}/g, String(tile.y))
     .replace(/\{s\}/g, s);
 }
+
+/** How the map places world units on screen: pixel = origin + world × scale (the geo view
+ *  is a scale and a shift, no rotation). */
+export interface ViewTransform {
+  originX: number;
+  originY: number;
+  scaleX: number; // px per world unit
+  scaleY: number;
+}
+
+/** The view transform through two points known in world units and in pixels (apart on
+ *  both axes). ECharts 6.1's geo convertFromPixel unprojects before undoing the view (the
+ *  wrong order: it returns neither degrees nor world units), so the map asks only
+ *  convertToPixel, of two points, and inverts the view itself. */
+export function fitTransform(worldA: number[], pixelA: number[], worldB: number[], pixelB: number[]): ViewTransform {
+  const scaleX = (pixelB[0] - pixelA[0]) / (worldB[0] - worldA[0]);
+  const scaleY = (pixelB[1] - pixelA[1]) / (worldB[1] - worldA[1]);
+  return { originX: pixelA[0] - worldA[0] * scaleX, originY: pixelA[1] - worldA[1] * scaleY, scaleX, scaleY };
+}
+
+export function worldToPixel(t: ViewTransform, [x, y]: number[]): number[] {
+  return [t.originX + x * t.scaleX, t.originY + y * t.scaleY];
+}
+
+export function pixelToWorld(t: ViewTransform, [px, py]: number[]): number[] {
+  return [(px - t.originX) / t.scaleX, (py - t.originY) / t.scaleY];
+}
+
+/** The extent in degrees of a `width` × `height` px view. */
+export function viewBbox(t: ViewTransform, width: number, height: number): Bbox {
+  const [west, north] = unproject(pixelToWorld(t, [0, 0]));
+  const [east, south] = unproject(pixelToWorld(t, [width, height]));
+  return { west, south, east, north };
+}
+
+/** A tile's square on screen, in whole pixels (each tile ending where the next begins:
+ *  no hairline seams): [x, y, width, height]. */
+export function tileRect(t: ViewTransform, tile: Pick<Tile, "z" | "x" | "y">): number[] {
+  const size = WORLD / 2 ** tile.z;
+  const [x0, y0] = worldToPixel(t, [tile.x * size, tile.y * size]).map(Math.round);
+  const [x1, y1] = worldToPixel(t, [(tile.x + 1) * size, (tile.y + 1) * size]).map(Math.round);
+  return [x0, y0, x1 - x0, y1 - y0];
+}
