@@ -4,7 +4,7 @@
 // district's extent at a zoom of ~256-px tiles, drawn under the areas, asked for again
 // after a drill, a zoom and a pan, and the attribution shows. Without the setting (the
 // run's own server) nothing is asked of any other host.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -92,6 +92,14 @@ async function routeTiles(page: Page, answer: "png" | "missing" = "png"): Promis
 
 const isMagenta = ([r, g, b]: number[]) => r > 240 && g < 15 && b > 240;
 
+/** The map's top corners (above the areas, which are fitted into the middle) show tiles:
+ *  the layer covers the whole view, not a part of it. */
+async function expectTilesInCorners(map: Locator): Promise<void> {
+  const shot = decodePng(await map.screenshot());
+  const corners = [shot.at(3, 3), shot.at(shot.width - 4, 3)];
+  expect(corners.every(isMagenta), JSON.stringify(corners)).toBe(true);
+}
+
 test.describe("with a tile source", () => {
   test.use({ storageState: asUser("lingdao01"), serviceWorkers: "block" });
   let server: ChildProcess | null = null;
@@ -147,6 +155,7 @@ test.describe("with a tile source", () => {
     let magenta = 0;
     for (let y = 0; y < shot.height; y += 4) for (let x = 0; x < shot.width; x += 4) if (isMagenta(shot.at(x, y))) magenta++;
     expect(magenta).toBeGreaterThan((shot.width / 4) * (shot.height / 4) * 0.03);
+    await expectTilesInCorners(map);
     const middle: number[][] = [];
     for (let dy = -20; dy <= 20; dy += 10) for (let dx = -20; dx <= 20; dx += 10) middle.push(shot.at(shot.width / 2 + dx, (shot.height - 48) / 2 + dy));
     const blended = middle.filter((p) => !isMagenta(p) && p[2] > 60);
@@ -159,13 +168,15 @@ test.describe("with a tile source", () => {
     await expect(page.getByText("按网格")).toBeVisible();
     await expect.poll(async () => Number(await map.getAttribute("data-tile-zoom"))).toBeGreaterThan(z);
     expect(asked.length).toBeGreaterThan(before);
+    await page.waitForTimeout(500);
+    await expectTilesInCorners(map);
     await expect(page.getByTestId("attribution")).toBeVisible();
 
     // A zoom by the wheel, then a pan by a drag: each asks for tiles not asked for before.
     const z2 = Number(await map.getAttribute("data-tile-zoom"));
     await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 3);
     const seen = new Set(asked);
-    await page.mouse.wheel(0, -800);
+    for (let i = 0; i < 10; i++) await page.mouse.wheel(0, -400); // ECharts zooms ~10 % a notch
     await expect.poll(async () => Number(await map.getAttribute("data-tile-zoom"))).toBeGreaterThan(z2);
     await expect.poll(() => asked.filter((t) => !seen.has(t)).length).toBeGreaterThan(0);
     const seen2 = new Set(asked);
