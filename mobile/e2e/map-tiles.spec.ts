@@ -189,6 +189,21 @@ test.describe("with a tile source", () => {
     expect(errors).toEqual([]);
   });
 
+  test("the wall draws the tiles under its map and shows the attribution", async ({ page }) => {
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    const errors = watchErrors(page);
+    const asked = await routeTiles(page);
+    await page.goto(`${base}/wall`);
+    await expect(page.getByTestId("wall-status")).toHaveText("实时");
+    const map = page.getByTestId("area-map");
+    await expect(map).toHaveAttribute("data-tiles", /^[1-9]\d*$/);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(Number(await map.getAttribute("data-tiles"))).toBeLessThanOrEqual(64);
+    await expect(page.getByTestId("attribution")).toHaveText(ATTRIBUTION);
+    await expect(page.getByTestId("attribution")).toBeVisible();
+    expect(errors).toEqual([]);
+  });
+
   test("tiles that fail to load leave the map working", async ({ page }) => {
     const errors = watchErrors(page);
     const asked = await routeTiles(page, "missing");
