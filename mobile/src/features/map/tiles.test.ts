@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  ancestor,
   coveringTiles,
   fitTransform,
   pixelToWorld,
@@ -165,5 +166,14 @@ describe("placing tiles on screen", () => {
     expect(y0).toBeLessThanOrEqual(0);
     expect(x0 + w).toBeGreaterThan(0);
     expect(y0 + h).toBeGreaterThan(0);
+  });
+});
+
+describe("a tile's ancestors (drawn while the tile itself loads)", () => {
+  it("halves x and y per level, keeping the point inside", () => {
+    expect(ancestor({ z: 12, x: 3430, y: 1677, wrappedX: 3430 }, 1)).toEqual({ z: 11, x: 1715, y: 838, wrappedX: 1715 });
+    expect(ancestor({ z: 12, x: 3430, y: 1677, wrappedX: 3430 }, 2)).toEqual({ z: 10, x: 857, y: 419, wrappedX: 857 });
+    expect(tileAt(121.47, 30.92, 10)).toEqual({ x: 857, y: 419 });
+    expect(ancestor({ z: 2, x: 4, y: 1, wrappedX: 0 }, 1)).toEqual({ z: 1, x: 2, y: 0, wrappedX: 0 });
   });
 });

@@ -174,3 +174,11 @@ export function tileRect(t: ViewTransform, tile: Pick<Tile, "z" | "x" | "y">): n
   const [x1, y1] = worldToPixel(t, [(tile.x + 1) * size, (tile.y + 1) * size]).map(Math.round);
   return [x0, y0, x1 - x0, y1 - y0];
 }
+
+/** The tile `levels` zooms up that contains `tile` (its column not wrapped, as `tile`'s). */
+export function ancestor(tile: Tile, levels: number): Tile {
+  const z = tile.z - levels;
+  const n = 2 ** z;
+  const x = Math.floor(tile.x / 2 ** levels);
+  return { z, x, y: Math.floor(tile.y / 2 ** levels), wrappedX: ((x % n) + n) % n };
+}
