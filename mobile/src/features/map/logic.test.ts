@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AreaCollection } from "./api";
-import { areaValues, daysBefore, displayValue, drawable, drillBack, drillInto, escapeHtml, formatValue, levelBelow, mapOption, periodFrom, shanghaiToday, type Crumb, type Labels } from "./logic";
+import { areaValues, daysBefore, FILL_OVER_TILES, displayValue, drawable, drillBack, drillInto, escapeHtml, formatValue, levelBelow, mapOption, periodFrom, shanghaiToday, type Crumb, type Labels } from "./logic";
 
 const labels: Labels = {
   unit: { cases: "件", per_1000: "件/千人", overdue_share: "%", mean_response: "分钟" },
@@ -76,6 +76,18 @@ describe("the choropleth option", () => {
     flat.features.forEach((f) => (f.properties.value = 3));
     const option = mapOption({ collection: flat, map: "m", labels });
     expect(option.visualMap.max).toBeGreaterThan(option.visualMap.min);
+  });
+
+  it("projects by Web Mercator, as the tiles are, and lets tiles show through the fills", () => {
+    const plain = mapOption({ collection: collection(), map: "m", labels });
+    expect(plain.geo.projection.project([0, 0])).toEqual([128, 128]);
+    expect(plain.geo.projection.unproject([128, 128])).toEqual([0, 0]);
+    expect(plain.geo.itemStyle.opacity).toBe(1);
+    expect(plain.geo.preserveAspect).toBe(true); // not stretched to the box: tiles are square
+    const over = mapOption({ collection: collection(), map: "m", labels, tiles: true });
+    expect(over.geo.itemStyle.opacity).toBe(FILL_OVER_TILES);
+    expect(FILL_OVER_TILES).toBeGreaterThan(0.5);
+    expect(FILL_OVER_TILES).toBeLessThan(1);
   });
 
   it("escapes area names in the tooltip", () => {

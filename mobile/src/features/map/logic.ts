@@ -1,6 +1,7 @@
 // Pure logic of the map: GeoJSON → ECharts option, units, the drill path, periods.
 // No DOM, no ECharts import: tested in logic.test.ts.
 import type { AreaCollection, Density, Indicator, Level } from "./api";
+import { project, unproject } from "./tiles";
 
 export const INDICATORS: Indicator[] = ["cases", "per_1000", "overdue_share", "mean_response"];
 
@@ -97,7 +98,12 @@ export interface OptionInput {
   values?: Record<string, number>; // the wall: live counts per area id
   dark?: boolean;
   large?: boolean; // the wall: bigger labels
+  tiles?: boolean; // a tile layer is drawn under the areas: their fill lets it show through
 }
+
+/** The areas' fill opacity over a tile layer: the choropleth's colours still read, the
+ *  streets and names beneath still show. */
+export const FILL_OVER_TILES = 0.7;
 
 /** The ECharts option: the choropleth (geo + map series), its visualMap with the unit, and
  *  the density layer as a scatter on the same geo. */
@@ -140,7 +146,10 @@ export function mapOption(input: OptionInput) {
       nameProperty: "key",
       roam: true,
       selectedMode: false,
-      // Inside the box on every side (the aspect ratio kept): a phone is taller than wide.
+      // Inside the box on every side, the aspect ratio kept (preserveAspect, ECharts 6: with
+      // all four sides given the geo would otherwise stretch to the box, and tiles, square
+      // by definition, would not fit the areas): a phone is taller than wide.
+      preserveAspect: true,
       left: 8,
       right: 8,
       top: 8,
@@ -154,7 +163,16 @@ export function mapOption(input: OptionInput) {
         textBorderWidth: 3,
         formatter: (p: { name: string }) => names[p.name] ?? "",
       },
-      itemStyle: { areaColor: input.dark ? "#2a3240" : "#eef1f5", borderColor: input.dark ? "#8a97ab" : "#6b7280", borderWidth: 1 },
+      // Web Mercator, as slippy-map tiles are drawn (tiles.ts): the areas and the tiles line
+      // up, and shapes keep their true proportions (ECharts' default squeezes longitude by a
+      // fixed 0.75, right only near 41° N). Used with and without tiles: one look.
+      projection: { project, unproject },
+      itemStyle: {
+        areaColor: input.dark ? "#2a3240" : "#eef1f5",
+        borderColor: input.dark ? "#8a97ab" : "#6b7280",
+        borderWidth: 1,
+        opacity: input.tiles ? FILL_OVER_TILES : 1,
+      },
       emphasis: { label: { show: true, color: text }, itemStyle: { areaColor: "#4f8cff" } },
     },
     series: [
