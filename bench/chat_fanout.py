@@ -17,6 +17,11 @@ to the last arrival. Usage::
     .venv/bin/python bench/chat_fanout.py                # N = 2, 10, 50, 200; M = 200
     BENCH_SIZES=2,50 BENCH_MESSAGES=100 .venv/bin/python bench/chat_fanout.py
 
+``BENCH_SETUPS=redis`` runs only the named set-ups. ``BENCH_PORTS=8461,8462`` puts the
+``redis`` room on servers already running (e.g. ``bin/topology``, while
+``bench/replay.py`` drives them) instead of starting two: ``BENCH_DATABASE_URL`` must
+then name the database those servers use.
+
 Needs PostgreSQL (``BENCH_DATABASE_URL``, default the local ``jinshao_chatbench``,
 created and migrated here) and Redis (``REDIS_URL``, default the local one).
 """
@@ -43,6 +48,8 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2,10,50,200").split(",")]
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "200"))
+SETUPS = os.environ.get("BENCH_SETUPS", "redis,memory,bare").split(",")
+RUNNING = [int(p) for p in os.environ.get("BENCH_PORTS", "").split(",") if p]
 
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -207,7 +214,14 @@ def main() -> None:
     print("| set-up | N | msgs/s | deliveries/s | p50 | p99 |")
     print("|---|---|---|---|---|---|")
     for label, module, count, env in setups:
-        with servers(count, module, env) as ports:
+        if label not in SETUPS:
+            continue
+        started = (
+            contextlib.nullcontext(RUNNING)
+            if RUNNING and label == "redis"
+            else servers(count, module, env)
+        )
+        with started as ports:
             for size in SIZES:
                 case, people = make_room(size)
                 urls = []

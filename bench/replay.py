@@ -28,6 +28,12 @@ next case of the plan and live it to its end.
 
 Prints requests/s, p50/p95/p99 (ms) per endpoint, the errors, and the district figures
 of ``analytics/overview/`` at the end (as the auditor ``kaohe01``).
+
+Every person is logged in before the clock starts (``--login mint``: token pairs issued
+in-process by the login endpoint's own ``token_pair``; ``--login http``: ``auth/token/``
+over HTTP, timed apart): a phone logs in once and keeps its login for days, so a case's
+life costs no login. Before, each client logged in every person it acted as, and a
+third of the replay's requests were logins at the production password hasher's cost.
 """
 
 from __future__ import annotations
@@ -143,62 +149,134 @@ class Stats:
                 self.errors.append((label, status, body[:200]))
 
 
-class Client:
-    """One replaying thread: a session per person (their own login), round-robin workers."""
+class Logins:
+    """Each person's token pair, shared by every client thread (one phone, one login).
 
-    def __init__(self, bases: list[str], stats: Stats, offset: int) -> None:
-        self.bases, self.stats, self.turn = bases, stats, offset
-        self.sessions: dict[str, requests.Session] = {}
+    Made before the clock starts: a phone logs in once and keeps its refresh token for days,
+    so a case's life costs no login. ``mint`` issues the pairs in-process through the same
+    function the login endpoint answers with (``accounts.api.tokens.token_pair``); ``http``
+    logs each person in over ``auth/token/`` (the production password hasher: ~0.5 s of CPU
+    each), timed on its own. When an access token expires (15 minutes) the next request of
+    that person refreshes it over ``auth/token/refresh/``, once for all threads.
+    """
+
+    def __init__(self, bases: list[str], stats: Stats) -> None:
+        self.bases, self.stats = bases, stats
+        self.pairs: dict[str, dict[str, str]] = {}
+        self.locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.guard = threading.Lock()
+
+    def prepare(
+        self, usernames: list[str], mode: str, clients: int, *, second_factor: str = ""
+    ) -> tuple[int, float]:
+        """Log every person in; (logins, seconds taken). With ``mint``, ``second_factor``
+        names the one person whose login carries the second factor (the reader)."""
+        start = time.perf_counter()
+        if mode == "mint":
+            from accounts.api.tokens import token_pair
+
+            people = User.objects.in_bulk(usernames, field_name="username")
+            for username in usernames:
+                self.pairs[username] = token_pair(
+                    people[username], second_factor=username == second_factor
+                )
+        else:
+            pending = list(usernames)
+
+            def log_in(index: int) -> None:
+                session = requests.Session()
+                while True:
+                    with self.guard:
+                        if not pending:
+                            return
+                        username = pending.pop()
+                    base = self.bases[index % len(self.bases)]
+                    answer = session.post(
+                        base + "/api/v1/auth/token/",
+                        json={"username": username, "password": DEMO_PASSWORD},
+                        timeout=TIMEOUT,
+                    )
+                    answer.raise_for_status()
+                    self.pairs[username] = answer.json()
+
+            threads = [threading.Thread(target=log_in, args=(i,)) for i in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        return len(self.pairs), time.perf_counter() - start
+
+    def access(self, username: str) -> str:
+        return self.pairs[username]["access"]
+
+    def renew(self, session: requests.Session, base: str, username: str, stale: str) -> str:
+        """A fresh access token for ``username`` (refreshed once, whichever thread asks)."""
+        with self.locks[username]:
+            pair = self.pairs[username]
+            if pair["access"] != stale:
+                return pair["access"]  # another thread refreshed it meanwhile
+            start = time.perf_counter()
+            answer = session.post(
+                base + "/api/v1/auth/token/refresh/",
+                json={"refresh": pair["refresh"]},
+                timeout=TIMEOUT,
+            )
+            self.stats.add(
+                "POST auth/token/refresh/",
+                (time.perf_counter() - start) * 1000,
+                answer.status_code,
+                answer.text,
+            )
+            answer.raise_for_status()
+            fresh = answer.json()
+            self.pairs[username] = {"access": fresh["access"], "refresh": fresh["refresh"]}
+            return fresh["access"]
+
+
+class Client:
+    """One replaying thread: one HTTP connection pool, every person's shared login, round-robin
+    workers."""
+
+    def __init__(self, bases: list[str], stats: Stats, logins: Logins, offset: int) -> None:
+        self.bases, self.stats, self.logins, self.turn = bases, stats, logins, offset
+        self.session = requests.Session()
 
     def base(self) -> str:
         self.turn += 1
         return self.bases[self.turn % len(self.bases)]
 
     def call(
-        self, label: str, username: str | None, method: str, path: str, body=None
+        self, label: str, username: str, method: str, path: str, body=None, files=None
     ) -> requests.Response:
-        session = self.sessions.get(username or "") or self.login(username or "")
-        for _attempt in range(3):
+        access = self.logins.access(username)
+        for _attempt in range(2):
             start = time.perf_counter()
-            response = session.request(method, self.base() + path, json=body, timeout=TIMEOUT)
+            response = self.session.request(
+                method,
+                self.base() + path,
+                json=body,
+                files=files,
+                headers={"Authorization": f"Bearer {access}"},
+                timeout=TIMEOUT,
+            )
             ms = (time.perf_counter() - start) * 1000
-            self.stats.add(label, ms, response.status_code, response.text)
-            if response.status_code == 401 and username:  # the access token expired
-                session = self.login(username)
+            if response.status_code == 401:  # the access token expired: refresh, then again
+                access = self.logins.renew(self.session, self.base(), username, access)
                 continue
+            self.stats.add(label, ms, response.status_code, response.text)
             return response
+        self.stats.add(label, ms, response.status_code, response.text)
         return response
-
-    def login(self, username: str) -> requests.Session:
-        session = requests.Session()
-        start = time.perf_counter()
-        response = session.post(
-            self.base() + "/api/v1/auth/token/",
-            json={"username": username, "password": DEMO_PASSWORD},
-            timeout=TIMEOUT,
-        )
-        self.stats.add(
-            "POST auth/token/",
-            (time.perf_counter() - start) * 1000,
-            response.status_code,
-            response.text,
-        )
-        response.raise_for_status()
-        session.headers["Authorization"] = f"Bearer {response.json()['access']}"
-        self.sessions[username] = session
-        return session
 
     def upload_photo(self, username: str) -> str | None:
         """``POST uploads/`` as the phone does before raising a case: the upload's id."""
-        session = self.sessions.get(username) or self.login(username)
-        start = time.perf_counter()
-        response = session.post(
-            self.base() + "/api/v1/uploads/",
+        response = self.call(
+            "POST uploads/",
+            username,
+            "POST",
+            "/api/v1/uploads/",
             files={"file": ("site.jpg", SITE_PHOTO, "image/jpeg")},
-            timeout=TIMEOUT,
         )
-        ms = (time.perf_counter() - start) * 1000
-        self.stats.add("POST uploads/", ms, response.status_code, response.text)
         return response.json()["id"] if response.status_code == 201 else None
 
     def live(self, plan: Plan) -> bool:
@@ -298,7 +376,17 @@ def main() -> None:
         help="Comma-separated web workers (requests go round-robin).",
     )
     parser.add_argument(
-        "--reader", default="zhihui01", help="Who reads analytics/overview/ at the end."
+        "--reader",
+        default="kaohe01",
+        help="Who reads the district's analytics/overview/ at the end (with --login mint, "
+        "logged in with the second factor; with --login http, name one who owes none).",
+    )
+    parser.add_argument(
+        "--login",
+        choices=("mint", "http"),
+        default="mint",
+        help="How every person is logged in before the clock: token pairs issued in-process "
+        "(mint, the default) or auth/token/ over HTTP (http, timed separately).",
     )
     args = parser.parse_args()
     bases = [b.rstrip("/") for b in args.base.split(",")]
@@ -311,9 +399,20 @@ def main() -> None:
     )
     stats, queue, lock = Stats(), list(reversed(plans)), threading.Lock()
     outcome = {"closed": 0, "failed": 0}
+    logins = Logins(bases, stats)
+    people = sorted(
+        {p.official for p in plans}
+        | {p.commander for p in plans}
+        | {u for p in plans for _, u, _ in p.invitees}
+        | {args.reader}
+    )
+    count, seconds = logins.prepare(people, args.login, args.clients, second_factor=args.reader)
+    print(
+        f"{count} people logged in ({args.login}) before the clock in {seconds:.1f} s", flush=True
+    )
 
     def worker(index: int) -> None:
-        client = Client(bases, stats, index)
+        client = Client(bases, stats, logins, index)
         while True:
             with lock:
                 if not queue:
@@ -356,8 +455,8 @@ def main() -> None:
     for (label, status), n in sorted(by_kind.items()):
         sample = next(b for lab, s, b in stats.errors if (lab, s) == (label, status))
         print(f"error {status} ×{n} on {label}: {sample}")
-    # The district's leader (the auditor kaohe01 owes a second factor over the API).
-    reader = Client(bases, Stats(), 0)
+    # The district's figures, read as the auditor (whose login carries the second factor).
+    reader = Client(bases, Stats(), logins, 0)
     try:
         overview = reader.call(
             "GET analytics/overview/", args.reader, "GET", "/api/v1/analytics/overview/"
