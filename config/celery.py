@@ -11,7 +11,13 @@ import time
 from contextvars import Token
 
 from celery import Celery
-from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun
+from celery.signals import (
+    before_task_publish,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+)
 
 from core import requestid
 
@@ -20,6 +26,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("jinshao")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def forget_inherited_connection_pools(**_kwargs) -> None:
+    """A forked worker child starts its own PostgreSQL pool (``JINSHAO_DB_POOL_MAX``).
+
+    Had the parent opened a pool before forking, the child would hold copies of the
+    parent's sockets and borrow connections the parent and its siblings also use.
+    The child forgets that pool without closing it (closing would end the parent's
+    sessions) and opens its own on first use. Celery's own fixup already does the same
+    for the thread's connection.
+    """
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    DatabaseWrapper._connection_pools.clear()
 
 
 @task_failure.connect
