@@ -40,7 +40,7 @@ def forget_inherited_connection_pools(**_kwargs) -> None:
     """
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    DatabaseWrapper._connection_pools.clear()
+    DatabaseWrapper._connection_pools.clear()  # type: ignore[attr-defined]  # Django 5.1+, untyped
 
 
 @task_failure.connect
