@@ -9,7 +9,15 @@ from django.conf import settings
 from django.contrib.auth import logout
 
 
+# The last use is written to the session at most once a minute: the phone app's requests
+# would otherwise each end with an UPDATE of the session row. The recorded use is then at
+# most this old, so an idle session ends up to a minute early, never late.
+SEEN_EVERY_SECONDS = 60
+
+
 class SessionLimitsMiddleware:
+    """Ends a session idle too long or begun too long ago (``logout``: its row is deleted)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -24,7 +32,7 @@ class SessionLimitsMiddleware:
             too_old = now - started > settings.JINSHAO_SESSION_MAX_HOURS * 3600
             if idle or too_old:
                 logout(request)  # flushes the server-side session
-            else:
+            elif now - seen >= SEEN_EVERY_SECONDS or "jinshao_seen" not in session:
                 session["jinshao_seen"] = now
         return self.get_response(request)
 

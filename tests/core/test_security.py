@@ -72,3 +72,17 @@ def test_sessions_end_when_idle_or_too_old(client, world, ago, still_in):
     assert (page.status_code == 200) is still_in
     if not still_in:
         assert page.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_a_session_in_use_is_written_at_most_once_a_minute(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.superuser)
+    client.get(reverse("admin:index"))  # records its start and last use
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("admin:index"))
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    _age_session(client, jinshao_seen=61)
+    client.get(reverse("admin:index"))
+    assert int(time.time()) - client.session["jinshao_seen"] <= 1  # a minute on: recorded
