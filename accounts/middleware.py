@@ -8,7 +8,6 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 
-
 # The last use is written to the session at most once a minute: the phone app's requests
 # would otherwise each end with an UPDATE of the session row. The recorded use is then at
 # most this old, so an idle session ends up to a minute early, never late.
