@@ -52,8 +52,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from accounts.models import RoleAssignment, User  # noqa: E402
 from accounts.choices import Role  # noqa: E402
+from accounts.models import RoleAssignment, User  # noqa: E402
 from audit import services as audit  # noqa: E402
 from core.crypto import digest  # noqa: E402
 from departments.models import Department, StaffMembership  # noqa: E402

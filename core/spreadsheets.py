@@ -165,12 +165,29 @@ class CodeListWidget(widgets.ManyToManyWidget):
 
 
 class CodeWidget(widgets.ForeignKeyWidget):
-    """A foreign key by its natural key; an unknown key is a clear error, not a crash."""
+    """A foreign key by its natural key; an unknown key is a clear error, not a crash.
+
+    ``prime(values)`` reads the objects of all those keys in one query (an import
+    calls it with the column's cells, ``SpreadsheetResource.before_import``);
+    ``clean`` then looks a key up there instead of querying once per cell.
+    """
+
+    _known: dict[str, Any] | None = None
+
+    def prime(self, values) -> None:
+        keys = {str(v).strip() for v in values if v not in (None, "")}
+        found = self.get_queryset(None, None).filter(**{f"{self.field}__in": keys})
+        self._known = {str(getattr(o, self.field)): o for o in found}
 
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
             return None
         try:
+            if self._known is not None:
+                try:
+                    return self._known[str(value).strip()]
+                except KeyError:
+                    raise self.model.DoesNotExist from None
             return super().clean(str(value).strip(), row, **kwargs)
         except self.model.DoesNotExist:
             raise ValueError(
@@ -333,6 +350,23 @@ class SpreadsheetResource(resources.ModelResource):
                 },
             )
         return result
+
+    def before_import(self, dataset, **kwargs):
+        """Reads the objects every code column names once (``CodeWidget.prime``).
+
+        Not a column naming the sheet's own model (an area's parent): a row may name
+        one an earlier row of the same file creates.
+        """
+        super().before_import(dataset, **kwargs)
+        for field in self.get_import_fields():
+            column = str(field.column_name)
+            widget = field.widget
+            if (
+                isinstance(widget, CodeWidget)
+                and widget.model is not self._meta.model
+                and column in dataset.headers
+            ):
+                field.widget.prime(dataset[column])
 
     def with_related(self, queryset):
         if self.select_related:
