@@ -165,7 +165,9 @@ class StaffMembershipResource(SpreadsheetResource):
         self._users = User.objects.in_bulk(names, field_name="username")
         self._memberships = {
             (m.user_id, m.department_id): m
-            for m in StaffMembership.objects.filter(user__in=self._users.values())
+            for m in StaffMembership.objects.filter(user__in=self._users.values()).select_related(
+                "user", "department"
+            )
         }
         self._check = nomination_checker(self._users.values(), Role.STAFF, actor=self.actor)
         self._touched: dict[int, User] = {}
