@@ -123,8 +123,12 @@ class StaffMembership(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user} · {self.department}"
 
-    def save(self, *args, **kwargs):
+    def fill_digest(self) -> None:
+        """Set ``phone_digest`` from ``phone`` (``save`` does; bulk writes call it first)."""
         self.phone_digest = digest(self.phone) if self.phone else ""
+
+    def save(self, *args, **kwargs):
+        self.fill_digest()
         if kwargs.get("update_fields") is not None and "phone" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "phone_digest"}
         super().save(*args, **kwargs)

@@ -1,11 +1,14 @@
 """Spreadsheets of departments and their staff (import and export)."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from import_export import fields
 
+from accounts.choices import Role
 from accounts.models import User
+from accounts.services import nomination_checker
 from core.errors import DomainError
 from core.masking import is_masked, mask_phone
 from core.spreadsheets import (
@@ -20,7 +23,7 @@ from core.spreadsheets import (
 )
 from departments.choices import DepartmentKind, DepartmentLevel
 from departments.models import Department, StaffMembership
-from departments.services import check_staff_member, sync_staff_role
+from departments.services import sync_staff_roles_of_many
 from grids.models import Area
 
 
@@ -117,6 +120,7 @@ class StaffMembershipResource(SpreadsheetResource):
         model = StaffMembership
         import_id_fields = ("username", "department")
         fields = ("username", "person_name", "department", "title", "phone", "on_duty", "is_active")
+        use_bulk = True
 
     select_related = ("user", "department")
 
@@ -141,14 +145,41 @@ class StaffMembershipResource(SpreadsheetResource):
             return  # a masked export read back: the stored number stays
         super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
 
+    # ------------------------------------------------------------ importing
+    #
+    # Everything a row needs is read once per import (``before_import``: the
+    # accounts named, the departments, the memberships and roles they have), the
+    # memberships are written by ``bulk_create``/``bulk_update`` (``use_bulk``) and
+    # the staff roles granted and taken away together afterwards
+    # (``departments.services.sync_staff_roles_of_many``): a fixed number of
+    # queries whatever the number of rows, with the same checks, the same row
+    # errors and the same audit records as one row at a time.
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        column = str(self.fields["username"].column_name)
+        names = (
+            {str(v or "").strip() for v in dataset[column]} if column in dataset.headers else set()
+        )
+        names.discard("")
+        self._users = User.objects.in_bulk(names, field_name="username")
+        self._memberships = {
+            (m.user_id, m.department_id): m
+            for m in StaffMembership.objects.filter(user__in=self._users.values()).select_related(
+                "user", "department"
+            )
+        }
+        self._check = nomination_checker(self._users.values(), Role.STAFF, actor=self.actor)
+        self._touched: dict[int, User] = {}
+        self._queued: set[int] = set()  # id() of the memberships queued for a bulk write
+
     def get_instance(self, instance_loader, row):
         username = str(row.get(self.fields["username"].column_name) or "").strip()
         department = self.fields["department"].clean(row)
-        if not username or department is None:
+        user = self._users.get(username)
+        if user is None or department is None:
             return None
-        return StaffMembership.objects.filter(
-            user__username=username, department=department
-        ).first()
+        return self._memberships.get((user.pk, department.pk))
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
@@ -158,7 +189,7 @@ class StaffMembershipResource(SpreadsheetResource):
             raise ValidationError({"user__username": _("A username is required.")})
         if self.actor is None:
             raise ValidationError(_("The import must know who imports (it names people)."))
-        user = User.objects.filter(username=username).first()
+        user = self._users.get(username)
         if user is None:
             raise ValidationError(
                 {
@@ -185,7 +216,7 @@ class StaffMembershipResource(SpreadsheetResource):
         except ValueError:
             department = None  # reported by the department column itself
         try:
-            check_staff_member(user, department, actor=self.actor)
+            self._check(user, department=department)
         except DomainError as error:
             raise ValidationError({"user__username": str(error)}) from None
         self._user = user
@@ -194,8 +225,55 @@ class StaffMembershipResource(SpreadsheetResource):
         super().import_instance(instance, row, **kwargs)
         instance.user = self._user
 
-    def after_save_instance(self, instance, row, **kwargs):
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's checks, less those that would each cost a query per row: the
+        account and the department are rows read by this import, and a second row
+        for the same person and department finds the first (``get_instance``)."""
+        errors = dict(import_validation_errors or {})
         try:
-            sync_staff_role(instance, actor=self.actor, ip=self.ip)
-        except DomainError as error:
-            raise ValidationError({"user__username": str(error)}) from None
+            instance.full_clean(
+                exclude=[*errors, "user", "department"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        """Queued for the bulk writes; a second row of the same membership changes the
+        queued one (as it would change the saved one, one row at a time)."""
+        self.before_save_instance(instance, row, **kwargs)
+        self._memberships[(instance.user.pk, instance.department.pk)] = instance
+        if id(instance) not in self._queued:
+            self._queued.add(id(instance))
+            (self.create_instances if instance.pk is None else self.update_instances).append(
+                instance
+            )
+        self.after_save_instance(instance, row, **kwargs)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self._touched[instance.user.pk] = instance.user
+
+    def get_bulk_update_fields(self):
+        return ["title", "phone", "phone_digest", "on_duty", "is_active", "updated_at"]
+
+    def bulk_create(self, *args, **kwargs):
+        for membership in self.create_instances:
+            membership.fill_digest()
+        super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args, **kwargs):
+        now = timezone.now()
+        for membership in self.update_instances:
+            membership.fill_digest()
+            membership.updated_at = now
+        super().bulk_update(*args, **kwargs)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        if result.has_errors() or result.has_validation_errors():
+            return  # everything is rolled back: no roles to reckon
+        # A refusal here (``DomainError``, translated) is the import's error: all rolls back.
+        sync_staff_roles_of_many(self._touched.values(), actor=self.actor, ip=self.ip)

@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts import services as accounts
 from accounts.choices import Role
 from accounts.models import RoleAssignment
-from departments.models import StaffMembership
+from departments.models import Department, StaffMembership
 
 
 def check_staff_member(user, department, *, actor) -> None:
@@ -74,3 +74,39 @@ def remove_staff_members(memberships, *, actor, ip: str | None = None, via: str 
     for user in people:
         sync_staff_roles_of(user, actor=actor, ip=ip, via=via)
     return removed
+
+
+@transaction.atomic
+def sync_staff_roles_of_many(users, *, actor, ip: str | None = None, via: str = "staff") -> None:
+    """``sync_staff_roles_of`` for many people at once (a staff import), in a fixed number
+    of queries: the roles to take away, then those to give, through
+    ``accounts.services.revoke_roles`` and ``grant_roles`` (the same rules, the same audit
+    record per role). Raises ``SeparationRefused`` or ``ValidationFailed`` (nothing changed).
+    """
+    people = {u.pk: u for u in users}
+    wanted: dict[int, set[int]] = {pk: set() for pk in people}
+    for user_id, department_id in StaffMembership.objects.filter(
+        user_id__in=people, is_active=True
+    ).values_list("user_id", "department_id"):
+        wanted[user_id].add(department_id)
+    held = list(
+        RoleAssignment.objects.filter(user_id__in=people, role=Role.STAFF).select_related(
+            "user", "department"
+        )
+    )
+    accounts.revoke_roles(
+        [a for a in held if a.department_id not in wanted[a.user_id]], actor=actor, ip=ip, via=via
+    )
+    kept = {(a.user_id, a.department_id) for a in held}
+    departments = Department.objects.in_bulk({d for ds in wanted.values() for d in ds})
+    accounts.grant_roles(
+        [
+            RoleAssignment(user=people[user_id], role=Role.STAFF, department=departments[d])
+            for user_id in sorted(wanted)
+            for d in sorted(wanted[user_id], key=lambda pk: departments[pk].code)
+            if (user_id, d) not in kept
+        ],
+        actor=actor,
+        ip=ip,
+        via=via,
+    )
