@@ -38,8 +38,10 @@ from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
 from core.dates import local_midnight
+from departments.models import Department
 from ratings import selectors as rating_figures
 from ratings.models import Criterion
+from templates.models import Category
 
 RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
 HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
@@ -213,7 +215,7 @@ def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> d
         for row in cases.annotate(period=trunc)
         .values("period", "category_id", "category__name")
         .annotate(n=Count("pk"))
-        .order_by("period", "category__name")
+        .order_by("period", "category__name", "category_id")
     ]
     middle = local_midnight(middle_day(scope))
     totals = list(
@@ -223,7 +225,7 @@ def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> d
             first=Count("pk", filter=Q(created_at__lt=middle)),
             second=Count("pk", filter=Q(created_at__gte=middle)),
         )
-        .order_by("-n", "category__name")
+        .order_by("-n", "category__name", "category_id")
     )
     return _categories_result(bucket, series, totals, top)
 
@@ -258,19 +260,23 @@ def _categories_result(bucket: str, series: list, totals: list, top: int) -> dic
 
 def areas(scope: Scope, *, top: int = 10) -> dict:
     """Cases per town, grid and community (and per 1,000 cases), by category, the top places."""
-    source = _case_days(scope) if uses_daily(scope) else scope.cases()
-    return _areas(source, count=Sum("raised") if uses_daily(scope) else Count("pk"), top=top)
+    if uses_daily(scope):
+        return _daily_areas(scope, top=top)
+    cells = list(
+        scope.cases()
+        .values("community_id", "category_id", "category__name")
+        .annotate(n=Count("pk"))
+    )
+    return _areas(cells, top=top)
 
 
-def _areas(cases, *, count, top: int) -> dict:
-    """``cases``: the scope's cases, or its daily figures with ``count`` summing them.
-
-    The database sums per community and category (a few thousand rows at
-    most); grids and towns are those sums added up along the tree.
+def _areas(cells: list[dict], *, top: int) -> dict:
+    """``cells``: cases per community and category (``community_id``, ``category_id``,
+    ``category__name``, ``n``; a few thousand at most), from the cases or the daily
+    figures; grids and towns are those sums added up along the tree.
     """
     from grids.models import Area
 
-    cells = list(cases.values("community_id", "category_id", "category__name").annotate(n=count))
     places = {
         a["pk"]: a
         for a in Area.objects.filter(pk__in={c["community_id"] for c in cells}).values(
@@ -778,29 +784,24 @@ def _updates(per_template: dict, taking_part: dict) -> list[dict]:
 # ---------------------------------------------------------------- daily figures
 #
 # For the whole district or a town, the indicators add up the daily figures of
-# analytics.models (rebuilt off the request path; a period with a stale day
-# is read live) instead of scanning every case for counts and sums. Grids and
-# communities are small enough to read live. Counts, sums and means are the
-# same either way; percentiles are always exact, from the cases themselves.
+# analytics.models (rebuilt off the request path) instead of scanning every
+# case for counts and sums. A day still waiting for its rebuild (stale) is not
+# read from the table: its rows are computed from its cases now
+# (``facts.rows_for``) and added to the fresh days' sums (``summed``), so no
+# reader sees figures older than the data and one stale day costs one day's
+# cases, not the year's. Grids and communities are small enough to read live.
+# Counts, sums and means are the same either way; percentiles are always
+# exact, from the cases themselves.
 
 #: Off in tests that compare the daily figures with the live ones.
 USE_DAILY = True
 
 
 def uses_daily(scope: Scope) -> bool:
-    """Whether the scope is read from the daily figures: a district or town whose days are fresh.
-
-    A period holding a day that waits for its rebuild (``analytics.facts``)
-    is read live from the cases instead, so no reader sees old figures.
-    """
-    from analytics.facts import stale_in
+    """Whether the scope is read from the daily figures: the whole district or a town."""
     from grids.choices import AreaLevel
 
-    return (
-        USE_DAILY
-        and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
-        and not stale_in(scope.first_day, scope.last_day)
-    )
+    return USE_DAILY and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
 
 
 def middle_day(scope: Scope):
@@ -808,18 +809,92 @@ def middle_day(scope: Scope):
     return scope.first_day + timedelta(days=days // 2)
 
 
-def _case_days(scope: Scope):
-    rows = CaseDay.objects.filter(day__range=(scope.first_day, scope.last_day))
-    if scope.area is not None and not scope._holds_everything():
-        rows = rows.filter(community__path__startswith=scope.area.path)
-    return rows
+def _area_path(scope: Scope) -> str | None:
+    """The path the scope's rows are filtered by, or None for the whole district."""
+    if scope.area is None or scope._holds_everything():
+        return None
+    return scope.area.path
 
 
-def _town_days(model, scope: Scope):
+def _fact_rows(model, scope: Scope):
+    """``model``'s saved rows of the scope's period and area (stale days included)."""
     rows = model.objects.filter(day__range=(scope.first_day, scope.last_day))
-    if scope.area is not None and not scope._holds_everything():
-        rows = rows.filter(town__path__startswith=scope.area.path)
+    path = _area_path(scope)
+    if path is not None:
+        place = "community" if model is CaseDay else "town"
+        rows = rows.filter(**{f"{place}__path__startswith": path})
     return rows
+
+
+def _matches(row, where: dict) -> bool:
+    """``row`` (an unsaved fact) meets ``where``: ``field`` (equal), ``field__isnull``
+    or ``field__in``, the lookups ``summed`` also hands to the database."""
+    for key, wanted in where.items():
+        name, _, lookup = key.partition("__")
+        value = getattr(row, name)
+        if lookup == "isnull":
+            if (value is None) != wanted:
+                return False
+        elif lookup == "in":
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **where) -> list:
+    """``model``'s ``fields`` summed per ``by`` over the scope: fresh days from the table,
+    stale days computed from their cases now (``facts.rows_for``).
+
+    ``by`` and ``where`` name plain columns (``category_id``, ``day``…; ``where``
+    lookups: equality, ``__isnull``, ``__in``). Returns ``[{**by, **fields}]``, one
+    dict per group with at least one row, unordered; sums of no row are 0. The
+    sums are those of the all-fresh table: the stale days' rows are the rows their
+    rebuild would write.
+    """
+    from analytics.facts import rows_for
+    from analytics.models import StaleDay
+
+    stale = list(
+        StaleDay.objects.filter(day__range=(scope.first_day, scope.last_day)).values_list(
+            "day", flat=True
+        )
+    )
+    out: dict[tuple, dict] = {}
+    fresh = _fact_rows(model, scope).exclude(day__in=stale).filter(**where)
+    sums = {f"sum_{f}": Sum(f) for f in fields}
+    # (values() of no field would group by every column: a total is one aggregate)
+    for r in fresh.values(*by).annotate(**sums).order_by() if by else [fresh.aggregate(**sums)]:
+        if by or r[f"sum_{fields[0]}"] is not None:
+            out[tuple(r[k] for k in by)] = {f: r[f"sum_{f}"] or 0 for f in fields}
+    for row in rows_for(model, stale, _area_path(scope)):
+        if not _matches(row, where):
+            continue
+        entry = out.setdefault(tuple(getattr(row, k) for k in by), dict.fromkeys(fields, 0))
+        for f in fields:
+            entry[f] += getattr(row, f)
+    return [{**dict(zip(by, key, strict=True)), **sums} for key, sums in out.items()]
+
+
+def _total(model, scope: Scope, fields: tuple[str, ...]) -> dict:
+    """``fields`` summed over the whole scope (0 without rows)."""
+    rows = summed(model, scope, (), fields)
+    return rows[0] if rows else dict.fromkeys(fields, 0)
+
+
+def _names(model, ids, *fields: str) -> dict:
+    """``{pk: {field: value}}`` of the rows of ``model`` with those ids."""
+    return {r["pk"]: r for r in model.objects.filter(pk__in=set(ids)).values("pk", *fields)}
+
+
+def _bucket_start(day, bucket: str):
+    """The first day of ``day``'s bucket: itself, its week's Monday, its month's 1st."""
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
 
 
 def exact_percentiles(scope: Scope, wanted: dict) -> dict:
@@ -843,69 +918,105 @@ def _open_overdue(scope: Scope):
     )
 
 
+CASE_SUMS = (
+    "raised",
+    "closed",
+    "cancelled",
+    "dispatches",
+    "response_sum",
+    "response_n",
+    "handling_sum",
+    "handling_n",
+    "overdue_done",
+)
+
+
 def _daily_overview(scope: Scope) -> dict:
     medians = exact_percentiles(scope, {"r50": (RESPONSE, 0.5), "h50": (HANDLING, 0.5)})
-    sums = _case_days(scope).aggregate(
-        raised=Sum("raised"),
-        closed=Sum("closed"),
-        cancelled=Sum("cancelled"),
-        dispatches=Sum("dispatches"),
-        rs=Sum("response_sum"),
-        rn=Sum("response_n"),
-        hs=Sum("handling_sum"),
-        hn=Sum("handling_n"),
-    )
-    raised, closed, cancelled = (sums[k] or 0 for k in ("raised", "closed", "cancelled"))
+    sums = _total(CaseDay, scope, CASE_SUMS)
+    raised, closed, cancelled = sums["raised"], sums["closed"], sums["cancelled"]
     return {
         "raised": raised,
         "closed": closed,
         "cancelled": cancelled,
         "closure_rate": _ratio(closed, raised - cancelled),
-        "dispatches": sums["dispatches"] or 0,
-        "response_mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+        "dispatches": sums["dispatches"],
+        "response_mean": _mean(sums, "response"),
         "response_median": _seconds(medians["r50"]),
-        "handling_mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+        "handling_mean": _mean(sums, "handling"),
         "handling_median": _seconds(medians["h50"]),
         **rating_headline(scope),
     }
 
 
+def _mean(sums: dict, name: str) -> float | None:
+    return _seconds(sums[f"{name}_sum"] / sums[f"{name}_n"]) if sums[f"{name}_n"] else None
+
+
 def _daily_categories(scope: Scope, *, bucket: str, top: int) -> dict:
-    rows = _case_days(scope)
-    period = {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day")}[bucket]
-    series = [
-        {
-            "period": r["period"],
-            "category": r["category_id"],
-            "name": r["category__name"],
-            "cases": r["n"],
-        }
-        for r in rows.annotate(period=period)
-        .values("period", "category_id", "category__name")
-        .annotate(n=Sum("raised"))
-        .order_by("period", "category__name")
-    ]
+    rows = summed(CaseDay, scope, ("day", "category_id"), ("raised",))
+    names = _names(Category, (r["category_id"] for r in rows), "name")
     middle = middle_day(scope)
-    totals = list(
-        rows.values("category_id", "category__name")
-        .annotate(
-            n=Sum("raised"),
-            first=Sum("raised", filter=Q(day__lt=middle), default=0),
-            second=Sum("raised", filter=Q(day__gte=middle), default=0),
+    series: dict[tuple, int] = defaultdict(int)
+    totals: dict[int, dict] = {}
+    for r in rows:
+        category = r["category_id"]
+        series[(_bucket_start(r["day"], bucket), category)] += r["raised"]
+        total = totals.setdefault(
+            category,
+            {
+                "category_id": category,
+                "category__name": names[category]["name"],
+                "n": 0,
+                "first": 0,
+                "second": 0,
+            },
         )
-        .order_by("-n", "category__name")
+        total["n"] += r["raised"]
+        total["first" if r["day"] < middle else "second"] += r["raised"]
+    return _categories_result(
+        bucket,
+        sorted(
+            (
+                {
+                    "period": period,
+                    "category": category,
+                    "name": names[category]["name"],
+                    "cases": n,
+                }
+                for (period, category), n in series.items()
+                if n
+            ),
+            key=lambda r: (r["period"], r["name"], r["category"]),
+        ),
+        sorted(
+            (t for t in totals.values() if t["n"]),
+            key=lambda t: (-t["n"], t["category__name"], t["category_id"]),
+        ),
+        top,
     )
-    return _categories_result(bucket, series, totals, top)
+
+
+def _daily_areas(scope: Scope, *, top: int) -> dict:
+    rows = summed(CaseDay, scope, ("community_id", "category_id"), ("raised",))
+    names = _names(Category, (r["category_id"] for r in rows), "name")
+    return _areas(
+        [
+            {
+                "community_id": r["community_id"],
+                "category_id": r["category_id"],
+                "category__name": names[r["category_id"]]["name"],
+                "n": r["raised"],
+            }
+            for r in rows
+            if r["raised"]
+        ],
+        top=top,
+    )
 
 
 def _daily_timeliness(scope: Scope) -> dict:
-    sums = _case_days(scope).aggregate(
-        rs=Sum("response_sum"),
-        rn=Sum("response_n"),
-        hs=Sum("handling_sum"),
-        hn=Sum("handling_n"),
-        late=Sum("overdue_done"),
-    )
+    sums = _total(CaseDay, scope, CASE_SUMS)
     found = exact_percentiles(
         scope,
         {
@@ -917,17 +1028,16 @@ def _daily_timeliness(scope: Scope) -> dict:
     )
     response, handling = [found["r50"], found["r90"]], [found["h50"], found["h90"]]
     open_late = _open_overdue(scope)
-    by_department: dict[int, dict] = {}
-    for r in (
-        _town_days(DepartmentDay, scope)
-        .values("department_id", "department__name")
-        .annotate(n=Sum("overdue_done"))
-    ):
-        by_department[r["department_id"]] = {
+    late = summed(DepartmentDay, scope, ("department_id",), ("overdue_done",))
+    names = _names(Department, (r["department_id"] for r in late), "name")
+    by_department: dict[int, dict] = {
+        r["department_id"]: {
             "department": r["department_id"],
-            "name": r["department__name"],
-            "cases": r["n"],
+            "name": names[r["department_id"]]["name"],
+            "cases": r["overdue_done"],
         }
+        for r in late
+    }
     for r in (
         Invitation.objects.filter(case__in=open_late.values("pk"), state=InvitationState.ACCEPTED)
         .values("department_id", "department__name")
@@ -940,21 +1050,35 @@ def _daily_timeliness(scope: Scope) -> dict:
         entry["cases"] += r["n"]
     return {
         "response": {
-            "mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+            "mean": _mean(sums, "response"),
             "p50": _seconds(response[0]),
             "p90": _seconds(response[1]),
         },
         "handling": {
-            "mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+            "mean": _mean(sums, "handling"),
             "p50": _seconds(handling[0]),
             "p90": _seconds(handling[1]),
         },
-        "overdue": (sums["late"] or 0) + open_late.count(),
+        "overdue": sums["overdue_done"] + open_late.count(),
         "overdue_by_department": sorted(
             (d for d in by_department.values() if d["cases"]),
             key=lambda d: (-d["cases"], d["name"]),
         ),
     }
+
+
+DEPARTMENT_SUMS = (
+    "invited",
+    "cases",
+    "accepted",
+    "declined",
+    "response_sum",
+    "response_n",
+    "handling_sum",
+    "handling_n",
+    "overdue_done",
+    "multi_department",
+)
 
 
 def _daily_departments(scope: Scope) -> list[dict]:
@@ -966,81 +1090,89 @@ def _daily_departments(scope: Scope) -> list[dict]:
         .values("department_id")
         .annotate(n=Count("case_id", distinct=True))
     }
+    sums = summed(DepartmentDay, scope, ("department_id",), DEPARTMENT_SUMS)
+    names = _names(Department, (r["department_id"] for r in sums), "name", "kind")
     rows = []
-    for r in (
-        _town_days(DepartmentDay, scope)
-        .values("department_id", "department__name", "department__kind")
-        .annotate(
-            invited=Sum("invited"),
-            cases=Sum("cases"),
-            accepted=Sum("accepted"),
-            declined=Sum("declined"),
-            rs=Sum("response_sum"),
-            rn=Sum("response_n"),
-            hs=Sum("handling_sum"),
-            hn=Sum("handling_n"),
-            late=Sum("overdue_done"),
-            multi=Sum("multi_department"),
-        )
-        .order_by("department__name")
-    ):
+    for r in sorted(sums, key=lambda r: names[r["department_id"]]["name"]):
         if r["invited"]:
+            department = names[r["department_id"]]
             rows.append(
                 {
                     "department_id": r["department_id"],
-                    "department__name": r["department__name"],
-                    "department__kind": r["department__kind"],
+                    "department__name": department["name"],
+                    "department__kind": department["kind"],
                     "invited": r["invited"],
                     "cases": r["cases"],
                     "accepted": r["accepted"],
                     "declined": r["declined"],
-                    "response_mean": r["rs"] / r["rn"] if r["rn"] else None,
-                    "handling_mean": r["hs"] / r["hn"] if r["hn"] else None,
-                    "overdue": r["late"] + open_late.get(r["department_id"], 0),
-                    "multi_department": r["multi"],
+                    "response_mean": _mean(r, "response"),
+                    "handling_mean": _mean(r, "handling"),
+                    "overdue": r["overdue_done"] + open_late.get(r["department_id"], 0),
+                    "multi_department": r["multi_department"],
                 }
             )
+    declines = summed(DeclineDay, scope, ("department_id", "reason"), ("n",))
     reasons = _top_reasons(
-        _town_days(DeclineDay, scope)
-        .values("department_id", "reason")
-        .annotate(n=Sum("n"))
-        .order_by("department_id", "-n", "reason")
+        sorted(
+            (r for r in declines if r["n"]),
+            key=lambda r: (r["department_id"], -r["n"], r["reason"]),
+        )
     )
     return _ranking(scope, rows, reasons)
 
 
 def _daily_template_suggestions(scope: Scope) -> list[dict]:
-    rows = _town_days(TemplateDay, scope)
-    counted = rows.filter(department__isnull=True)  # the rows counting the cases themselves
+    rows = summed(TemplateDay, scope, ("category_id", "template_id", "department_id"), ("cases",))
+    counted = [r for r in rows if r["department_id"] is None]  # the rows counting the cases
+    taking = [r for r in rows if r["department_id"] is not None and r["cases"]]
+    departments = _names(Department, (r["department_id"] for r in taking), "name")
+    categories = _names(Category, (r["category_id"] for r in counted), "name")
+
+    def per(key: str, chosen: list) -> dict:
+        out: dict = defaultdict(int)
+        for r in chosen:
+            out[r[key]] += r["cases"]
+        return out
+
     per_category = {
-        r["category_id"]: r
-        for r in counted.filter(template__isnull=True)
-        .values("category_id", "category__name")
-        .annotate(n=Sum("cases"))
-        if r["n"] >= SUGGESTION_MIN_CASES
+        c: {"category_id": c, "category__name": categories[c]["name"], "n": n}
+        for c, n in per("category_id", [r for r in counted if r["template_id"] is None]).items()
+        if n >= SUGGESTION_MIN_CASES
     }
-    chosen = _taking_part(
-        rows.filter(
-            template__isnull=True, department__isnull=False, category_id__in=list(per_category)
+    per_template = {
+        t: n
+        for t, n in per("template_id", [r for r in counted if r["template_id"] is not None]).items()
+        if n >= SUGGESTION_MIN_CASES
+    }
+
+    def departments_of(key: str, chosen: list) -> list[dict]:
+        """Cases per (group, department), ordered by group, -cases, department name."""
+        cells: dict[tuple, int] = defaultdict(int)
+        for r in chosen:
+            cells[(r[key], r["department_id"])] += r["cases"]
+        return sorted(
+            (
+                {
+                    key: group,
+                    "department_id": department,
+                    "department__name": departments[department]["name"],
+                    "n": n,
+                }
+                for (group, department), n in cells.items()
+            ),
+            key=lambda r: (r[key], -r["n"], r["department__name"]),
         )
-        .values("category_id", "department_id", "department__name")
-        .annotate(n=Sum("cases"))
-        .order_by("category_id", "-n", "department__name"),
+
+    chosen = _taking_part(
+        departments_of(
+            "category_id",
+            [r for r in taking if r["template_id"] is None and r["category_id"] in per_category],
+        ),
         group="category_id",
         totals={c: r["n"] for c, r in per_category.items()},
     )
-    per_template = {
-        r["template_id"]: r["n"]
-        for r in counted.filter(template__isnull=False)
-        .values("template_id")
-        .annotate(n=Sum("cases"))
-        if r["n"] >= SUGGESTION_MIN_CASES
-    }
     taking_part = _taking_part(
-        rows.filter(department__isnull=False, template_id__in=list(per_template))
-        .values("template_id", "department_id", "department__name")
-        .annotate(n=Sum("cases"))
-        .order_by("template_id", "-n", "department__name"),
+        departments_of("template_id", [r for r in taking if r["template_id"] in per_template]),
         group="template_id",
         totals=per_template,
     )
