@@ -32,7 +32,12 @@ from django.db.models.functions import Floor, Least, TruncDate, TruncDay, TruncM
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from analytics.functions import Seconds, aggregate_with_percentiles
+from analytics.functions import (
+    Seconds,
+    aggregate_with_percentiles,
+    one_snapshot,
+    ranked_percentiles,
+)
 from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
@@ -137,7 +142,12 @@ def overdue_condition(prefix: str = "") -> Q:
 
 def overview(scope: Scope) -> dict:
     """The seven figures of the yearly report."""
-    return _daily_overview(scope) if uses_daily(scope) else _live_overview(scope)
+    if not uses_daily(scope):
+        return _live_overview(scope)
+    with one_snapshot():
+        figures = _daily_overview(scope)
+    # Outside the read-only snapshot: publishing a month's rating figures writes them.
+    return {**figures, **rating_headline(scope)}
 
 
 def _live_overview(scope: Scope) -> dict:
@@ -333,7 +343,10 @@ def _areas(cells: list[dict], *, top: int) -> dict:
 
 def timeliness(scope: Scope) -> dict:
     """Response and handling time distributions, and overdue cases by department."""
-    return _daily_timeliness(scope) if uses_daily(scope) else _live_timeliness(scope)
+    if not uses_daily(scope):
+        return _live_timeliness(scope)
+    with one_snapshot():
+        return _daily_timeliness(scope)
 
 
 def _live_timeliness(scope: Scope) -> dict:
@@ -475,9 +488,24 @@ def distributions(scope: Scope) -> dict:
     headline (``RESPONSE``, ``HANDLING``): a case counts once it has the time.
     The bins add up to ``n``. Percentiles: see the module docstring.
     """
-    cases = scope.cases()
-    found = aggregate_with_percentiles(
-        cases,
+    if not uses_daily(scope):
+        return _distributions(scope, _live_distribution_figures(scope))
+    with one_snapshot():
+        sums = _total(CaseDay, scope, CASE_SUMS)
+        found = ranked(scope, sums, P50_P90)
+        found.update(
+            rn=sums["response_n"],
+            hn=sums["handling_n"],
+            rmean=_mean(sums, "response"),
+            hmean=_mean(sums, "handling"),
+        )
+        return _distributions(scope, found)
+
+
+def _live_distribution_figures(scope: Scope) -> dict:
+    """``rn``, ``hn`` (cases with each time), ``rmean``, ``hmean``, ``r50``… ``h90``."""
+    return aggregate_with_percentiles(
+        scope.cases(),
         {
             "rn": Count(
                 "pk", filter=Q(first_accepted_at__isnull=False, dispatched_at__isnull=False)
@@ -495,6 +523,11 @@ def distributions(scope: Scope) -> dict:
             "h90": (HANDLING, 0.9),
         },
     )
+
+
+def _distributions(scope: Scope, found: dict) -> dict:
+    """The histograms, around the figures ``found`` (``_live_distribution_figures``' keys)."""
+    cases = scope.cases()
     out = {}
     for name, expression, key in (("response", RESPONSE, "r"), ("handling", HANDLING, "h")):
         unit, unit_seconds = UNITS[name]
@@ -912,6 +945,36 @@ def exact_percentiles(scope: Scope, wanted: dict) -> dict:
     return aggregate_with_percentiles(scope.cases(), {}, wanted)
 
 
+#: Each case's times, by the name of their sums in the daily figures.
+TIMES = {"response": RESPONSE, "handling": HANDLING}
+#: The medians and 90th percentiles of both times.
+P50_P90 = {
+    "r50": ("response", 0.5),
+    "r90": ("response", 0.9),
+    "h50": ("handling", 0.5),
+    "h90": ("handling", 0.9),
+}
+
+
+def ranked(scope: Scope, sums: dict, wanted: dict[str, tuple[str, float]]) -> dict:
+    """Exact percentiles (``exact_percentiles``' figures) read at their ranks.
+
+    ``wanted``: ``{name: (time, fraction)}``, time one of ``TIMES``; ``sums``:
+    the scope's daily sums (``CASE_SUMS``), whose ``<time>_n`` is the number
+    of cases with that time, so each percentile is two index reads
+    (``functions.ranked_percentiles``) instead of a sort of the year. Call it
+    inside ``one_snapshot`` with the read of ``sums``.
+    """
+    out: dict = {}
+    for time in dict.fromkeys(t for t, _fraction in wanted.values()):
+        names = [name for name, (t, _fraction) in wanted.items() if t == time]
+        found = ranked_percentiles(
+            scope.cases(), TIMES[time], sums[f"{time}_n"], [wanted[n][1] for n in names]
+        )
+        out.update(zip(names, found, strict=True))
+    return out
+
+
 def _open_overdue(scope: Scope):
     """Cases of the scope still open past their deadline (few: read live)."""
     return scope.cases().filter(
@@ -960,8 +1023,8 @@ CASE_SUMS = (
 
 
 def _daily_overview(scope: Scope) -> dict:
-    medians = exact_percentiles(scope, {"r50": (RESPONSE, 0.5), "h50": (HANDLING, 0.5)})
     sums = _total(CaseDay, scope, CASE_SUMS)
+    medians = ranked(scope, sums, {"r50": ("response", 0.5), "h50": ("handling", 0.5)})
     raised, closed, cancelled = sums["raised"], sums["closed"], sums["cancelled"]
     return {
         "raised": raised,
@@ -973,7 +1036,6 @@ def _daily_overview(scope: Scope) -> dict:
         "response_median": _seconds(medians["r50"]),
         "handling_mean": _mean(sums, "handling"),
         "handling_median": _seconds(medians["h50"]),
-        **rating_headline(scope),
     }
 
 
@@ -1045,15 +1107,7 @@ def _daily_areas(scope: Scope, *, top: int) -> dict:
 
 def _daily_timeliness(scope: Scope) -> dict:
     sums = _total(CaseDay, scope, CASE_SUMS)
-    found = exact_percentiles(
-        scope,
-        {
-            "r50": (RESPONSE, 0.5),
-            "r90": (RESPONSE, 0.9),
-            "h50": (HANDLING, 0.5),
-            "h90": (HANDLING, 0.9),
-        },
-    )
+    found = ranked(scope, sums, P50_P90)
     response, handling = [found["r50"], found["r90"]], [found["h50"], found["h90"]]
     open_late = _open_overdue(scope)
     late = summed(DepartmentDay, scope, ("department_id",), ("overdue_done",))

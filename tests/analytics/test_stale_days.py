@@ -31,6 +31,7 @@ INDICATORS = [
     ("categories", {"bucket": "month"}),
     ("areas", {}),
     ("timeliness", {}),
+    ("distributions", {}),
     ("departments", {}),
     ("template-suggestions", {}),
     ("trend", {"bucket": "day"}),
