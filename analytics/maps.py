@@ -212,7 +212,8 @@ def density(scope: Scope, *, category: int | None = None, cell: float = DENSITY_
             y=Floor(Cast("latitude", as_float) / cell),
         )
         .values("x", "y")
-        .annotate(n=Count("pk"))
+        # COUNT(*): no id read, so the index of migration analytics.0007 answers alone
+        .annotate(n=Count("*"))
         .order_by("x", "y")
     )
     cells = [
@@ -223,7 +224,7 @@ def density(scope: Scope, *, category: int | None = None, cell: float = DENSITY_
         }
         for r in rows
     ]
-    total = cases.aggregate(n=Count("pk"), located=Count("pk", filter=Q(longitude__isnull=False)))
+    total = cases.aggregate(n=Count("*"), located=Count("longitude"))
     return {
         "cell": cell,
         "cells": cells,
