@@ -836,10 +836,16 @@ USE_DAILY = True
 
 
 def uses_daily(scope: Scope) -> bool:
-    """Whether the scope is read from the daily figures: the whole district or a town."""
+    """Whether the scope is read from the daily figures: the whole district or a town,
+    over more than one day (a single day's cases, the wall's today, are few: reading
+    them is cheaper than adding up the day's rows, or computing them when it is stale)."""
     from grids.choices import AreaLevel
 
-    return USE_DAILY and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
+    return (
+        USE_DAILY
+        and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
+        and scope.last_day > scope.first_day
+    )
 
 
 def middle_day(scope: Scope):
