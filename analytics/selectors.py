@@ -25,6 +25,8 @@ they all call these functions. Times are in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db.models import Avg, Count, F, Q, Sum, Value
@@ -921,10 +923,42 @@ def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **
     return [{**dict(zip(by, key, strict=True)), **sums} for key, sums in out.items()]
 
 
+_SHARED: ContextVar[dict | None] = ContextVar("analytics_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads():
+    """Inside, each scope's daily totals and exact percentiles are read once and reused.
+
+    For a page showing several selectors of one scope (the dashboard: the
+    overview, timeliness and distributions all want the totals and the
+    medians). Use it inside one ``one_snapshot`` so every reuse is of the same
+    snapshot.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(key: tuple, compute):
+    memo = _SHARED.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def _total(model, scope: Scope, fields: tuple[str, ...]) -> dict:
     """``fields`` summed over the whole scope (0 without rows)."""
-    rows = summed(model, scope, (), fields)
-    return rows[0] if rows else dict.fromkeys(fields, 0)
+
+    def compute() -> dict:
+        rows = summed(model, scope, (), fields)
+        return rows[0] if rows else dict.fromkeys(fields, 0)
+
+    return dict(_shared(("total", model, scope, fields), compute))
 
 
 def _names(model, ids, *fields: str) -> dict:
@@ -976,8 +1010,12 @@ def ranked(scope: Scope, sums: dict, wanted: dict[str, tuple[str, float]]) -> di
     out: dict = {}
     for time in dict.fromkeys(t for t, _fraction in wanted.values()):
         names = [name for name, (t, _fraction) in wanted.items() if t == time]
-        found = ranked_percentiles(
-            scope.cases(), TIMES[time], sums[f"{time}_n"], [wanted[n][1] for n in names]
+        key = ("ranked", scope, time, sums[f"{time}_n"], tuple(wanted[n][1] for n in names))
+        found = _shared(
+            key,
+            lambda names=names, time=time: ranked_percentiles(
+                scope.cases(), TIMES[time], sums[f"{time}_n"], [wanted[n][1] for n in names]
+            ),
         )
         out.update(zip(names, found, strict=True))
     return out
