@@ -12,7 +12,7 @@ def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS case_located ON cases_case (created_at) "
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS case_located ON cases_case (created_at) "
         "INCLUDE (state, community_id, category_id, longitude, latitude)"
     )
 
@@ -25,4 +25,5 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("analytics", "0006_indicator_indexes")]
 
+    atomic = False  # CREATE INDEX CONCURRENTLY runs outside a transaction
     operations = [migrations.RunPython(create, drop, elidable=False)]
