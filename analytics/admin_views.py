@@ -25,12 +25,14 @@ from django.utils.translation import gettext_lazy
 from accounts.choices import Role
 from accounts.selectors import area_paths, has_role
 from analytics import selectors
+from analytics.functions import one_snapshot
 from analytics.scope import AREA_ROLES, may_see_analytics, resolve_scope
 from cases.models import READ_ALL_ROLES
 from core.errors import DomainError
 from departments.models import Department
 from grids.choices import AreaLevel
 from grids.models import Area
+from ratings import selectors as rating_figures
 from ratings.selectors import can_read_rating_rows
 from templates.models import CaseTemplate, Category
 from templates.services import create_template_from_suggestion, set_default_departments
@@ -104,18 +106,25 @@ def dashboard(request):
     except DomainError as exc:
         errors.append(str(exc))
         scope = resolve_scope(request.user, area_id=None, first=None, last=None)
-    overview = selectors.overview(scope)
-    categories = selectors.categories(scope, bucket="month")
-    places = selectors.areas(scope)
-    timeliness = selectors.timeliness(scope)
-    ranking = selectors.departments(scope)
+    # The rating months the page shows are published first (a write), then every
+    # figure is read in one read-only snapshot, the shared totals and percentiles once.
+    rating_figures.published(rating_figures.months_touching(scope.first_day, scope.last_day))
+    with one_snapshot(), selectors.shared_reads():
+        overview = selectors.overview(scope)
+        categories = selectors.categories(scope, bucket="month")
+        places = selectors.areas(scope)
+        timeliness = selectors.timeliness(scope)
+        ranking = selectors.departments(scope)
+        trend = selectors.trend(scope, bucket="month")
+        distributions = selectors.distributions(scope)
+        suggestions = selectors.template_suggestions(scope)
     level = scope.area.level if scope.area else AreaLevel.DISTRICT
     child = {AreaLevel.DISTRICT: "town", AreaLevel.TOWN: "grid", AreaLevel.GRID: "community"}.get(
         level
     )
     figures = {
-        "trend": selectors.trend(scope, bucket="month"),
-        "distributions": selectors.distributions(scope),
+        "trend": trend,
+        "distributions": distributions,
         "categories": {"totals": categories["totals"], "rising": categories["rising"]},
         "departments": ranking,
         "places": {
@@ -151,7 +160,7 @@ def dashboard(request):
         "chart_names": (["places"] if child and figures["places"]["rows"] else [])
         + ["trend", "response", "handling", "categories", "departments"],
         "slowest": [{**r, "response_minutes": _minutes(r["response_mean"])} for r in slowest],
-        "suggestions": selectors.template_suggestions(scope),
+        "suggestions": suggestions,
         "may_accept": request.user.is_superuser or has_role(request.user, Role.SYSADMIN),
         "exports": [
             (

@@ -208,7 +208,9 @@ def refresh(days: Iterable[date], *, clear: bool = True) -> None:
             _write(chunk)
 
 
-def _write(days: list[date]) -> None:
+def _cases_of_days(days: list[date], area_path: str | None = None):
+    """The raised cases of ``days`` (local days; drafts left out), annotated with ``fact_day``;
+    only those under ``area_path`` when given."""
     tz = timezone.get_current_timezone()
     start, end = local_day_bounds(days[0], days[-1])
     cases = (
@@ -217,13 +219,51 @@ def _write(days: list[date]) -> None:
         .annotate(fact_day=TruncDate("created_at", tzinfo=tz))
         .filter(fact_day__in=days)
     )
+    if area_path is not None:
+        from grids.models import Area
+
+        cases = cases.filter(
+            community__in=Area.objects.filter(path__startswith=area_path).values("pk")
+        )
+    return cases
+
+
+def _write(days: list[date]) -> None:
+    tz = timezone.get_current_timezone()
+    cases = _cases_of_days(days)
     case_ids = cases.values("pk")
-    _write_cases(cases, case_ids, tz)
-    _write_departments(cases, case_ids, tz)
-    _write_templates(cases, case_ids, tz)
+    CaseDay.objects.bulk_create(_case_rows(cases, case_ids, tz), batch_size=2000)
+    departments, declines = _department_rows(cases, case_ids, tz)
+    DepartmentDay.objects.bulk_create(departments, batch_size=2000)
+    DeclineDay.objects.bulk_create(declines, batch_size=2000)
+    TemplateDay.objects.bulk_create(_template_rows(cases, case_ids, tz), batch_size=2000)
 
 
-def _write_cases(cases, case_ids, tz) -> None:
+def rows_for(model, days: Iterable[date], area_path: str | None = None) -> list:
+    """The rows of ``model`` (one of ``FACTS``) that ``days`` would have once rebuilt,
+    computed now from the cases and not saved: what a reader adds up for days still
+    waiting for their rebuild (``analytics.selectors.summed``). ``area_path``: only
+    the cases under that area (a town's rows belong to it whole, so they are the
+    same rows as the saved ones would be, filtered by town).
+    """
+    days = sorted(set(days))
+    if not days:
+        return []
+    tz = timezone.get_current_timezone()
+    cases = _cases_of_days(days, area_path)
+    case_ids = cases.values("pk")
+    if model is CaseDay:
+        return _case_rows(cases, case_ids, tz)
+    if model is DepartmentDay:
+        return _department_rows(cases, case_ids, tz)[0]
+    if model is DeclineDay:
+        return _department_rows(cases, case_ids, tz, declines_only=True)[1]
+    if model is TemplateDay:
+        return _template_rows(cases, case_ids, tz)
+    raise ValueError(f"not a daily figure: {model!r}")
+
+
+def _case_rows(cases, case_ids, tz) -> list[CaseDay]:
     rows: dict[tuple, CaseDay] = {}
     for r in cases.values("fact_day", "community_id", "category_id").annotate(
         raised=Count("pk"),
@@ -257,10 +297,12 @@ def _write_cases(cases, case_ids, tz) -> None:
         .annotate(n=Count("pk"))
     ):
         rows[(r["fact_day"], r["case__community_id"], r["case__category_id"])].dispatches = r["n"]
-    CaseDay.objects.bulk_create(rows.values(), batch_size=2000)
+    return list(rows.values())
 
 
-def _write_departments(cases, case_ids, tz) -> None:
+def _department_rows(
+    cases, case_ids, tz, *, declines_only: bool = False
+) -> tuple[list[DepartmentDay], list[DeclineDay]]:
     day = TruncDate("case__created_at", tzinfo=tz)
     town = "case__community__parent__parent_id"
     invitations = Invitation.objects.filter(case__in=case_ids).annotate(fact_day=day)
@@ -279,7 +321,8 @@ def _write_departments(cases, case_ids, tz) -> None:
     response = Seconds(F("responded_at"), F("invited_at"))
     handling = DEPARTMENT_HANDLING
     rows: dict[tuple, DepartmentDay] = {}
-    for r in invitations.values("fact_day", town, "department_id").annotate(
+    counted = invitations.none() if declines_only else invitations
+    for r in counted.values("fact_day", town, "department_id").annotate(
         invited=Count("pk"),
         cases=Count("case_id", distinct=True),
         accepted=Count("pk", filter=accepted),
@@ -312,25 +355,22 @@ def _write_departments(cases, case_ids, tz) -> None:
             overdue_done=r["overdue_done"],
             multi_department=r["multi_department"],
         )
-    DepartmentDay.objects.bulk_create(rows.values(), batch_size=2000)
-    DeclineDay.objects.bulk_create(
-        [
-            DeclineDay(
-                day=r["fact_day"],
-                town_id=r[town],
-                department_id=r["department_id"],
-                reason=r["reason"],
-                n=r["n"],
-            )
-            for r in invitations.filter(state=InvitationState.DECLINED)
-            .values("fact_day", town, "department_id", "reason")
-            .annotate(n=Count("pk"))
-        ],
-        batch_size=2000,
-    )
+    declines = [
+        DeclineDay(
+            day=r["fact_day"],
+            town_id=r[town],
+            department_id=r["department_id"],
+            reason=r["reason"],
+            n=r["n"],
+        )
+        for r in invitations.filter(state=InvitationState.DECLINED)
+        .values("fact_day", town, "department_id", "reason")
+        .annotate(n=Count("pk"))
+    ]
+    return list(rows.values()), declines
 
 
-def _write_templates(cases, case_ids, tz) -> None:
+def _template_rows(cases, case_ids, tz) -> list[TemplateDay]:
     town = "community__parent__parent_id"
     rows = [
         TemplateDay(
@@ -360,4 +400,4 @@ def _write_templates(cases, case_ids, tz) -> None:
         .values("fact_day", inv_town, "case__category_id", "case__template_id", "department_id")
         .annotate(n=Count("case_id", distinct=True))
     ]
-    TemplateDay.objects.bulk_create(rows, batch_size=2000)
+    return rows

@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Aggregate, Count, F, FloatField, Func
 
 
@@ -111,3 +112,57 @@ def aggregate_with_percentiles(queryset, aggregates: dict, wanted: dict) -> dict
     for name, (expr, fraction) in wanted.items():
         found[name] = percentiles(queryset, expr, [fraction])[0]
     return found
+
+
+def ranked_percentiles(
+    queryset, expression, count: int, fractions: list[float]
+) -> list[float | None]:
+    """``percentiles`` when the number of values is known: each read at its rank.
+
+    ``count`` must be the number of non-NULL ``expression`` values in
+    ``queryset`` (the daily figures' ``response_n``/``handling_n`` of the same
+    scope, read in the same snapshot). Each percentile is then the pair of
+    values at ranks ⌊r⌋ and ⌊r⌋ + 1 (r = fraction·(count − 1)), read with
+    ``ORDER BY expression OFFSET k LIMIT 2``, from the low end below the middle
+    and from the high end above it, and interpolated as ``percentile_cont``
+    does (the same formula in doubles: the same result). On PostgreSQL an
+    index on the expression (migration ``analytics.0006``) makes each read an
+    index-only walk of k entries instead of a sort of every value.
+    """
+    if not count:
+        return [None] * len(fractions)
+    values = queryset.annotate(_value=expression).filter(_value__isnull=False)
+    ascending = values.order_by(F("_value").asc()).values_list("_value", flat=True)
+    descending = values.order_by(F("_value").desc()).values_list("_value", flat=True)
+    out: list[float | None] = []
+    for fraction in fractions:
+        rank = fraction * (count - 1)
+        low = math.floor(rank)
+        if low + 1 >= count:  # the largest value
+            pair = [float(v) for v in descending[:1]]
+        elif low < count / 2:
+            pair = [float(v) for v in ascending[low : low + 2]]
+        else:  # x[low + 1] is the (count − 2 − low)-th from the top
+            pair = [float(v) for v in descending[count - 2 - low : count - low]][::-1]
+        if len(pair) == 1 or rank == low:
+            out.append(pair[0])
+        else:
+            out.append(pair[0] + (pair[1] - pair[0]) * (rank - low))
+    return out
+
+
+@contextmanager
+def one_snapshot():
+    """Every read inside sees one snapshot of the database (PostgreSQL: a read-only
+    REPEATABLE READ transaction), so counts from the daily figures and ranks read
+    from the cases describe the same cases. Inside a transaction already (tests,
+    a caller's atomic block), or on SQLite (one writer, reads in one transaction
+    are already consistent), it only opens an atomic block."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,10 +52,21 @@ class Scope:
             state=CaseState.DRAFT
         )
         if self.area is not None and not self._holds_everything():
-            cases = cases.filter(
-                community__in=Area.objects.filter(path__startswith=self.area.path).values("pk")
-            )
+            cases = cases.filter(community_id__in=self._area_ids)
         return cases
+
+    @cached_property
+    def _area_ids(self) -> list[int]:
+        """The ids of the area and every area under it, read once per scope.
+
+        A list, not a subquery: PostgreSQL then checks ``community_id`` against a
+        hashed array as it walks an index of the cases (the exact percentiles'
+        ``ranked_percentiles``), instead of joining the areas for every case.
+        """
+        assert self.area is not None
+        return list(
+            Area.objects.filter(path__startswith=self.area.path).values_list("pk", flat=True)
+        )
 
 
 def _only_root(area: Area) -> bool:

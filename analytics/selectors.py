@@ -25,21 +25,30 @@ they all call these functions. Times are in seconds.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.db.models import Avg, Count, F, Q, Sum, Value
-from django.db.models.functions import Floor, Least, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Floor, Least, TruncDate, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from analytics.functions import Seconds, aggregate_with_percentiles
+from analytics.functions import (
+    Seconds,
+    aggregate_with_percentiles,
+    one_snapshot,
+    ranked_percentiles,
+)
 from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
 from core.dates import local_midnight
+from departments.models import Department
 from ratings import selectors as rating_figures
 from ratings.models import Criterion
+from templates.models import Category
 
 RESPONSE = Seconds(F("first_accepted_at"), F("dispatched_at"))
 HANDLING = Seconds(F("completed_at"), F("first_accepted_at"))
@@ -135,7 +144,12 @@ def overdue_condition(prefix: str = "") -> Q:
 
 def overview(scope: Scope) -> dict:
     """The seven figures of the yearly report."""
-    return _daily_overview(scope) if uses_daily(scope) else _live_overview(scope)
+    if not uses_daily(scope):
+        return _live_overview(scope)
+    with one_snapshot():
+        figures = _daily_overview(scope)
+    # Outside the read-only snapshot: publishing a month's rating figures writes them.
+    return {**figures, **rating_headline(scope)}
 
 
 def _live_overview(scope: Scope) -> dict:
@@ -213,7 +227,7 @@ def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> d
         for row in cases.annotate(period=trunc)
         .values("period", "category_id", "category__name")
         .annotate(n=Count("pk"))
-        .order_by("period", "category__name")
+        .order_by("period", "category__name", "category_id")
     ]
     middle = local_midnight(middle_day(scope))
     totals = list(
@@ -223,7 +237,7 @@ def _live_categories(scope: Scope, *, bucket: str = "month", top: int = 10) -> d
             first=Count("pk", filter=Q(created_at__lt=middle)),
             second=Count("pk", filter=Q(created_at__gte=middle)),
         )
-        .order_by("-n", "category__name")
+        .order_by("-n", "category__name", "category_id")
     )
     return _categories_result(bucket, series, totals, top)
 
@@ -258,19 +272,23 @@ def _categories_result(bucket: str, series: list, totals: list, top: int) -> dic
 
 def areas(scope: Scope, *, top: int = 10) -> dict:
     """Cases per town, grid and community (and per 1,000 cases), by category, the top places."""
-    source = _case_days(scope) if uses_daily(scope) else scope.cases()
-    return _areas(source, count=Sum("raised") if uses_daily(scope) else Count("pk"), top=top)
+    if uses_daily(scope):
+        return _daily_areas(scope, top=top)
+    cells = list(
+        scope.cases()
+        .values("community_id", "category_id", "category__name")
+        .annotate(n=Count("pk"))
+    )
+    return _areas(cells, top=top)
 
 
-def _areas(cases, *, count, top: int) -> dict:
-    """``cases``: the scope's cases, or its daily figures with ``count`` summing them.
-
-    The database sums per community and category (a few thousand rows at
-    most); grids and towns are those sums added up along the tree.
+def _areas(cells: list[dict], *, top: int) -> dict:
+    """``cells``: cases per community and category (``community_id``, ``category_id``,
+    ``category__name``, ``n``; a few thousand at most), from the cases or the daily
+    figures; grids and towns are those sums added up along the tree.
     """
     from grids.models import Area
 
-    cells = list(cases.values("community_id", "category_id", "category__name").annotate(n=count))
     places = {
         a["pk"]: a
         for a in Area.objects.filter(pk__in={c["community_id"] for c in cells}).values(
@@ -327,7 +345,10 @@ def _areas(cases, *, count, top: int) -> dict:
 
 def timeliness(scope: Scope) -> dict:
     """Response and handling time distributions, and overdue cases by department."""
-    return _daily_timeliness(scope) if uses_daily(scope) else _live_timeliness(scope)
+    if not uses_daily(scope):
+        return _live_timeliness(scope)
+    with one_snapshot():
+        return _daily_timeliness(scope)
 
 
 def _live_timeliness(scope: Scope) -> dict:
@@ -388,8 +409,11 @@ def trend(scope: Scope, *, bucket: str = "month") -> list[dict]:
     that are overdue (``overdue_condition``): the same definitions as the
     headline, cut by the day the case was raised, so the periods add up to
     the headline's ``raised``, ``closed`` and ``overdue``. ``bucket`` is one
-    of ``BUCKETS`` (a ``KeyError`` otherwise; the API checks it first).
+    of ``BUCKETS`` (a ``KeyError`` otherwise; the API checks it first). The
+    district and its towns are read from the daily figures (``_daily_trend``).
     """
+    if uses_daily(scope):
+        return _daily_trend(scope, bucket)
     trunc = BUCKETS[bucket]("created_at", tzinfo=timezone.get_current_timezone())
     rows = (
         scope.cases()
@@ -466,9 +490,24 @@ def distributions(scope: Scope) -> dict:
     headline (``RESPONSE``, ``HANDLING``): a case counts once it has the time.
     The bins add up to ``n``. Percentiles: see the module docstring.
     """
-    cases = scope.cases()
-    found = aggregate_with_percentiles(
-        cases,
+    if not uses_daily(scope):
+        return _distributions(scope, _live_distribution_figures(scope))
+    with one_snapshot():
+        sums = _total(CaseDay, scope, CASE_SUMS)
+        found = ranked(scope, sums, P50_P90)
+        found.update(
+            rn=sums["response_n"],
+            hn=sums["handling_n"],
+            rmean=_mean(sums, "response"),
+            hmean=_mean(sums, "handling"),
+        )
+        return _distributions(scope, found)
+
+
+def _live_distribution_figures(scope: Scope) -> dict:
+    """``rn``, ``hn`` (cases with each time), ``rmean``, ``hmean``, ``r50``… ``h90``."""
+    return aggregate_with_percentiles(
+        scope.cases(),
         {
             "rn": Count(
                 "pk", filter=Q(first_accepted_at__isnull=False, dispatched_at__isnull=False)
@@ -486,6 +525,11 @@ def distributions(scope: Scope) -> dict:
             "h90": (HANDLING, 0.9),
         },
     )
+
+
+def _distributions(scope: Scope, found: dict) -> dict:
+    """The histograms, around the figures ``found`` (``_live_distribution_figures``' keys)."""
+    cases = scope.cases()
     out = {}
     for name, expression, key in (("response", RESPONSE, "r"), ("handling", HANDLING, "h")):
         unit, unit_seconds = UNITS[name]
@@ -495,7 +539,9 @@ def distributions(scope: Scope) -> dict:
             .filter(_t__isnull=False)
             .annotate(_bin=Least(Floor(F("_t") / float(width)), Value(HISTOGRAM_BINS - 1.0)))
             .values("_bin")
-            .annotate(n=Count("pk"))
+            # COUNT(*), not of the id: the time's index (migration analytics.0006) then
+            # holds every column read, and one index-only walk makes the histogram.
+            .annotate(n=Count("*"))
             .order_by()
         )
         by_bin: dict[int, int] = defaultdict(int)
@@ -778,28 +824,29 @@ def _updates(per_template: dict, taking_part: dict) -> list[dict]:
 # ---------------------------------------------------------------- daily figures
 #
 # For the whole district or a town, the indicators add up the daily figures of
-# analytics.models (rebuilt off the request path; a period with a stale day
-# is read live) instead of scanning every case for counts and sums. Grids and
-# communities are small enough to read live. Counts, sums and means are the
-# same either way; percentiles are always exact, from the cases themselves.
+# analytics.models (rebuilt off the request path) instead of scanning every
+# case for counts and sums. A day still waiting for its rebuild (stale) is not
+# read from the table: its rows are computed from its cases now
+# (``facts.rows_for``) and added to the fresh days' sums (``summed``), so no
+# reader sees figures older than the data and one stale day costs one day's
+# cases, not the year's. Grids and communities are small enough to read live.
+# Counts, sums and means are the same either way; percentiles are always
+# exact, from the cases themselves.
 
 #: Off in tests that compare the daily figures with the live ones.
 USE_DAILY = True
 
 
 def uses_daily(scope: Scope) -> bool:
-    """Whether the scope is read from the daily figures: a district or town whose days are fresh.
-
-    A period holding a day that waits for its rebuild (``analytics.facts``)
-    is read live from the cases instead, so no reader sees old figures.
-    """
-    from analytics.facts import stale_in
+    """Whether the scope is read from the daily figures: the whole district or a town,
+    over more than one day (a single day's cases, the wall's today, are few: reading
+    them is cheaper than adding up the day's rows, or computing them when it is stale)."""
     from grids.choices import AreaLevel
 
     return (
         USE_DAILY
         and (scope.area is None or scope.area.level <= AreaLevel.TOWN)
-        and not stale_in(scope.first_day, scope.last_day)
+        and scope.last_day > scope.first_day
     )
 
 
@@ -808,18 +855,124 @@ def middle_day(scope: Scope):
     return scope.first_day + timedelta(days=days // 2)
 
 
-def _case_days(scope: Scope):
-    rows = CaseDay.objects.filter(day__range=(scope.first_day, scope.last_day))
-    if scope.area is not None and not scope._holds_everything():
-        rows = rows.filter(community__path__startswith=scope.area.path)
-    return rows
+def _area_path(scope: Scope) -> str | None:
+    """The path the scope's rows are filtered by, or None for the whole district."""
+    if scope.area is None or scope._holds_everything():
+        return None
+    return scope.area.path
 
 
-def _town_days(model, scope: Scope):
+def _fact_rows(model, scope: Scope):
+    """``model``'s saved rows of the scope's period and area (stale days included)."""
     rows = model.objects.filter(day__range=(scope.first_day, scope.last_day))
-    if scope.area is not None and not scope._holds_everything():
-        rows = rows.filter(town__path__startswith=scope.area.path)
+    path = _area_path(scope)
+    if path is not None:
+        place = "community" if model is CaseDay else "town"
+        rows = rows.filter(**{f"{place}__path__startswith": path})
     return rows
+
+
+def _matches(row, where: dict) -> bool:
+    """``row`` (an unsaved fact) meets ``where``: ``field`` (equal), ``field__isnull``
+    or ``field__in``, the lookups ``summed`` also hands to the database."""
+    for key, wanted in where.items():
+        name, _, lookup = key.partition("__")
+        value = getattr(row, name)
+        if lookup == "isnull":
+            if (value is None) != wanted:
+                return False
+        elif lookup == "in":
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **where) -> list:
+    """``model``'s ``fields`` summed per ``by`` over the scope: fresh days from the table,
+    stale days computed from their cases now (``facts.rows_for``).
+
+    ``by`` and ``where`` name plain columns (``category_id``, ``day``…; ``where``
+    lookups: equality, ``__isnull``, ``__in``). Returns ``[{**by, **fields}]``, one
+    dict per group with at least one row, unordered; sums of no row are 0. The
+    sums are those of the all-fresh table: the stale days' rows are the rows their
+    rebuild would write.
+    """
+    from analytics.facts import rows_for
+    from analytics.models import StaleDay
+
+    stale = list(
+        StaleDay.objects.filter(day__range=(scope.first_day, scope.last_day))
+        .values_list("day", flat=True)
+        .distinct()  # a day has a mark per change since its rebuild
+    )
+    out: dict[tuple, dict] = {}
+    fresh = _fact_rows(model, scope).exclude(day__in=stale).filter(**where)
+    sums = {f"sum_{f}": Sum(f) for f in fields}
+    # (values() of no field would group by every column: a total is one aggregate)
+    for r in fresh.values(*by).annotate(**sums).order_by() if by else [fresh.aggregate(**sums)]:
+        if by or r[f"sum_{fields[0]}"] is not None:
+            out[tuple(r[k] for k in by)] = {f: r[f"sum_{f}"] or 0 for f in fields}
+    for row in rows_for(model, stale, _area_path(scope)):
+        if not _matches(row, where):
+            continue
+        entry = out.setdefault(tuple(getattr(row, k) for k in by), dict.fromkeys(fields, 0))
+        for f in fields:
+            entry[f] += getattr(row, f)
+    return [{**dict(zip(by, key, strict=True)), **sums} for key, sums in out.items()]
+
+
+_SHARED: ContextVar[dict | None] = ContextVar("analytics_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads():
+    """Inside, each scope's daily totals and exact percentiles are read once and reused.
+
+    For a page showing several selectors of one scope (the dashboard: the
+    overview, timeliness and distributions all want the totals and the
+    medians). Use it inside one ``one_snapshot`` so every reuse is of the same
+    snapshot.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared(key: tuple, compute):
+    memo = _SHARED.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _total(model, scope: Scope, fields: tuple[str, ...]) -> dict:
+    """``fields`` summed over the whole scope (0 without rows)."""
+
+    def compute() -> dict:
+        rows = summed(model, scope, (), fields)
+        return rows[0] if rows else dict.fromkeys(fields, 0)
+
+    return dict(_shared(("total", model, scope, fields), compute))
+
+
+def _names(model, ids, *fields: str) -> dict:
+    """``{pk: {field: value}}`` of the rows of ``model`` with those ids."""
+    return {r["pk"]: r for r in model.objects.filter(pk__in=set(ids)).values("pk", *fields)}
+
+
+def _bucket_start(day, bucket: str):
+    """The first day of ``day``'s bucket: itself, its week's Monday, its month's 1st."""
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
 
 
 def exact_percentiles(scope: Scope, wanted: dict) -> dict:
@@ -834,6 +987,40 @@ def exact_percentiles(scope: Scope, wanted: dict) -> dict:
     return aggregate_with_percentiles(scope.cases(), {}, wanted)
 
 
+#: Each case's times, by the name of their sums in the daily figures.
+TIMES = {"response": RESPONSE, "handling": HANDLING}
+#: The medians and 90th percentiles of both times.
+P50_P90 = {
+    "r50": ("response", 0.5),
+    "r90": ("response", 0.9),
+    "h50": ("handling", 0.5),
+    "h90": ("handling", 0.9),
+}
+
+
+def ranked(scope: Scope, sums: dict, wanted: dict[str, tuple[str, float]]) -> dict:
+    """Exact percentiles (``exact_percentiles``' figures) read at their ranks.
+
+    ``wanted``: ``{name: (time, fraction)}``, time one of ``TIMES``; ``sums``:
+    the scope's daily sums (``CASE_SUMS``), whose ``<time>_n`` is the number
+    of cases with that time, so each percentile is two index reads
+    (``functions.ranked_percentiles``) instead of a sort of the year. Call it
+    inside ``one_snapshot`` with the read of ``sums``.
+    """
+    out: dict = {}
+    for time in dict.fromkeys(t for t, _fraction in wanted.values()):
+        names = [name for name, (t, _fraction) in wanted.items() if t == time]
+        key = ("ranked", scope, time, sums[f"{time}_n"], tuple(wanted[n][1] for n in names))
+        found = _shared(
+            key,
+            lambda names=names, time=time: ranked_percentiles(
+                scope.cases(), TIMES[time], sums[f"{time}_n"], [wanted[n][1] for n in names]
+            ),
+        )
+        out.update(zip(names, found, strict=True))
+    return out
+
+
 def _open_overdue(scope: Scope):
     """Cases of the scope still open past their deadline (few: read live)."""
     return scope.cases().filter(
@@ -843,91 +1030,142 @@ def _open_overdue(scope: Scope):
     )
 
 
+def open_overdue_per_day(scope: Scope, *by: str) -> list[dict]:
+    """Cases of the scope open past their deadline, counted per local day of raising
+    (``day``) and ``by`` (``n``): the overdue cases the daily figures cannot hold."""
+    day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
+    return list(_open_overdue(scope).annotate(day=day).values("day", *by).annotate(n=Count("pk")))
+
+
+def _daily_trend(scope: Scope, bucket: str) -> list[dict]:
+    """``trend`` from the daily figures: raised, closed and completed-late per day, plus
+    the open cases past their deadline read live (few), added up per bucket."""
+    totals: dict = defaultdict(lambda: {"raised": 0, "closed": 0, "overdue": 0})
+    for r in summed(CaseDay, scope, ("day",), ("raised", "closed", "overdue_done")):
+        entry = totals[_bucket_start(r["day"], bucket)]
+        entry["raised"] += r["raised"]
+        entry["closed"] += r["closed"]
+        entry["overdue"] += r["overdue_done"]
+    for r in open_overdue_per_day(scope):
+        totals[_bucket_start(r["day"], bucket)]["overdue"] += r["n"]
+    return [
+        {"period": period, **figures}
+        for period, figures in sorted(totals.items())
+        if figures["raised"]
+    ]
+
+
+CASE_SUMS = (
+    "raised",
+    "closed",
+    "cancelled",
+    "dispatches",
+    "response_sum",
+    "response_n",
+    "handling_sum",
+    "handling_n",
+    "overdue_done",
+)
+
+
 def _daily_overview(scope: Scope) -> dict:
-    medians = exact_percentiles(scope, {"r50": (RESPONSE, 0.5), "h50": (HANDLING, 0.5)})
-    sums = _case_days(scope).aggregate(
-        raised=Sum("raised"),
-        closed=Sum("closed"),
-        cancelled=Sum("cancelled"),
-        dispatches=Sum("dispatches"),
-        rs=Sum("response_sum"),
-        rn=Sum("response_n"),
-        hs=Sum("handling_sum"),
-        hn=Sum("handling_n"),
-    )
-    raised, closed, cancelled = (sums[k] or 0 for k in ("raised", "closed", "cancelled"))
+    sums = _total(CaseDay, scope, CASE_SUMS)
+    medians = ranked(scope, sums, {"r50": ("response", 0.5), "h50": ("handling", 0.5)})
+    raised, closed, cancelled = sums["raised"], sums["closed"], sums["cancelled"]
     return {
         "raised": raised,
         "closed": closed,
         "cancelled": cancelled,
         "closure_rate": _ratio(closed, raised - cancelled),
-        "dispatches": sums["dispatches"] or 0,
-        "response_mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+        "dispatches": sums["dispatches"],
+        "response_mean": _mean(sums, "response"),
         "response_median": _seconds(medians["r50"]),
-        "handling_mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+        "handling_mean": _mean(sums, "handling"),
         "handling_median": _seconds(medians["h50"]),
-        **rating_headline(scope),
     }
 
 
+def _mean(sums: dict, name: str) -> float | None:
+    return _seconds(sums[f"{name}_sum"] / sums[f"{name}_n"]) if sums[f"{name}_n"] else None
+
+
 def _daily_categories(scope: Scope, *, bucket: str, top: int) -> dict:
-    rows = _case_days(scope)
-    period = {"day": F("day"), "week": TruncWeek("day"), "month": TruncMonth("day")}[bucket]
-    series = [
-        {
-            "period": r["period"],
-            "category": r["category_id"],
-            "name": r["category__name"],
-            "cases": r["n"],
-        }
-        for r in rows.annotate(period=period)
-        .values("period", "category_id", "category__name")
-        .annotate(n=Sum("raised"))
-        .order_by("period", "category__name")
-    ]
+    rows = summed(CaseDay, scope, ("day", "category_id"), ("raised",))
+    names = _names(Category, (r["category_id"] for r in rows), "name")
     middle = middle_day(scope)
-    totals = list(
-        rows.values("category_id", "category__name")
-        .annotate(
-            n=Sum("raised"),
-            first=Sum("raised", filter=Q(day__lt=middle), default=0),
-            second=Sum("raised", filter=Q(day__gte=middle), default=0),
+    series: dict[tuple, int] = defaultdict(int)
+    totals: dict[int, dict] = {}
+    for r in rows:
+        category = r["category_id"]
+        series[(_bucket_start(r["day"], bucket), category)] += r["raised"]
+        total = totals.setdefault(
+            category,
+            {
+                "category_id": category,
+                "category__name": names[category]["name"],
+                "n": 0,
+                "first": 0,
+                "second": 0,
+            },
         )
-        .order_by("-n", "category__name")
+        total["n"] += r["raised"]
+        total["first" if r["day"] < middle else "second"] += r["raised"]
+    return _categories_result(
+        bucket,
+        sorted(
+            (
+                {
+                    "period": period,
+                    "category": category,
+                    "name": names[category]["name"],
+                    "cases": n,
+                }
+                for (period, category), n in series.items()
+                if n
+            ),
+            key=lambda r: (r["period"], r["name"], r["category"]),
+        ),
+        sorted(
+            (t for t in totals.values() if t["n"]),
+            key=lambda t: (-t["n"], t["category__name"], t["category_id"]),
+        ),
+        top,
     )
-    return _categories_result(bucket, series, totals, top)
+
+
+def _daily_areas(scope: Scope, *, top: int) -> dict:
+    rows = summed(CaseDay, scope, ("community_id", "category_id"), ("raised",))
+    names = _names(Category, (r["category_id"] for r in rows), "name")
+    return _areas(
+        [
+            {
+                "community_id": r["community_id"],
+                "category_id": r["category_id"],
+                "category__name": names[r["category_id"]]["name"],
+                "n": r["raised"],
+            }
+            for r in rows
+            if r["raised"]
+        ],
+        top=top,
+    )
 
 
 def _daily_timeliness(scope: Scope) -> dict:
-    sums = _case_days(scope).aggregate(
-        rs=Sum("response_sum"),
-        rn=Sum("response_n"),
-        hs=Sum("handling_sum"),
-        hn=Sum("handling_n"),
-        late=Sum("overdue_done"),
-    )
-    found = exact_percentiles(
-        scope,
-        {
-            "r50": (RESPONSE, 0.5),
-            "r90": (RESPONSE, 0.9),
-            "h50": (HANDLING, 0.5),
-            "h90": (HANDLING, 0.9),
-        },
-    )
+    sums = _total(CaseDay, scope, CASE_SUMS)
+    found = ranked(scope, sums, P50_P90)
     response, handling = [found["r50"], found["r90"]], [found["h50"], found["h90"]]
     open_late = _open_overdue(scope)
-    by_department: dict[int, dict] = {}
-    for r in (
-        _town_days(DepartmentDay, scope)
-        .values("department_id", "department__name")
-        .annotate(n=Sum("overdue_done"))
-    ):
-        by_department[r["department_id"]] = {
+    late = summed(DepartmentDay, scope, ("department_id",), ("overdue_done",))
+    names = _names(Department, (r["department_id"] for r in late), "name")
+    by_department: dict[int, dict] = {
+        r["department_id"]: {
             "department": r["department_id"],
-            "name": r["department__name"],
-            "cases": r["n"],
+            "name": names[r["department_id"]]["name"],
+            "cases": r["overdue_done"],
         }
+        for r in late
+    }
     for r in (
         Invitation.objects.filter(case__in=open_late.values("pk"), state=InvitationState.ACCEPTED)
         .values("department_id", "department__name")
@@ -940,21 +1178,35 @@ def _daily_timeliness(scope: Scope) -> dict:
         entry["cases"] += r["n"]
     return {
         "response": {
-            "mean": _seconds(sums["rs"] / sums["rn"]) if sums["rn"] else None,
+            "mean": _mean(sums, "response"),
             "p50": _seconds(response[0]),
             "p90": _seconds(response[1]),
         },
         "handling": {
-            "mean": _seconds(sums["hs"] / sums["hn"]) if sums["hn"] else None,
+            "mean": _mean(sums, "handling"),
             "p50": _seconds(handling[0]),
             "p90": _seconds(handling[1]),
         },
-        "overdue": (sums["late"] or 0) + open_late.count(),
+        "overdue": sums["overdue_done"] + open_late.count(),
         "overdue_by_department": sorted(
             (d for d in by_department.values() if d["cases"]),
             key=lambda d: (-d["cases"], d["name"]),
         ),
     }
+
+
+DEPARTMENT_SUMS = (
+    "invited",
+    "cases",
+    "accepted",
+    "declined",
+    "response_sum",
+    "response_n",
+    "handling_sum",
+    "handling_n",
+    "overdue_done",
+    "multi_department",
+)
 
 
 def _daily_departments(scope: Scope) -> list[dict]:
@@ -966,81 +1218,89 @@ def _daily_departments(scope: Scope) -> list[dict]:
         .values("department_id")
         .annotate(n=Count("case_id", distinct=True))
     }
+    sums = summed(DepartmentDay, scope, ("department_id",), DEPARTMENT_SUMS)
+    names = _names(Department, (r["department_id"] for r in sums), "name", "kind")
     rows = []
-    for r in (
-        _town_days(DepartmentDay, scope)
-        .values("department_id", "department__name", "department__kind")
-        .annotate(
-            invited=Sum("invited"),
-            cases=Sum("cases"),
-            accepted=Sum("accepted"),
-            declined=Sum("declined"),
-            rs=Sum("response_sum"),
-            rn=Sum("response_n"),
-            hs=Sum("handling_sum"),
-            hn=Sum("handling_n"),
-            late=Sum("overdue_done"),
-            multi=Sum("multi_department"),
-        )
-        .order_by("department__name")
-    ):
+    for r in sorted(sums, key=lambda r: names[r["department_id"]]["name"]):
         if r["invited"]:
+            department = names[r["department_id"]]
             rows.append(
                 {
                     "department_id": r["department_id"],
-                    "department__name": r["department__name"],
-                    "department__kind": r["department__kind"],
+                    "department__name": department["name"],
+                    "department__kind": department["kind"],
                     "invited": r["invited"],
                     "cases": r["cases"],
                     "accepted": r["accepted"],
                     "declined": r["declined"],
-                    "response_mean": r["rs"] / r["rn"] if r["rn"] else None,
-                    "handling_mean": r["hs"] / r["hn"] if r["hn"] else None,
-                    "overdue": r["late"] + open_late.get(r["department_id"], 0),
-                    "multi_department": r["multi"],
+                    "response_mean": _mean(r, "response"),
+                    "handling_mean": _mean(r, "handling"),
+                    "overdue": r["overdue_done"] + open_late.get(r["department_id"], 0),
+                    "multi_department": r["multi_department"],
                 }
             )
+    declines = summed(DeclineDay, scope, ("department_id", "reason"), ("n",))
     reasons = _top_reasons(
-        _town_days(DeclineDay, scope)
-        .values("department_id", "reason")
-        .annotate(n=Sum("n"))
-        .order_by("department_id", "-n", "reason")
+        sorted(
+            (r for r in declines if r["n"]),
+            key=lambda r: (r["department_id"], -r["n"], r["reason"]),
+        )
     )
     return _ranking(scope, rows, reasons)
 
 
 def _daily_template_suggestions(scope: Scope) -> list[dict]:
-    rows = _town_days(TemplateDay, scope)
-    counted = rows.filter(department__isnull=True)  # the rows counting the cases themselves
+    rows = summed(TemplateDay, scope, ("category_id", "template_id", "department_id"), ("cases",))
+    counted = [r for r in rows if r["department_id"] is None]  # the rows counting the cases
+    taking = [r for r in rows if r["department_id"] is not None and r["cases"]]
+    departments = _names(Department, (r["department_id"] for r in taking), "name")
+    categories = _names(Category, (r["category_id"] for r in counted), "name")
+
+    def per(key: str, chosen: list) -> dict:
+        out: dict = defaultdict(int)
+        for r in chosen:
+            out[r[key]] += r["cases"]
+        return out
+
     per_category = {
-        r["category_id"]: r
-        for r in counted.filter(template__isnull=True)
-        .values("category_id", "category__name")
-        .annotate(n=Sum("cases"))
-        if r["n"] >= SUGGESTION_MIN_CASES
+        c: {"category_id": c, "category__name": categories[c]["name"], "n": n}
+        for c, n in per("category_id", [r for r in counted if r["template_id"] is None]).items()
+        if n >= SUGGESTION_MIN_CASES
     }
-    chosen = _taking_part(
-        rows.filter(
-            template__isnull=True, department__isnull=False, category_id__in=list(per_category)
+    per_template = {
+        t: n
+        for t, n in per("template_id", [r for r in counted if r["template_id"] is not None]).items()
+        if n >= SUGGESTION_MIN_CASES
+    }
+
+    def departments_of(key: str, chosen: list) -> list[dict]:
+        """Cases per (group, department), ordered by group, -cases, department name."""
+        cells: dict[tuple, int] = defaultdict(int)
+        for r in chosen:
+            cells[(r[key], r["department_id"])] += r["cases"]
+        return sorted(
+            (
+                {
+                    key: group,
+                    "department_id": department,
+                    "department__name": departments[department]["name"],
+                    "n": n,
+                }
+                for (group, department), n in cells.items()
+            ),
+            key=lambda r: (r[key], -r["n"], r["department__name"]),
         )
-        .values("category_id", "department_id", "department__name")
-        .annotate(n=Sum("cases"))
-        .order_by("category_id", "-n", "department__name"),
+
+    chosen = _taking_part(
+        departments_of(
+            "category_id",
+            [r for r in taking if r["template_id"] is None and r["category_id"] in per_category],
+        ),
         group="category_id",
         totals={c: r["n"] for c, r in per_category.items()},
     )
-    per_template = {
-        r["template_id"]: r["n"]
-        for r in counted.filter(template__isnull=False)
-        .values("template_id")
-        .annotate(n=Sum("cases"))
-        if r["n"] >= SUGGESTION_MIN_CASES
-    }
     taking_part = _taking_part(
-        rows.filter(department__isnull=False, template_id__in=list(per_template))
-        .values("template_id", "department_id", "department__name")
-        .annotate(n=Sum("cases"))
-        .order_by("template_id", "-n", "department__name"),
+        departments_of("template_id", [r for r in taking if r["template_id"] in per_template]),
         group="template_id",
         totals=per_template,
     )

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.selectors import department_ids, has_role
-from ratings.models import Criterion, MonthFigure, Rating
+from ratings.models import Criterion, MonthFigure, PublishedMonth, Rating
 
 
 def min_group() -> int:
@@ -107,7 +107,9 @@ def published(months: Iterable[date]) -> list[date]:
     if first is None:
         return ended
     first_month = timezone.localtime(first, local_zone()).date().replace(day=1)
-    return [publish_month(m).month if m >= first_month else m for m in ended]
+    # One read for the months published already (a year's overview asked one per month).
+    done = set(PublishedMonth.objects.filter(month__in=ended).values_list("month", flat=True))
+    return [m if m < first_month or m in done else publish_month(m).month for m in ended]
 
 
 # ---------------------------------------------------------------- figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -9,9 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from analytics import facts
+from analytics.models import StaleDay
 from cases.models import Case, Invitation
+from grids.choices import AreaLevel
 from ratings.models import Criterion, Rating, Score
-from tests.factories import CategoryFactory
+from tests.factories import CategoryFactory, make_area
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 MIN = timedelta(minutes=1)
@@ -124,3 +128,34 @@ def sample(world) -> Sample:
     _rate(a, world.dept_a, 90, 90)
     _rate(b, world.dept_a, 70, 90)
     return Sample(a, b, c, d)
+
+
+@pytest.fixture
+def spread(world):
+    """60 raised cases with odd response and handling times in two towns (some never accepted)."""
+    town2 = make_area(AreaLevel.TOWN, world.district, code="310120102", name="奉城镇")
+    grid2 = make_area(AreaLevel.GRID, town2, code="310120102G01", name="奉城第一网格")
+    village = make_area(AreaLevel.COMMUNITY, grid2, code="310120102001", name="洪庙村")
+    communities = [world.community, world.other_community, village]
+    category = CategoryFactory(name="占道经营")
+    rng = random.Random(17)
+    for n in range(60):
+        created = T0 + timedelta(days=n % 20, minutes=n)
+        accepted = created + timedelta(seconds=rng.uniform(60, 7200))
+        completed = accepted + timedelta(seconds=rng.uniform(3600, 400000)) if n % 7 else None
+        Case.objects.create(
+            number=f"X-{n}",
+            title="案件",
+            community=communities[n % 3],
+            category=category,
+            caller=world.official,
+            created_at=created,
+            state="closed" if completed else "in_progress",
+            dispatched_at=created,
+            first_accepted_at=accepted if n % 11 else None,
+            completed_at=completed if n % 11 else None,
+            deadline=created + timedelta(hours=30),
+        )
+    facts.refresh_stale()  # what the task does on commit: the district and towns read daily
+    assert not StaleDay.objects.exists()
+    return {"district": None, "town": world.town, "town2": town2, "grid": world.grid}

@@ -8,7 +8,6 @@ the API states) over the per-case times, and plain sums for the map.
 
 from __future__ import annotations
 
-import random
 import statistics
 from datetime import UTC, timedelta
 
@@ -17,46 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from analytics import facts
-from analytics.models import StaleDay
 from cases.models import Case
 from grids.choices import AreaLevel
 from tests.analytics.conftest import T0
 from tests.api.client import as_user
-from tests.factories import CategoryFactory, make_area
+from tests.factories import CategoryFactory
 
 PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
-
-
-@pytest.fixture
-def spread(world):
-    """60 raised cases with odd response and handling times in two towns (some never accepted)."""
-    town2 = make_area(AreaLevel.TOWN, world.district, code="310120102", name="奉城镇")
-    grid2 = make_area(AreaLevel.GRID, town2, code="310120102G01", name="奉城第一网格")
-    village = make_area(AreaLevel.COMMUNITY, grid2, code="310120102001", name="洪庙村")
-    communities = [world.community, world.other_community, village]
-    category = CategoryFactory(name="占道经营")
-    rng = random.Random(17)
-    for n in range(60):
-        created = T0 + timedelta(days=n % 20, minutes=n)
-        accepted = created + timedelta(seconds=rng.uniform(60, 7200))
-        completed = accepted + timedelta(seconds=rng.uniform(3600, 400000)) if n % 7 else None
-        Case.objects.create(
-            number=f"X-{n}",
-            title="案件",
-            community=communities[n % 3],
-            category=category,
-            caller=world.official,
-            created_at=created,
-            state="closed" if completed else "in_progress",
-            dispatched_at=created,
-            first_accepted_at=accepted if n % 11 else None,
-            completed_at=completed if n % 11 else None,
-            deadline=created + timedelta(hours=30),
-        )
-    facts.refresh_stale()  # what the task does on commit: the district and towns read daily
-    assert not StaleDay.objects.exists()
-    return {"district": None, "town": world.town, "town2": town2, "grid": world.grid}
 
 
 def _times(area):
@@ -271,3 +237,21 @@ def test_the_csp_lets_in_the_tile_host_only_when_set():
     assert _tile_source("https://tiles.example.cn/{z}/{x}/{y}.png") == ["https://tiles.example.cn"]
     # This network sets none: images only from our own origin, data: and blob:.
     assert CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] == ["'self'", "data:", "blob:"]
+
+
+@pytest.mark.parametrize("take", [1, 2, 3, 10, None])
+def test_a_percentile_read_at_its_rank_is_percentile_cont(world, spread, take):
+    """``ranked_percentiles`` (two index reads per percentile, the count given) gives the
+    very doubles of ``percentiles`` (percentile_cont; SQLite: its own ranks), at both ends."""
+    from analytics.functions import percentiles, ranked_percentiles
+    from analytics.selectors import HANDLING, RESPONSE
+
+    cases = Case.objects.exclude(state="draft")
+    if take is not None:
+        cases = cases.filter(pk__in=list(cases.order_by("pk").values_list("pk", flat=True)[:take]))
+    fractions = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0]
+    for expression in (RESPONSE, HANDLING):
+        count = cases.annotate(v=expression).filter(v__isnull=False).count()
+        assert ranked_percentiles(cases, expression, count, fractions) == percentiles(
+            cases, expression, fractions
+        )
