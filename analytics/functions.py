@@ -126,7 +126,7 @@ def ranked_percentiles(
     ``ORDER BY expression OFFSET k LIMIT 2``, from the low end below the middle
     and from the high end above it, and interpolated as ``percentile_cont``
     does (the same formula in doubles: the same result). On PostgreSQL an
-    index on the expression (migration ``analytics.0006``) makes each read an
+    index on the expression (migration ``analytics.0007``) makes each read an
     index-only walk of k entries instead of a sort of every value.
     """
     if not count:

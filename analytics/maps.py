@@ -212,7 +212,7 @@ def density(scope: Scope, *, category: int | None = None, cell: float = DENSITY_
             y=Floor(Cast("latitude", as_float) / cell),
         )
         .values("x", "y")
-        # COUNT(*): no id read, so the index of migration analytics.0007 answers alone
+        # COUNT(*): no id read, so the index of migration analytics.0008 answers alone
         .annotate(n=Count("*"))
         .order_by("x", "y")
     )

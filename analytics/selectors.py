@@ -539,7 +539,7 @@ def _distributions(scope: Scope, found: dict) -> dict:
             .filter(_t__isnull=False)
             .annotate(_bin=Least(Floor(F("_t") / float(width)), Value(HISTOGRAM_BINS - 1.0)))
             .values("_bin")
-            # COUNT(*), not of the id: the time's index (migration analytics.0006) then
+            # COUNT(*), not of the id: the time's index (migration analytics.0007) then
             # holds every column read, and one index-only walk makes the histogram.
             .annotate(n=Count("*"))
             .order_by()
