@@ -211,7 +211,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A socket waits for its messages with a blocking pop of up to 5 s
+                # (channels_redis' brpop_timeout); redis-py 8 reads with a 5 s socket
+                # timeout by default, so every socket idle for 5 s failed its read
+                # ("Timeout reading") and left and rejoined its groups, missing what
+                # was sent meanwhile. The read must outlast the pop.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="jinshao"),
                 "capacity": 1000,
                 "expiry": 60,
