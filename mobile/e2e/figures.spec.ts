@@ -3,17 +3,8 @@
 // and the back office's dashboard drawing the same ECharts at a phone's width.
 import { expect, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { asUser, expectAccessible } from "./helpers";
+import { asUser, expectAccessible, watchErrors } from "./helpers";
 
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  return errors;
-}
 
 async function expectChartsDrawn(page: Page) {
   for (const name of ["trend", "response", "handling", "categories", "departments"]) {

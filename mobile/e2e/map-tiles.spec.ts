@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { asUser, info } from "./helpers";
+import { asUser, info, watchErrors } from "./helpers";
 import { decodePng } from "./png";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -46,15 +46,6 @@ async function tiledServer(port: number): Promise<ChildProcess> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error("the tiled server did not start");
-}
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(String(error)));
-  return errors;
 }
 
 /** The standard slippy-map tile numbers (OpenStreetMap wiki), written apart from the app's. */

@@ -3,23 +3,13 @@
 // the wall shows today's counts and moves when a case is raised by someone else.
 import { expect, request, test, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { asUser, expectAccessible, info } from "./helpers";
+import { asUser, expectAccessible, info, watchErrors } from "./helpers";
 
 const SIZES = [
   { name: "phone", use: { viewport: { width: 390, height: 844 } } },
   { name: "desktop", use: { viewport: { width: 1920, height: 1080 }, isMobile: false, hasTouch: false, deviceScaleFactor: 1 } },
 ];
 
-
-/** Every console error and uncaught exception of the page (the test ends expecting none). */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(String(error)));
-  return errors;
-}
 
 /** Raise a case as the village official (another person, through the API). */
 async function raiseAsOfficial(title: string): Promise<void> {
