@@ -331,8 +331,9 @@ class SpreadsheetResource(resources.ModelResource):
             if not dry_run:
                 # A real import shows no preview: its rows' diffs are compared (for
                 # unchanged rows) but not drawn as HTML. Options of this instance only.
-                self._meta = copy.copy(self._meta)
-                self._meta.skip_html_diff = True
+                meta = copy.copy(self._meta)
+                meta.skip_html_diff = True
+                self.__dict__["_meta"] = meta  # shadows the class's options on this instance
             lazy = {name: field.column_name for name, field in self.fields.items()}
             for field in self.fields.values():
                 field.column_name = str(field.column_name)
