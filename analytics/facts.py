@@ -36,15 +36,16 @@ from analytics.models import (
     DepartmentDay,
     StaleDay,
     TemplateDay,
+    TimeDay,
 )
-from analytics.selectors import DEPARTMENT_HANDLING, HANDLING, RESPONSE
+from analytics.selectors import DEPARTMENT_HANDLING, HANDLING, RESPONSE, TIMES, time_bin
 from cases.choices import CaseState, InvitationState
 from cases.models import Case, Invitation
 from core.dates import local_day_bounds
 
 #: No rating figure is kept by day: ratings are published by ended month only
 #: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
-FACTS = (CaseDay, DepartmentDay, DeclineDay, TemplateDay)
+FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay)
 #: Days refreshed per round of queries.
 CHUNK_DAYS = 31
 #: First key of the PostgreSQL advisory locks that keep two rebuilds off one day.
@@ -233,6 +234,7 @@ def _write(days: list[date]) -> None:
     cases = _cases_of_days(days)
     case_ids = cases.values("pk")
     CaseDay.objects.bulk_create(_case_rows(cases, case_ids, tz), batch_size=2000)
+    TimeDay.objects.bulk_create(_time_rows(cases), batch_size=2000)
     departments, declines = _department_rows(cases, case_ids, tz)
     DepartmentDay.objects.bulk_create(departments, batch_size=2000)
     DeclineDay.objects.bulk_create(declines, batch_size=2000)
@@ -254,6 +256,8 @@ def rows_for(model, days: Iterable[date], area_path: str | None = None) -> list:
     case_ids = cases.values("pk")
     if model is CaseDay:
         return _case_rows(cases, case_ids, tz)
+    if model is TimeDay:
+        return _time_rows(cases)
     if model is DepartmentDay:
         return _department_rows(cases, case_ids, tz)[0]
     if model is DeclineDay:
@@ -298,6 +302,32 @@ def _case_rows(cases, case_ids, tz) -> list[CaseDay]:
     ):
         rows[(r["fact_day"], r["case__community_id"], r["case__category_id"])].dispatches = r["n"]
     return list(rows.values())
+
+
+def _time_rows(cases) -> list[TimeDay]:
+    """Per day, town and time (``selectors.TIMES``): the cases whose time falls in each bin
+    (``selectors.time_bin``); cases without the time (not yet accepted, completed) left out."""
+    town = "community__parent__parent_id"
+    rows = []
+    for time, expression in TIMES.items():
+        for r in (
+            cases.annotate(_t=expression)
+            .filter(_t__isnull=False)
+            .annotate(start=time_bin(F("_t")))
+            .values("fact_day", town, "start")
+            .annotate(n=Count("*"))
+            .order_by()
+        ):
+            rows.append(
+                TimeDay(
+                    day=r["fact_day"],
+                    town_id=r[town],
+                    time=time,
+                    start=r["start"],
+                    cases=r["n"],
+                )
+            )
+    return rows
 
 
 def _department_rows(

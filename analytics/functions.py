@@ -114,37 +114,53 @@ def aggregate_with_percentiles(queryset, aggregates: dict, wanted: dict) -> dict
     return found
 
 
-def ranked_percentiles(
-    queryset, expression, count: int, fractions: list[float]
+def binned_percentiles(
+    queryset, expression, bins: list[tuple[int, int, int]], fractions: list[float]
 ) -> list[float | None]:
-    """``percentiles`` when the number of values is known: each read at its rank.
+    """``percentiles`` when the values are already counted by bin: each read inside its bin.
 
-    ``count`` must be the number of non-NULL ``expression`` values in
-    ``queryset`` (the daily figures' ``response_n``/``handling_n`` of the same
-    scope, read in the same snapshot). Each percentile is then the pair of
-    values at ranks ⌊r⌋ and ⌊r⌋ + 1 (r = fraction·(count − 1)), read with
-    ``ORDER BY expression OFFSET k LIMIT 2``, from the low end below the middle
-    and from the high end above it, and interpolated as ``percentile_cont``
-    does (the same formula in doubles: the same result). On PostgreSQL an
-    index on the expression (migration ``analytics.0007``) makes each read an
-    index-only walk of k entries instead of a sort of every value.
+    ``bins``: ``(start, end, count)`` in ascending order, ``count`` the number of
+    ``expression`` values of ``queryset`` with ``start ≤ value < end`` (the daily
+    figures' ``TimeDay`` rows of the same scope, read in the same snapshot), every
+    value in one of them. For each fraction, r = fraction·(n − 1), k = ⌊r⌋: the bins'
+    running counts name the bin of rank k (and of k + 1, the next bin when k is its
+    last), and the pair is read with ``ORDER BY expression OFFSET (k − before) LIMIT 2``
+    over those bins' value range alone, then interpolated as ``percentile_cont`` does
+    (the same formula in doubles over the same values: the same result). On
+    PostgreSQL the time's index (migration ``analytics.0007``) makes that an
+    index-only walk of at most one bin's cases, whatever the number of cases.
     """
-    if not count:
+    n = sum(count for _start, _end, count in bins)
+    if not n:
         return [None] * len(fractions)
+    # (start, end, values before the bin, values in it) of the bins with values
+    placed = []
+    before = 0
+    for start, end, count in bins:
+        if count:
+            placed.append((start, end, before, count))
+            before += count
+
+    def bin_of(rank: int) -> tuple[int, int, int, int]:
+        return next(b for b in placed if b[2] <= rank < b[2] + b[3])
+
     values = queryset.annotate(_value=expression).filter(_value__isnull=False)
-    ascending = values.order_by(F("_value").asc()).values_list("_value", flat=True)
-    descending = values.order_by(F("_value").desc()).values_list("_value", flat=True)
     out: list[float | None] = []
     for fraction in fractions:
-        rank = fraction * (count - 1)
+        rank = fraction * (n - 1)
         low = math.floor(rank)
-        if low + 1 >= count:  # the largest value
-            pair = [float(v) for v in descending[:1]]
-        elif low < count / 2:
-            pair = [float(v) for v in ascending[low : low + 2]]
-        else:  # x[low + 1] is the (count − 2 − low)-th from the top
-            pair = [float(v) for v in descending[count - 2 - low : count - low]][::-1]
-        if len(pair) == 1 or rank == low:
+        wanted = 2 if rank != low and low + 1 < n else 1
+        first = bin_of(low)
+        last = bin_of(low + wanted - 1)
+        pair = [
+            float(v)
+            for v in values.filter(_value__gte=first[0], _value__lt=last[1])
+            .order_by(F("_value").asc())
+            .values_list("_value", flat=True)[low - first[2] : low - first[2] + wanted]
+        ]
+        if len(pair) != wanted:  # the counts do not describe these values
+            raise ValueError("binned_percentiles: the bins do not count the queryset's values")
+        if wanted == 1:
             out.append(pair[0])
         else:
             out.append(pair[0] + (pair[1] - pair[0]) * (rank - low))

@@ -65,6 +65,35 @@ class CaseDay(models.Model):
         return f"{self.day} {self.community_id} {self.category_id}"
 
 
+class TimeDay(models.Model):
+    """Cases raised on a day in a town whose response (or handling) time falls in one bin.
+
+    ``start`` is the bin's start in whole seconds (``analytics.selectors.time_bin``):
+    bins are a minute wide below six hours and an hour wide above, so every
+    histogram the distributions draw is a regrouping of these bins, and an exact
+    percentile is found in its bin by the counts before it, then read at its rank
+    among that bin's cases alone (``analytics.functions.binned_percentiles``).
+    """
+
+    class Time(models.TextChoices):
+        RESPONSE = "response", _("response time")
+        HANDLING = "handling", _("handling time")
+
+    day = models.DateField()
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    time = models.CharField(max_length=8, choices=Time.choices)
+    start = models.IntegerField()
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("times of a day")
+        verbose_name_plural = _("times of days")
+        indexes = [models.Index(fields=["day"], name="time_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.time} {self.start}: {self.cases}"
+
+
 class DepartmentDay(models.Model):
     """A department's invitations to cases raised on a day in a town."""
 

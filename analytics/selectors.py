@@ -29,18 +29,28 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
-from django.db.models import Avg, Count, F, Q, Sum, Value
-from django.db.models.functions import Floor, Least, TruncDate, TruncDay, TruncMonth, TruncWeek
+from django.db.models import Avg, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case as DbCase
+from django.db.models.functions import (
+    Cast,
+    Floor,
+    Least,
+    TruncDate,
+    TruncDay,
+    TruncMonth,
+    TruncWeek,
+)
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from analytics.functions import (
     Seconds,
     aggregate_with_percentiles,
+    binned_percentiles,
     one_snapshot,
-    ranked_percentiles,
 )
-from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay
+from analytics.models import CaseDay, DeclineDay, DepartmentDay, TemplateDay, TimeDay
 from analytics.scope import Scope
 from cases.choices import CaseState, InvitationState
 from cases.models import Invitation
@@ -463,6 +473,36 @@ BIN_WIDTHS = (
 )
 #: Bins in a histogram, the last one open (everything at or above its start).
 HISTOGRAM_BINS = 12
+#: The daily figures' time bins (``TimeDay.start``): a minute wide below six hours, an
+#: hour wide above. Every edge a histogram draws (i × w for w in ``BIN_WIDTHS``, i <
+#: ``HISTOGRAM_BINS``) is a whole minute below six hours and a whole hour above, so each
+#: stored bin lies inside one histogram bin (``tests/analytics/test_time_bins.py``).
+FINE_BIN, COARSE_BIN, COARSE_FROM = 60, 3600, 21600
+
+
+def time_bin(expression):
+    """The start, in whole seconds, of the daily figures' bin holding ``expression`` (seconds):
+    ``⌊t / 60⌋ × 60`` below ``COARSE_FROM``, ``⌊t / 3600⌋ × 3600`` from it (negative times, from
+    clocks out of step, in minute bins). A database expression; the times carry microseconds,
+    so none lies within a double's rounding of an edge and the bin is exactly
+    ``start ≤ t < bin_end(start)``."""
+    return Cast(
+        DbCase(
+            When(
+                GreaterThanOrEqual(expression, COARSE_FROM),
+                then=Floor(expression / float(COARSE_BIN)) * float(COARSE_BIN),
+            ),
+            default=Floor(expression / float(FINE_BIN)) * float(FINE_BIN),
+        ),
+        IntegerField(),
+    )
+
+
+def bin_end(start: int) -> int:
+    """The end (exclusive) of the daily figures' time bin that starts at ``start`` seconds."""
+    return start + (COARSE_BIN if start >= COARSE_FROM else FINE_BIN)
+
+
 #: The unit each distribution is shown in (seconds per unit): minutes and hours.
 UNITS = {"response": ("minute", 60), "handling": ("hour", 3600)}
 
@@ -491,17 +531,17 @@ def distributions(scope: Scope) -> dict:
     The bins add up to ``n``. Percentiles: see the module docstring.
     """
     if not uses_daily(scope):
-        return _distributions(scope, _live_distribution_figures(scope))
+        return _distributions(scope, _live_distribution_figures(scope), _live_bins)
     with one_snapshot():
         sums = _total(CaseDay, scope, CASE_SUMS)
-        found = ranked(scope, sums, P50_P90)
+        found = ranked(scope, P50_P90)
         found.update(
             rn=sums["response_n"],
             hn=sums["handling_n"],
             rmean=_mean(sums, "response"),
             hmean=_mean(sums, "handling"),
         )
-        return _distributions(scope, found)
+        return _distributions(scope, found, _daily_bins)
 
 
 def _live_distribution_figures(scope: Scope) -> dict:
@@ -527,27 +567,42 @@ def _live_distribution_figures(scope: Scope) -> dict:
     )
 
 
-def _distributions(scope: Scope, found: dict) -> dict:
-    """The histograms, around the figures ``found`` (``_live_distribution_figures``' keys)."""
-    cases = scope.cases()
+def _live_bins(scope: Scope, time: str, width: int) -> dict[int, int]:
+    """Cases per histogram bin (``{i: cases}``, bins of ``width`` seconds, the last one
+    open), counted over the scope's cases."""
+    rows = (
+        scope.cases()
+        .annotate(_t=TIMES[time])
+        .filter(_t__isnull=False)
+        .annotate(_bin=Least(Floor(F("_t") / float(width)), Value(HISTOGRAM_BINS - 1.0)))
+        .values("_bin")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    by_bin: dict[int, int] = defaultdict(int)
+    for row in rows:
+        # a negative time (clocks out of step) counts in the first bin
+        by_bin[max(int(row["_bin"]), 0)] += row["n"]
+    return by_bin
+
+
+def _daily_bins(scope: Scope, time: str, width: int) -> dict[int, int]:
+    """``_live_bins`` from the scope's ``histogram``: each daily bin lies inside one
+    histogram bin (``FINE_BIN``), so the counts are regrouped, not estimated."""
+    by_bin: dict[int, int] = defaultdict(int)
+    for start, _end, cases in histogram(scope, time):
+        by_bin[min(max(start // width, 0), HISTOGRAM_BINS - 1)] += cases
+    return by_bin
+
+
+def _distributions(scope: Scope, found: dict, bins) -> dict:
+    """The histograms, around the figures ``found`` (``_live_distribution_figures``' keys);
+    ``bins(scope, time, width)`` counts the cases per bin (``_live_bins``, ``_daily_bins``)."""
     out = {}
-    for name, expression, key in (("response", RESPONSE, "r"), ("handling", HANDLING, "h")):
+    for name, key in (("response", "r"), ("handling", "h")):
         unit, unit_seconds = UNITS[name]
         width = bin_width(found[f"{key}90"])
-        rows = (
-            cases.annotate(_t=expression)
-            .filter(_t__isnull=False)
-            .annotate(_bin=Least(Floor(F("_t") / float(width)), Value(HISTOGRAM_BINS - 1.0)))
-            .values("_bin")
-            # COUNT(*), not of the id: the time's index (migration analytics.0007) then
-            # holds every column read, and one index-only walk makes the histogram.
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        by_bin: dict[int, int] = defaultdict(int)
-        for row in rows:
-            # a negative time (clocks out of step) counts in the first bin
-            by_bin[max(int(row["_bin"]), 0)] += row["n"]
+        by_bin = bins(scope, name, width)
         out[name] = {
             "unit": unit,
             "unit_seconds": unit_seconds,
@@ -998,23 +1053,36 @@ P50_P90 = {
 }
 
 
-def ranked(scope: Scope, sums: dict, wanted: dict[str, tuple[str, float]]) -> dict:
-    """Exact percentiles (``exact_percentiles``' figures) read at their ranks.
+def histogram(scope: Scope, time: str) -> list[tuple[int, int, int]]:
+    """The scope's cases counted by the daily figures' time bins: ``[(start, end, cases)]``
+    in seconds, ascending, bins with no case left out. ``time`` is one of ``TIMES``.
+    Fresh days from ``TimeDay``, stale days from their cases (``summed``); read once
+    per page inside ``shared_reads``."""
 
-    ``wanted``: ``{name: (time, fraction)}``, time one of ``TIMES``; ``sums``:
-    the scope's daily sums (``CASE_SUMS``), whose ``<time>_n`` is the number
-    of cases with that time, so each percentile is two index reads
-    (``functions.ranked_percentiles``) instead of a sort of the year. Call it
-    inside ``one_snapshot`` with the read of ``sums``.
+    def compute() -> list[tuple[int, int, int]]:
+        rows = summed(TimeDay, scope, ("start",), ("cases",), time=time)
+        return sorted((r["start"], bin_end(r["start"]), r["cases"]) for r in rows if r["cases"])
+
+    return _shared(("histogram", scope, time), compute)
+
+
+def ranked(scope: Scope, wanted: dict[str, tuple[str, float]]) -> dict:
+    """Exact percentiles (``exact_percentiles``' figures), each read inside its bin.
+
+    ``wanted``: ``{name: (time, fraction)}``, time one of ``TIMES``. The scope's
+    ``histogram`` says which bin holds each rank, so each percentile is one read
+    of at most two bins' cases (``functions.binned_percentiles``) instead of a
+    sort, or a walk to the rank, of the whole period. Call it inside
+    ``one_snapshot``, so the counts and the cases read are the same cases.
     """
     out: dict = {}
     for time in dict.fromkeys(t for t, _fraction in wanted.values()):
         names = [name for name, (t, _fraction) in wanted.items() if t == time]
-        key = ("ranked", scope, time, sums[f"{time}_n"], tuple(wanted[n][1] for n in names))
+        fractions = tuple(wanted[n][1] for n in names)
         found = _shared(
-            key,
-            lambda names=names, time=time: ranked_percentiles(
-                scope.cases(), TIMES[time], sums[f"{time}_n"], [wanted[n][1] for n in names]
+            ("ranked", scope, time, fractions),
+            lambda time=time, fractions=fractions: binned_percentiles(
+                scope.cases(), TIMES[time], histogram(scope, time), list(fractions)
             ),
         )
         out.update(zip(names, found, strict=True))
@@ -1070,7 +1138,7 @@ CASE_SUMS = (
 
 def _daily_overview(scope: Scope) -> dict:
     sums = _total(CaseDay, scope, CASE_SUMS)
-    medians = ranked(scope, sums, {"r50": ("response", 0.5), "h50": ("handling", 0.5)})
+    medians = ranked(scope, {"r50": ("response", 0.5), "h50": ("handling", 0.5)})
     raised, closed, cancelled = sums["raised"], sums["closed"], sums["cancelled"]
     return {
         "raised": raised,
@@ -1153,7 +1221,7 @@ def _daily_areas(scope: Scope, *, top: int) -> dict:
 
 def _daily_timeliness(scope: Scope) -> dict:
     sums = _total(CaseDay, scope, CASE_SUMS)
-    found = ranked(scope, sums, P50_P90)
+    found = ranked(scope, P50_P90)
     response, handling = [found["r50"], found["r90"]], [found["h50"], found["h90"]]
     open_late = _open_overdue(scope)
     late = summed(DepartmentDay, scope, ("department_id",), ("overdue_done",))

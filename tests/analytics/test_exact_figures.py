@@ -237,21 +237,3 @@ def test_the_csp_lets_in_the_tile_host_only_when_set():
     assert _tile_source("https://tiles.example.cn/{z}/{x}/{y}.png") == ["https://tiles.example.cn"]
     # This network sets none: images only from our own origin, data: and blob:.
     assert CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] == ["'self'", "data:", "blob:"]
-
-
-@pytest.mark.parametrize("take", [1, 2, 3, 10, None])
-def test_a_percentile_read_at_its_rank_is_percentile_cont(world, spread, take):
-    """``ranked_percentiles`` (two index reads per percentile, the count given) gives the
-    very doubles of ``percentiles`` (percentile_cont; SQLite: its own ranks), at both ends."""
-    from analytics.functions import percentiles, ranked_percentiles
-    from analytics.selectors import HANDLING, RESPONSE
-
-    cases = Case.objects.exclude(state="draft")
-    if take is not None:
-        cases = cases.filter(pk__in=list(cases.order_by("pk").values_list("pk", flat=True)[:take]))
-    fractions = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0]
-    for expression in (RESPONSE, HANDLING):
-        count = cases.annotate(v=expression).filter(v__isnull=False).count()
-        assert ranked_percentiles(cases, expression, count, fractions) == percentiles(
-            cases, expression, fractions
-        )
