@@ -104,7 +104,7 @@ def test_the_daily_distributions_read_no_case_beyond_the_percentiles_bins(
         for q in queries.captured_queries
         if 'FROM "cases_case"' in q["sql"]
         and "LIMIT" not in q["sql"]
-        and "completed_at\" IS NULL" not in q["sql"]  # the open cases past their deadline
+        and 'completed_at" IS NULL' not in q["sql"]  # the open cases past their deadline
     ]
     assert scans == []
     monkeypatch.setattr(selectors, "USE_DAILY", False)
