@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -199,14 +199,61 @@ def refresh_all() -> int:
 
 
 def refresh(days: Iterable[date], *, clear: bool = True) -> None:
+    """Recompute the day rows of ``days`` and the roll-ups of their months, in one
+    transaction per chunk of days (a month's roll-up always with its days' rows)."""
     days = sorted(set(days))
     for start in range(0, len(days), CHUNK_DAYS):
         chunk = days[start : start + CHUNK_DAYS]
         with transaction.atomic():
             if clear:
                 for model in FACTS:
-                    model.objects.filter(day__in=chunk).delete()
+                    model.objects.filter(whole_month=False, day__in=chunk).delete()
             _write(chunk)
+            roll_up({d.replace(day=1) for d in chunk})
+
+
+def month_end(month: date) -> date:
+    """The last day of the month that starts on ``month``."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def roll_up(months: Iterable[date]) -> None:
+    """Rewrite each month's roll-up rows (``DailyFigure.whole_month``) from its day rows.
+
+    ``months``: first days of months. Per month, oldest first, in the caller's
+    transaction: wait for the month's advisory lock (PostgreSQL; held to the
+    commit, so two rebuilds of days of one month roll it up one after the other,
+    the second reading the first's committed day rows), delete the month's rows and
+    insert the sums of its day rows grouped by the model's ``KEYS``, one
+    ``INSERT … SELECT`` per model.
+    """
+    quote = connection.ops.quote_name
+    for month in sorted(set(months)):
+        _lock_month(month)
+        for model in FACTS:
+            model.objects.filter(whole_month=True, day=month).delete()
+            columns = {f.attname: str(f.column) for f in model._meta.concrete_fields}
+            keys = [quote(columns[k]) for k in model.KEYS]
+            sums = [quote(columns[f]) for f in model.sum_fields()]
+            table = quote(model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({quote('day')}, {quote('whole_month')}, "
+                    f"{', '.join(keys + sums)}) "
+                    f"SELECT %s, %s, {', '.join(keys + [f'SUM({c})' for c in sums])} "
+                    f"FROM {table} WHERE {quote('whole_month')} = %s "
+                    f"AND {quote('day')} BETWEEN %s AND %s GROUP BY {', '.join(keys)}",
+                    [month, True, False, month, month_end(month)],
+                )
+
+
+def _lock_month(month: date) -> None:
+    """Wait for, then hold to the commit, the month's roll-up lock (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS + 1, month.toordinal()])
 
 
 def _cases_of_days(days: list[date], area_path: str | None = None):

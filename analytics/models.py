@@ -37,10 +37,38 @@ class StaleDay(models.Model):
         return str(self.day)
 
 
-class CaseDay(models.Model):
-    """Cases raised on a day in a community and category, and what became of them."""
+class DailyFigure(models.Model):
+    """A row of the daily figures: the cases raised on ``day`` (a local day) that share
+    the values of ``KEYS``, and their counts and sums (every other number).
+
+    A month's roll-up row (``whole_month``) carries the first day of the month and
+    the sums of that month's day rows with the same ``KEYS``
+    (``analytics.facts.roll_up``): a reader adds up a whole month in a few rows
+    instead of a row per day, and reads the day rows only for the days at the ends
+    of its period and for a month holding a stale day (``selectors.summed``).
+    """
 
     day = models.DateField()
+    whole_month = models.BooleanField(default=False)
+    #: What a row is one of: the columns a month's roll-up groups by.
+    KEYS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def sum_fields(cls) -> list[str]:
+        """The columns a roll-up sums: every number that is not a key."""
+        return [
+            f.attname
+            for f in cls._meta.concrete_fields
+            if f.attname not in {"id", "day", "whole_month", *cls.KEYS}
+        ]
+
+
+class CaseDay(DailyFigure):
+    """Cases raised on a day in a community and category, and what became of them."""
+
     community = models.ForeignKey("grids.Area", on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey("templates.Category", on_delete=models.CASCADE, related_name="+")
     raised = models.PositiveIntegerField(default=0)
@@ -53,11 +81,15 @@ class CaseDay(models.Model):
     handling_n = models.PositiveIntegerField(default=0)
     overdue_done = models.PositiveIntegerField(default=0)
 
+    KEYS = ("community_id", "category_id")
+
     class Meta:
         verbose_name = _("cases of a day")
         verbose_name_plural = _("cases of days")
         constraints = [
-            models.UniqueConstraint(fields=["day", "community", "category"], name="one_case_day")
+            models.UniqueConstraint(
+                fields=["day", "whole_month", "community", "category"], name="one_case_day"
+            )
         ]
         indexes = [models.Index(fields=["day"], name="case_day_day")]
 
@@ -65,7 +97,7 @@ class CaseDay(models.Model):
         return f"{self.day} {self.community_id} {self.category_id}"
 
 
-class TimeDay(models.Model):
+class TimeDay(DailyFigure):
     """Cases raised on a day in a town whose response (or handling) time falls in one bin.
 
     ``start`` is the bin's start in whole seconds (``analytics.selectors.time_bin``):
@@ -79,11 +111,12 @@ class TimeDay(models.Model):
         RESPONSE = "response", _("response time")
         HANDLING = "handling", _("handling time")
 
-    day = models.DateField()
     town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
     time = models.CharField(max_length=8, choices=Time.choices)
     start = models.IntegerField()
     cases = models.PositiveIntegerField(default=0)
+
+    KEYS = ("town_id", "time", "start")
 
     class Meta:
         verbose_name = _("times of a day")
@@ -94,10 +127,9 @@ class TimeDay(models.Model):
         return f"{self.day} {self.time} {self.start}: {self.cases}"
 
 
-class DepartmentDay(models.Model):
+class DepartmentDay(DailyFigure):
     """A department's invitations to cases raised on a day in a town."""
 
-    day = models.DateField()
     town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
     department = models.ForeignKey(
         "departments.Department", on_delete=models.CASCADE, related_name="+"
@@ -113,6 +145,8 @@ class DepartmentDay(models.Model):
     overdue_done = models.PositiveIntegerField(default=0)
     multi_department = models.PositiveIntegerField(default=0)
 
+    KEYS = ("town_id", "department_id")
+
     class Meta:
         verbose_name = _("department figures of a day")
         verbose_name_plural = _("department figures of days")
@@ -122,14 +156,15 @@ class DepartmentDay(models.Model):
         return f"{self.day} {self.department_id}"
 
 
-class DeclineDay(models.Model):
-    day = models.DateField()
+class DeclineDay(DailyFigure):
     town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
     department = models.ForeignKey(
         "departments.Department", on_delete=models.CASCADE, related_name="+"
     )
     reason = models.TextField()
     n = models.PositiveIntegerField(default=0)
+
+    KEYS = ("town_id", "department_id", "reason")
 
     class Meta:
         verbose_name = _("declines of a day")
@@ -140,11 +175,10 @@ class DeclineDay(models.Model):
         return f"{self.day} {self.department_id}: {self.n}"
 
 
-class TemplateDay(models.Model):
+class TemplateDay(DailyFigure):
     """Cases of a day and town by category and template (none: raised without one), and
     for each department that accepted, how many of them it took part in."""
 
-    day = models.DateField()
     town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
     category = models.ForeignKey("templates.Category", on_delete=models.CASCADE, related_name="+")
     template = models.ForeignKey(
@@ -154,6 +188,8 @@ class TemplateDay(models.Model):
         "departments.Department", on_delete=models.CASCADE, null=True, related_name="+"
     )  # None: the row counting the cases themselves
     cases = models.PositiveIntegerField(default=0)
+
+    KEYS = ("town_id", "category_id", "template_id", "department_id")
 
     class Meta:
         verbose_name = _("templates of a day")

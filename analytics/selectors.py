@@ -917,9 +917,32 @@ def _area_path(scope: Scope) -> str | None:
     return scope.area.path
 
 
-def _fact_rows(model, scope: Scope):
-    """``model``'s saved rows of the scope's period and area (stale days included)."""
-    rows = model.objects.filter(day__range=(scope.first_day, scope.last_day))
+def _fact_rows(model, scope: Scope, stale: list, *, roll_ups: bool = True):
+    """``model``'s saved rows of the scope's period and area, stale days left out: the
+    roll-up rows of the whole months inside the period that hold no stale day, the day
+    rows of every other day (``DailyFigure``); ``roll_ups=False``: day rows only."""
+    from analytics.facts import month_end
+
+    first, last = scope.first_day, scope.last_day
+    stale_months = {d.replace(day=1) for d in stale}
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        if roll_ups and first <= month and month_end(month) <= last and month not in stale_months:
+            months.append(month)
+        month = month_end(month) + timedelta(days=1)
+    # the day rows: the period less those months, as ranges
+    days = Q()
+    start = first
+    for whole in [*months, None]:
+        end = last if whole is None else whole - timedelta(days=1)
+        if start <= end:
+            days |= Q(day__range=(start, end))
+        if whole is not None:
+            start = month_end(whole) + timedelta(days=1)
+    wanted = Q(whole_month=True, day__in=months) if months else Q(pk__in=[])
+    if days:
+        wanted |= Q(days, whole_month=False) & ~Q(day__in=stale)
+    rows = model.objects.filter(wanted)
     path = _area_path(scope)
     if path is not None:
         place = "community" if model is CaseDay else "town"
@@ -963,7 +986,8 @@ def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **
         .distinct()  # a day has a mark per change since its rebuild
     )
     out: dict[tuple, dict] = {}
-    fresh = _fact_rows(model, scope).exclude(day__in=stale).filter(**where)
+    # A grouping by day reads day rows only (a month's roll-up has no days).
+    fresh = _fact_rows(model, scope, stale, roll_ups="day" not in by).filter(**where)
     sums = {f"sum_{f}": Sum(f) for f in fields}
     # (values() of no field would group by every column: a total is one aggregate)
     for r in fresh.values(*by).annotate(**sums).order_by() if by else [fresh.aggregate(**sums)]:

@@ -54,10 +54,11 @@ def test_the_rebuild_counts_each_case_in_its_bin(world, spread):
     assert any(t >= 6 * 3600 for t in handling) and all(t < 6 * 3600 for t in response)
     facts.refresh_all()
     for time, values in (("response", response), ("handling", handling)):
-        stored = Counter()
-        for row in TimeDay.objects.filter(time=time):
-            stored[row.start] += row.cases
-        assert sorted(stored.items()) == [(s, n) for s, _e, n in _bins(values)], time
+        for whole_month in (False, True):  # the day rows, and March's roll-up
+            stored: Counter = Counter()
+            for row in TimeDay.objects.filter(time=time, whole_month=whole_month):
+                stored[row.start] += row.cases
+            assert sorted(stored.items()) == [(s, n) for s, _e, n in _bins(values)], time
 
 
 @pytest.mark.parametrize("take", [1, 2, 3, 10, None])
