@@ -138,6 +138,8 @@ class DepartmentDay(DailyFigure):
     cases = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
     declined = models.PositiveIntegerField(default=0)
+    #: invitations accepted and later handed back (退回)
+    returned = models.PositiveIntegerField(default=0)
     response_sum = models.FloatField(default=0)
     response_n = models.PositiveIntegerField(default=0)
     handling_sum = models.FloatField(default=0)

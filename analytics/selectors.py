@@ -669,6 +669,7 @@ def _live_departments(scope: Scope) -> list[dict]:
             cases=Count("case_id", distinct=True),
             accepted=Count("pk", filter=accepted),
             declined=Count("pk", filter=Q(state=InvitationState.DECLINED)),
+            returned=Count("pk", filter=Q(state=InvitationState.RETURNED)),
             response_mean=Avg(Seconds(F("responded_at"), F("invited_at")), filter=accepted),
             handling_mean=Avg(DEPARTMENT_HANDLING, filter=accepted),
             overdue=Count("case_id", distinct=True, filter=accepted & overdue_condition("case__")),
@@ -704,15 +705,6 @@ def _ranking(scope: Scope, rows, reasons) -> list[dict]:
     every rating of those months, ``ratings_in_mean`` those behind the means.
     """
     criteria = list(Criterion.objects.filter(is_active=True).order_by("position", "code"))
-    # Invitations a department accepted and later handed back (few: read live on both paths).
-    returned = dict(
-        Invitation.objects.filter(
-            case__in=scope.cases().values("pk"), state=InvitationState.RETURNED
-        )
-        .values("department_id")
-        .annotate(n=Count("pk"))
-        .values_list("department_id", "n")
-    )
     months, figures = rating_figures.department_figures(scope.first_day, scope.last_day)
     counts = rating_figures.rated_counts(months)
     out = []
@@ -729,8 +721,8 @@ def _ranking(scope: Scope, rows, reasons) -> list[dict]:
                 "declined": row["declined"],
                 "acceptance_rate": _ratio(row["accepted"], row["invited"]),
                 "decline_rate": _ratio(row["declined"], row["invited"]),
-                "returned": returned.get(row["department_id"], 0),
-                "return_rate": _ratio(returned.get(row["department_id"], 0), row["invited"]),
+                "returned": row["returned"],
+                "return_rate": _ratio(row["returned"], row["invited"]),
                 "decline_reasons": reasons.get(row["department_id"], []),
                 "response_mean": _seconds(row["response_mean"]),
                 "handling_mean": _seconds(row["handling_mean"]),
@@ -1292,6 +1284,7 @@ DEPARTMENT_SUMS = (
     "cases",
     "accepted",
     "declined",
+    "returned",
     "response_sum",
     "response_n",
     "handling_sum",
@@ -1325,6 +1318,7 @@ def _daily_departments(scope: Scope) -> list[dict]:
                     "cases": r["cases"],
                     "accepted": r["accepted"],
                     "declined": r["declined"],
+                    "returned": r["returned"],
                     "response_mean": _mean(r, "response"),
                     "handling_mean": _mean(r, "handling"),
                     "overdue": r["overdue_done"] + open_late.get(r["department_id"], 0),

@@ -1,4 +1,5 @@
-"""Month roll-ups of the daily figures (``DailyFigure.whole_month``, issue 17).
+"""Month roll-ups of the daily figures (``DailyFigure.whole_month``, issue 17), and each
+department's returned invitations by day (read from every invitation before).
 
 Every day that already has cases is marked stale: until the rebuild task (or
 ``manage.py analytics_refresh``) has rolled its month up, a period holding it is
@@ -71,6 +72,11 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='caseday',
             constraint=models.UniqueConstraint(fields=('day', 'whole_month', 'community', 'category'), name='one_case_day'),
+        ),
+        migrations.AddField(
+            model_name="departmentday",
+            name="returned",
+            field=models.PositiveIntegerField(default=0),
         ),
         migrations.RunPython(mark_days_with_cases, migrations.RunPython.noop),
     ]

@@ -91,3 +91,4 @@ def test_the_indicators_of_a_returned_and_redispatched_case(world, two_rounds, m
     )
     first = rows[world.dept_a.name]
     assert (first["accepted"], first["handling_mean"]) == (0, None)  # it returned the case
+    assert (first["returned"], first["return_rate"], second["returned"]) == (1, 1.0, 0)
