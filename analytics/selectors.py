@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Avg, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models import Case as DbCase
@@ -909,14 +909,15 @@ def _area_path(scope: Scope) -> str | None:
     return scope.area.path
 
 
-def _fact_rows(model, scope: Scope, stale: list, *, roll_ups: bool = True):
+def _fact_rows(model, scope: Scope, stale: list, *, roll_ups: bool = True, by_day=()):
     """``model``'s saved rows of the scope's period and area, stale days left out: the
     roll-up rows of the whole months inside the period that hold no stale day, the day
-    rows of every other day (``DailyFigure``); ``roll_ups=False``: day rows only."""
+    rows of every other day (``DailyFigure``); ``roll_ups=False``: day rows only; the
+    months holding a day of ``by_day`` are read by day too."""
     from analytics.facts import month_end
 
     first, last = scope.first_day, scope.last_day
-    stale_months = {d.replace(day=1) for d in stale}
+    stale_months = {d.replace(day=1) for d in [*stale, *by_day]}
     months, month = [], first.replace(day=1)
     while month <= last:
         if roll_ups and first <= month and month_end(month) <= last and month not in stale_months:
@@ -959,9 +960,24 @@ def _matches(row, where: dict) -> bool:
     return True
 
 
-def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **where) -> list:
-    """``model``'s ``fields`` summed per ``by`` over the scope: fresh days from the table,
-    stale days computed from their cases now (``facts.rows_for``).
+def summed(
+    model,
+    scope: Scope,
+    by: tuple[str, ...],
+    fields: tuple[str, ...],
+    *,
+    by_month: bool = False,
+    split: date | None = None,
+    **where,
+) -> list:
+    """``model``'s ``fields`` summed per ``by`` over the scope: fresh days from the table
+    (whole months from their roll-ups), stale days computed from their cases now
+    (``facts.rows_for``).
+
+    A grouping by ``day`` reads day rows only, unless ``by_month``: the caller then
+    tells the days apart only by their month (a month's roll-up carries its first
+    day), and by whether they fall before ``split`` (the month holding it is read by
+    day).
 
     ``by`` and ``where`` name plain columns (``category_id``, ``day``…; ``where``
     lookups: equality, ``__isnull``, ``__in``). Returns ``[{**by, **fields}]``, one
@@ -979,7 +995,13 @@ def summed(model, scope: Scope, by: tuple[str, ...], fields: tuple[str, ...], **
     )
     out: dict[tuple, dict] = {}
     # A grouping by day reads day rows only (a month's roll-up has no days).
-    fresh = _fact_rows(model, scope, stale, roll_ups="day" not in by).filter(**where)
+    fresh = _fact_rows(
+        model,
+        scope,
+        stale,
+        roll_ups="day" not in by or by_month,
+        by_day=() if split is None else (split,),
+    ).filter(**where)
     sums = {f"sum_{f}": Sum(f) for f in fields}
     # (values() of no field would group by every column: a total is one aggregate)
     for r in fresh.values(*by).annotate(**sums).order_by() if by else [fresh.aggregate(**sums)]:
@@ -1125,7 +1147,9 @@ def _daily_trend(scope: Scope, bucket: str) -> list[dict]:
     """``trend`` from the daily figures: raised, closed and completed-late per day, plus
     the open cases past their deadline read live (few), added up per bucket."""
     totals: dict = defaultdict(lambda: {"raised": 0, "closed": 0, "overdue": 0})
-    for r in summed(CaseDay, scope, ("day",), ("raised", "closed", "overdue_done")):
+    for r in summed(
+        CaseDay, scope, ("day",), ("raised", "closed", "overdue_done"), by_month=bucket == "month"
+    ):
         entry = totals[_bucket_start(r["day"], bucket)]
         entry["raised"] += r["raised"]
         entry["closed"] += r["closed"]
@@ -1174,9 +1198,16 @@ def _mean(sums: dict, name: str) -> float | None:
 
 
 def _daily_categories(scope: Scope, *, bucket: str, top: int) -> dict:
-    rows = summed(CaseDay, scope, ("day", "category_id"), ("raised",))
-    names = _names(Category, (r["category_id"] for r in rows), "name")
     middle = middle_day(scope)
+    rows = summed(
+        CaseDay,
+        scope,
+        ("day", "category_id"),
+        ("raised",),
+        by_month=bucket == "month",
+        split=middle,
+    )
+    names = _names(Category, (r["category_id"] for r in rows), "name")
     series: dict[tuple, int] = defaultdict(int)
     totals: dict[int, dict] = {}
     for r in rows:

@@ -168,3 +168,19 @@ def test_two_rebuilds_of_one_month_leave_its_roll_up_whole(world, months):
             **sums
         ) == _close_to(days.aggregate(**sums)), model.__name__
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.parametrize("scope", ["district", "town"])
+def test_the_rising_categories_split_a_month_by_day(world, months, monkeypatch, scope):
+    """The period's middle (the 9th of March here) cuts March in two: March is read by day
+    for the halves, February and January's end from their roll-ups, the same figures."""
+    area = months[scope]
+    params = {"from": "2026-01-20", "to": "2026-04-25", "bucket": "month"}
+    if area is not None:
+        params["area"] = area.pk
+    url = reverse("api:analytics-categories")
+    mixed = as_user(world.auditor).get(url, params).json()["data"]
+    monkeypatch.setattr(selectors, "USE_DAILY", False)
+    live = as_user(world.auditor).get(url, params).json()["data"]
+    assert mixed == live
+    assert sum(r["first_half"] + r["second_half"] for r in mixed["rising"]) > 0
