@@ -1,7 +1,7 @@
 """Daily figures the indicators add up (analytics/facts.py writes them).
 
 One row per day of raising and per community (cases) or per town (times,
-departments, templates). A district's year is then a sum over tens of
+departments, templates, the density map's cells). A district's year is then a sum over tens of
 thousands of rows, whatever the number of cases. Days whose cases changed are
 marked stale and recomputed off the request path (``analytics.facts``). Ratings have no daily
 figures: they are published by ended month only (``ratings.models.MonthFigure``).
