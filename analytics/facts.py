@@ -30,8 +30,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.functions import Seconds
+from analytics.maps import DENSITY_CELL, cell_index
 from analytics.models import (
     CaseDay,
+    CellDay,
     DeclineDay,
     DepartmentDay,
     StaleDay,
@@ -45,7 +47,7 @@ from core.dates import local_day_bounds
 
 #: No rating figure is kept by day: ratings are published by ended month only
 #: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
-FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay)
+FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay, CellDay)
 #: Days refreshed per round of queries.
 CHUNK_DAYS = 31
 #: First key of the PostgreSQL advisory locks that keep two rebuilds off one day.
@@ -286,6 +288,7 @@ def _write(days: list[date]) -> None:
     DepartmentDay.objects.bulk_create(departments, batch_size=2000)
     DeclineDay.objects.bulk_create(declines, batch_size=2000)
     TemplateDay.objects.bulk_create(_template_rows(cases, case_ids, tz), batch_size=2000)
+    CellDay.objects.bulk_create(_cell_rows(cases), batch_size=2000)
 
 
 def rows_for(model, days: Iterable[date], area_path: str | None = None) -> list:
@@ -311,6 +314,8 @@ def rows_for(model, days: Iterable[date], area_path: str | None = None) -> list:
         return _department_rows(cases, case_ids, tz, declines_only=True)[1]
     if model is TemplateDay:
         return _template_rows(cases, case_ids, tz)
+    if model is CellDay:
+        return _cell_rows(cases)
     raise ValueError(f"not a daily figure: {model!r}")
 
 
@@ -480,3 +485,25 @@ def _template_rows(cases, case_ids, tz) -> list[TemplateDay]:
         .annotate(n=Count("case_id", distinct=True))
     ]
     return rows
+
+
+def _cell_rows(cases) -> list[CellDay]:
+    """Per day, town, category and density cell (``maps.DENSITY_CELL``): the located cases
+    (those with a longitude, as the live density counts them; ``y`` None without a
+    latitude). The days are ``cases``' ``fact_day``."""
+    town = "community__parent__parent_id"
+    return [
+        CellDay(
+            day=r["fact_day"],
+            town_id=r[town],
+            category_id=r["category_id"],
+            x=int(r["x"]),
+            y=None if r["y"] is None else int(r["y"]),
+            cases=r["n"],
+        )
+        for r in cases.filter(longitude__isnull=False)
+        .annotate(x=cell_index("longitude", DENSITY_CELL), y=cell_index("latitude", DENSITY_CELL))
+        .values("fact_day", town, "category_id", "x", "y")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ]

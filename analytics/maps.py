@@ -3,7 +3,8 @@
 Both cover the scope's cases (``Scope.cases``: raised in the period, in the
 asker's area, drafts left out), optionally one category. The choropleth of the
 district or a town adds up the daily figures (``analytics.selectors.summed``),
-smaller areas and the density read the cases. Definitions:
+and so does their density at the default cell (``CellDay``); smaller areas and
+other cell sizes read the cases. Definitions:
 
 - ``cases``: cases raised in the period (cancelled included).
 - ``per_1000``: cases per 1,000 residents, ``cases × 1000 / population``
@@ -23,12 +24,13 @@ so a rounding here could tip the last digit shown.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import Count, FloatField, Q, Sum
 from django.db.models.functions import Cast, Floor
 from django.utils.translation import gettext as _
 
-from analytics.models import CaseDay
+from analytics.models import CaseDay, CellDay
 from analytics.scope import Scope
 from analytics.selectors import (
     RESPONSE,
@@ -136,7 +138,7 @@ def _sums_per_area(scope: Scope, places: list[dict], level: int, category) -> di
 
 def _daily_rows(scope: Scope, category) -> list[dict]:
     """Per community: the ``_live_rows`` figures, from the daily figures."""
-    where = {} if category is None else {"category_id": category}
+    where: dict[str, Any] = {} if category is None else {"category_id": category}
     rows = {
         r["community_id"]: {
             "community_id": r["community_id"],
@@ -193,41 +195,72 @@ def _indicators(sums: dict | None, population: int | None) -> dict:
     }
 
 
+def cell_index(coordinate: str, cell: float):
+    """The SQL ``floor(coordinate / cell)`` of a case's ``longitude`` or ``latitude``
+    (degrees, a decimal read as a double): the number of the cell it lies in. The live
+    density and the daily cells (``facts._cell_rows``) both count by it, so their cells
+    are the same numbers. Null where the coordinate is."""
+    return Floor(Cast(coordinate, FloatField()) / cell)
+
+
 def density(scope: Scope, *, category: int | None = None, cell: float = DENSITY_CELL) -> dict:
     """Case locations binned on a longitude-latitude grid of ``cell`` degrees.
 
     Returns ``{"cell": degrees, "cells": [{"longitude", "latitude", "cases"}],
     "located": n, "unlocated": n}``: each cell by its south-west corner plus
     half a cell (its centre), rounded to 6 places; cells with no case are
-    left out. Cases without coordinates count in ``unlocated`` only.
+    left out; cells ordered by longitude then latitude. ``located``: cases
+    with a longitude (cancelled included, as everywhere ``cases`` counts);
+    cases without coordinates count in ``unlocated`` only, those with a
+    longitude but no latitude in ``located`` and in no cell.
+
+    The district and its towns at the default cell add up the daily cells
+    (``CellDay``, stale days computed from their cases) and the daily raised
+    counts (``CaseDay``); other scopes and cell sizes read the cases. Both give
+    the same result.
     """
+    if uses_daily(scope) and cell == DENSITY_CELL:
+        counts, located, raised = _daily_density(scope, category)
+    else:
+        counts, located, raised = _live_density(scope, category, cell)
+    cells = [
+        {
+            "longitude": round((x + 0.5) * cell, 6),
+            "latitude": round((y + 0.5) * cell, 6),
+            "cases": n,
+        }
+        for x, y, n in counts
+    ]
+    return {"cell": cell, "cells": cells, "located": located, "unlocated": raised - located}
+
+
+def _live_density(scope: Scope, category: int | None, cell: float) -> tuple[list, int, int]:
+    """``([(x, y, cases)] ordered by x then y, located, raised)`` read from the cases."""
     cases = scope.cases()
     if category is not None:
         cases = cases.filter(category_id=category)
     located = cases.filter(longitude__isnull=False, latitude__isnull=False)
-    as_float = FloatField()
     rows = (
-        located.annotate(
-            x=Floor(Cast("longitude", as_float) / cell),
-            y=Floor(Cast("latitude", as_float) / cell),
-        )
+        located.annotate(x=cell_index("longitude", cell), y=cell_index("latitude", cell))
         .values("x", "y")
         # COUNT(*): no id read, so the index of migration analytics.0008 answers alone
         .annotate(n=Count("*"))
         .order_by("x", "y")
     )
-    cells = [
-        {
-            "longitude": round((r["x"] + 0.5) * cell, 6),
-            "latitude": round((r["y"] + 0.5) * cell, 6),
-            "cases": r["n"],
-        }
-        for r in rows
-    ]
     total = cases.aggregate(n=Count("*"), located=Count("longitude"))
-    return {
-        "cell": cell,
-        "cells": cells,
-        "located": total["located"],
-        "unlocated": total["n"] - total["located"],
-    }
+    return [(r["x"], r["y"], r["n"]) for r in rows], total["located"], total["n"]
+
+
+def _daily_density(scope: Scope, category: int | None) -> tuple[list, int, int]:
+    """``_live_density`` at ``DENSITY_CELL``, from the daily figures: cells and located
+    from ``CellDay``, raised from ``CaseDay`` (``selectors.summed``: no case of a fresh
+    day is read)."""
+    where: dict[str, Any] = {} if category is None else {"category_id": category}
+    counts, located = [], 0
+    for r in summed(CellDay, scope, ("x", "y"), ("cases",), **where):
+        located += r["cases"]
+        if r["y"] is not None:
+            counts.append((r["x"], r["y"], r["cases"]))
+    counts.sort()
+    raised = summed(CaseDay, scope, (), ("raised",), **where)
+    return counts, located, raised[0]["raised"] if raised else 0

@@ -1,7 +1,7 @@
 """Daily figures the indicators add up (analytics/facts.py writes them).
 
 One row per day of raising and per community (cases) or per town (times,
-departments, templates). A district's year is then a sum over tens of
+departments, templates, the density map's cells). A district's year is then a sum over tens of
 thousands of rows, whatever the number of cases. Days whose cases changed are
 marked stale and recomputed off the request path (``analytics.facts``). Ratings have no daily
 figures: they are published by ended month only (``ratings.models.MonthFigure``).
@@ -200,3 +200,32 @@ class TemplateDay(DailyFigure):
 
     def __str__(self) -> str:
         return f"{self.day} {self.category_id} {self.template_id} {self.department_id}"
+
+
+class CellDay(DailyFigure):
+    """Located cases raised on a day in a town and category, by cell of the density map.
+
+    A cell is ``maps.DENSITY_CELL`` degrees on a side: ``x = floor(longitude / cell)``,
+    ``y = floor(latitude / cell)``, computed by the database exactly as the live
+    density does (``maps.cell_index``), so both give the same cells. Located means
+    what the density counts as located: the case has a longitude. ``y`` is ``None``
+    for a case with a longitude but no latitude (located, in no cell); a case with
+    no longitude has no row. ``town``: the community's grandparent, as in
+    ``DepartmentDay``.
+    """
+
+    town = models.ForeignKey("grids.Area", on_delete=models.CASCADE, null=True, related_name="+")
+    category = models.ForeignKey("templates.Category", on_delete=models.CASCADE, related_name="+")
+    x = models.IntegerField()
+    y = models.IntegerField(null=True)
+    cases = models.PositiveIntegerField(default=0)
+
+    KEYS = ("town_id", "category_id", "x", "y")
+
+    class Meta:
+        verbose_name = _("located cases of a day")
+        verbose_name_plural = _("located cases of days")
+        indexes = [models.Index(fields=["day"], name="cell_day_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.x},{self.y}: {self.cases}"
