@@ -155,6 +155,8 @@ def refresh_stale() -> int:
     for start in range(0, len(days), CHUNK_DAYS):
         chunk = days[start : start + CHUNK_DAYS]
         with transaction.atomic():
+            if not _hold_rebuilds(exclusive=False):
+                break  # a full rebuild runs: it rebuilds these days too, the marks stay
             held = [day for day in chunk if _lock_day(day)]
             if not held:
                 continue
@@ -171,6 +173,24 @@ def _lock_day(day: date) -> bool:
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, day.toordinal()])
+        return bool(cursor.fetchone()[0])
+
+
+def _hold_rebuilds(*, exclusive: bool) -> bool:
+    """The rebuilds' shared lock (PostgreSQL advisory, held to the commit).
+
+    ``refresh_stale`` tries it shared for each chunk of days and gives up when it is
+    held exclusively; ``refresh_all`` waits for it exclusively, so it never runs beside
+    a chunk: both delete and insert the same rows and take month locks, and side by side
+    they could each wait on the other's rows (a deadlock that lost the full rebuild) or
+    insert the same day twice. SQLite serialises writers already."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if exclusive:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_CLASS + 2])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0)", [LOCK_CLASS + 2])
         return bool(cursor.fetchone()[0])
 
 
@@ -191,6 +211,7 @@ def refresh_all() -> int:
     )
     marks = list(StaleDay.objects.values_list("pk", "day"))
     with transaction.atomic():
+        _hold_rebuilds(exclusive=True)
         for model in FACTS:
             model.objects.all().delete()
         refresh(days, clear=False)

@@ -152,13 +152,15 @@ def binned_percentiles(
         wanted = 2 if rank != low and low + 1 < n else 1
         first = bin_of(low)
         last = bin_of(low + wanted - 1)
+        read = values.filter(_value__gte=first[0], _value__lt=last[1])
         pair = [
             float(v)
-            for v in values.filter(_value__gte=first[0], _value__lt=last[1])
-            .order_by(F("_value").asc())
-            .values_list("_value", flat=True)[low - first[2] : low - first[2] + wanted]
+            for v in read.order_by(F("_value").asc()).values_list("_value", flat=True)[
+                low - first[2] : low - first[2] + wanted
+            ]
         ]
-        if len(pair) != wanted:  # the counts do not describe these values
+        held = first[3] + (last[3] if last is not first else 0)
+        if len(pair) != wanted or read.count() != held:  # the bins do not count these values
             raise ValueError("binned_percentiles: the bins do not count the queryset's values")
         if wanted == 1:
             out.append(pair[0])

@@ -1115,6 +1115,11 @@ def return_case(case: Case, *, actor, reason: str, department=None) -> Case:
             now,
         )
     Invitation.objects.bulk_update(returned, ["state", "reason", "responded_at"])
+    # bulk_update sends no signal, and the case is saved below only when no acceptance is
+    # left: the daily figures (each department's returned invitations) must hear of it.
+    from analytics.facts import day_of, mark_stale
+
+    mark_stale([day_of(locked.created_at)])
     from_state = locked.state
     if (
         locked.state == CaseState.IN_PROGRESS

@@ -136,6 +136,7 @@ class Area(TimeStampedModel):
                 type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                     path=Concat(Value(self.path), Substr(F("path"), Length(Value(old_path)) + 1))
                 )
+                _subtree_days_stale(self.path)
 
     def ancestors(self, *, include_self: bool = False) -> AreaQuerySet:
         """Every node above this one (one query, from the codes in ``path``)."""
@@ -200,3 +201,23 @@ class Workstation(TimeStampedModel):
     def clean(self) -> None:
         if self.grid_id and self.grid.level != AreaLevel.GRID:
             raise ValidationError({"grid": _("A workstation belongs to a responsibility grid.")})
+
+
+def _subtree_days_stale(path: str) -> None:
+    """The subtree at ``path`` moved (or was recoded): every day with a case under it is
+    stale, since the daily figures keyed by town (times, departments, templates, cells)
+    still file its cases under the town they were in when the day was rebuilt."""
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    from analytics.facts import mark_stale
+    from cases.models import Case
+
+    days = (
+        Case.objects.filter(community__path__startswith=path)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
+    )
+    mark_stale(set(days))
