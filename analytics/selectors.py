@@ -1131,8 +1131,10 @@ def ranked(scope: Scope, wanted: dict[str, tuple[str, float]]) -> dict:
 def _binned_or_exact(scope: Scope, time: str, fractions: list[float]) -> list[float | None]:
     """``binned_percentiles`` of the scope's ``histogram``; should the bins not count the
     scope's cases (a change that no mark reached: their total differs from the cases'
-    daily figures, kept by community, or a bin read holds another number of cases), the
-    exact figures from a read of every case instead, logged: slower, not wrong."""
+    daily figures, kept by community, or a bin holds fewer cases than counted), the
+    exact figures from a read of every case instead, logged: slower, not wrong. A count
+    of each bin read would check more, but costs a walk of the whole bin (at 1M cases
+    a minute bin near the median holds tens of thousands): not done."""
     bins = histogram(scope, time)
     try:
         counted = _total(CaseDay, scope, CASE_SUMS)[f"{time}_n"]  # kept by community
