@@ -159,7 +159,7 @@ def overview(scope: Scope) -> dict:
     """The seven figures of the yearly report."""
     if not uses_daily(scope):
         return _live_overview(scope)
-    with one_snapshot():
+    with one_snapshot(), shared_reads():
         figures = _daily_overview(scope)
     # Outside the read-only snapshot: publishing a month's rating figures writes them.
     return {**figures, **rating_headline(scope)}
@@ -360,7 +360,7 @@ def timeliness(scope: Scope) -> dict:
     """Response and handling time distributions, and overdue cases by department."""
     if not uses_daily(scope):
         return _live_timeliness(scope)
-    with one_snapshot():
+    with one_snapshot(), shared_reads():
         return _daily_timeliness(scope)
 
 
@@ -535,7 +535,7 @@ def distributions(scope: Scope) -> dict:
     """
     if not uses_daily(scope):
         return _distributions(scope, _live_distribution_figures(scope), _live_bins)
-    with one_snapshot():
+    with one_snapshot(), shared_reads():
         sums = _total(CaseDay, scope, CASE_SUMS)
         found = ranked(scope, P50_P90)
         found.update(
@@ -1028,9 +1028,13 @@ def shared_reads():
 
     For a page showing several selectors of one scope (the dashboard: the
     overview, timeliness and distributions all want the totals and the
-    medians). Use it inside one ``one_snapshot`` so every reuse is of the same
-    snapshot.
+    medians), and for one selector that wants the totals twice (its figures and
+    the percentiles' cross-check). Use it inside one ``one_snapshot`` so every
+    reuse is of the same snapshot. Inside another, it keeps the outer one's reads.
     """
+    if _SHARED.get() is not None:
+        yield
+        return
     token = _SHARED.set({})
     try:
         yield
