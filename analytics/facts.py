@@ -48,6 +48,9 @@ from core.dates import local_day_bounds
 #: No rating figure is kept by day: ratings are published by ended month only
 #: (``ratings.selectors``), so nothing here can be subtracted to isolate one.
 FACTS = (CaseDay, TimeDay, DepartmentDay, DeclineDay, TemplateDay, CellDay)
+#: A case's town (its community's grandparent), from a case and from an invitation.
+TOWN = "community__parent__parent_id"
+INVITATION_TOWN = "case__community__parent__parent_id"
 #: Days refreshed per round of queries.
 CHUNK_DAYS = 31
 #: First key of the PostgreSQL advisory locks that keep two rebuilds off one day.
@@ -167,13 +170,21 @@ def refresh_stale() -> int:
     return cleared
 
 
-def _lock_day(day: date) -> bool:
-    """Hold ``day`` for this transaction (PostgreSQL advisory lock); SQLite serialises writers."""
+def _advisory_lock(key: int, item: int, *, wait: bool, shared: bool = False) -> bool:
+    """Take the PostgreSQL advisory lock ``(key, item)`` until this transaction ends:
+    waiting for it (``wait``; then True) or trying it once (whether it was free),
+    exclusive or ``shared``. SQLite serialises writers already: always True there."""
     if connection.vendor != "postgresql":
         return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, day.toordinal()])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(f"SELECT {function}{'_shared' if shared else ''}(%s, %s)", [key, item])
+        return wait or bool(cursor.fetchone()[0])
+
+
+def _lock_day(day: date) -> bool:
+    """Hold ``day`` for this transaction, if no other rebuild holds it."""
+    return _advisory_lock(LOCK_CLASS, day.toordinal(), wait=False)
 
 
 def _hold_rebuilds(*, exclusive: bool) -> bool:
@@ -183,15 +194,8 @@ def _hold_rebuilds(*, exclusive: bool) -> bool:
     held exclusively; ``refresh_all`` waits for it exclusively, so it never runs beside
     a chunk: both delete and insert the same rows and take month locks, and side by side
     they could each wait on the other's rows (a deadlock that lost the full rebuild) or
-    insert the same day twice. SQLite serialises writers already."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if exclusive:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_CLASS + 2])
-            return True
-        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s, 0)", [LOCK_CLASS + 2])
-        return bool(cursor.fetchone()[0])
+    insert the same day twice."""
+    return _advisory_lock(LOCK_CLASS + 2, 0, wait=exclusive, shared=not exclusive)
 
 
 def stale_in(first: date, last: date) -> bool:
@@ -199,16 +203,20 @@ def stale_in(first: date, last: date) -> bool:
     return StaleDay.objects.filter(day__range=(first, last)).exists()
 
 
+def days_raised(cases) -> set[date]:
+    """The local days on which ``cases`` (a queryset of cases) were raised."""
+    tz = timezone.get_current_timezone()
+    return set(
+        cases.annotate(d=TruncDate("created_at", tzinfo=tz))
+        .values_list("d", flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
 def refresh_all() -> int:
     """Rebuild every day's figures; returns how many days have cases."""
-    tz = timezone.get_current_timezone()
-    days = sorted(
-        set(
-            Case.objects.annotate(d=TruncDate("created_at", tzinfo=tz))
-            .values_list("d", flat=True)
-            .distinct()
-        )
-    )
+    days = sorted(days_raised(Case.objects.all()))
     marks = list(StaleDay.objects.values_list("pk", "day"))
     with transaction.atomic():
         _hold_rebuilds(exclusive=True)
@@ -272,11 +280,8 @@ def roll_up(months: Iterable[date]) -> None:
 
 
 def _lock_month(month: date) -> None:
-    """Wait for, then hold to the commit, the month's roll-up lock (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS + 1, month.toordinal()])
+    """Wait for, then hold to the commit, the month's roll-up lock."""
+    _advisory_lock(LOCK_CLASS + 1, month.toordinal(), wait=True)
 
 
 def _cases_of_days(days: list[date], area_path: str | None = None):
@@ -380,7 +385,7 @@ def _case_rows(cases, case_ids, tz) -> list[CaseDay]:
 def _time_rows(cases) -> list[TimeDay]:
     """Per day, town and time (``selectors.TIMES``): the cases whose time falls in each bin
     (``selectors.time_bin``); cases without the time (not yet accepted, completed) left out."""
-    town = "community__parent__parent_id"
+    town = TOWN
     rows = []
     for time, expression in TIMES.items():
         for r in (
@@ -407,7 +412,7 @@ def _department_rows(
     cases, case_ids, tz, *, declines_only: bool = False
 ) -> tuple[list[DepartmentDay], list[DeclineDay]]:
     day = TruncDate("case__created_at", tzinfo=tz)
-    town = "case__community__parent__parent_id"
+    town = INVITATION_TOWN
     invitations = Invitation.objects.filter(case__in=case_ids).annotate(fact_day=day)
     accepted = Q(state=InvitationState.ACCEPTED)
     multi = (
@@ -476,7 +481,7 @@ def _department_rows(
 
 
 def _template_rows(cases, case_ids, tz) -> list[TemplateDay]:
-    town = "community__parent__parent_id"
+    town = TOWN
     rows = [
         TemplateDay(
             day=r["fact_day"],
@@ -490,7 +495,7 @@ def _template_rows(cases, case_ids, tz) -> list[TemplateDay]:
             n=Count("pk")
         )
     ]
-    inv_town = "case__community__parent__parent_id"
+    inv_town = INVITATION_TOWN
     rows += [
         TemplateDay(
             day=r["fact_day"],
@@ -512,7 +517,7 @@ def _cell_rows(cases) -> list[CellDay]:
     """Per day, town, category and density cell (``maps.DENSITY_CELL``): the located cases
     (those with a longitude, as the live density counts them; ``y`` None without a
     latitude). The days are ``cases``' ``fact_day``."""
-    town = "community__parent__parent_id"
+    town = TOWN
     return [
         CellDay(
             day=r["fact_day"],

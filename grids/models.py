@@ -207,17 +207,7 @@ def _subtree_days_stale(path: str) -> None:
     """The subtree at ``path`` moved (or was recoded): every day with a case under it is
     stale, since the daily figures keyed by town (times, departments, templates, cells)
     still file its cases under the town they were in when the day was rebuilt."""
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone
-
-    from analytics.facts import mark_stale
+    from analytics.facts import days_raised, mark_stale
     from cases.models import Case
 
-    days = (
-        Case.objects.filter(community__path__startswith=path)
-        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
-    mark_stale(set(days))
+    mark_stale(days_raised(Case.objects.filter(community__path__startswith=path)))
